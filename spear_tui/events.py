@@ -1,0 +1,117 @@
+"""Events: the only thing the engine hands to its sinks (console, JSON, alert store).
+
+Small frozen dataclasses so they cross threads safely and serialise with `dataclasses.asdict`.
+Times are epoch seconds; frames are tshark frame numbers in the file named by `file`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class MessagesSeen:
+    """A batch of decoded messages was ingested (sent at most a few times a second)."""
+
+    protocol: str
+    messages: int  # messages in this batch
+    first_time: float
+    last_time: float
+
+
+@dataclass(frozen=True, slots=True)
+class PacketsSkipped:
+    """Frames that could not be decoded (malformed, truncated): counted, never fatal."""
+
+    protocol: str
+    count: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkScored:
+    """One chunk of messages scored by an online sequence model, before and after training on it."""
+
+    protocol: str
+    index: int
+    start: float
+    end: float
+    first_frame: int
+    last_frame: int
+    score: float  # loss on the chunk before training on it (never-seen data)
+    train_loss: float  # loss after this chunk's training steps
+    flagged: bool
+    threshold: float | None  # None during warm-up
+    file: int = 0
+    talkers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """Something a user should look at. `detectors` names every detector that agrees."""
+
+    protocol: str
+    detector: str  # "lstm", "novelty", "seq2seq"
+    start: float
+    end: float
+    first_frame: int
+    last_frame: int
+    score: float
+    threshold: float
+    reason: str
+    talkers: tuple[str, ...] = ()
+    severity: str = "medium"  # "low" | "medium" | "high"
+    file: int = 0
+    source: str = ""  # capture file (or interface) the frames come from
+    detectors: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True, slots=True)
+class DayScored:
+    """One meter day scored by the seq2seq autoencoder."""
+
+    measurement: str
+    date: str  # ISO date
+    mse: float
+    flagged: bool
+    complete: bool
+    threshold: float
+
+
+@dataclass(frozen=True, slots=True)
+class TrainingProgress:
+    model: str
+    epoch: int
+    epochs: int
+    loss: float
+    val_loss: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SourceProgress:
+    """Where a replay or live capture stands; `total` is None for live sources."""
+
+    source: str
+    position: float  # seconds of capture time consumed
+    total: float | None
+    done: bool = False
+    paused: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class EngineError:
+    """A fatal problem in a worker, as one line for the user (no traceback)."""
+
+    message: str
+
+
+Event = (
+    MessagesSeen
+    | PacketsSkipped
+    | ChunkScored
+    | Alert
+    | DayScored
+    | TrainingProgress
+    | SourceProgress
+    | EngineError
+)

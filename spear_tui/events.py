@@ -99,6 +99,21 @@ class SourceProgress:
 
 
 @dataclass(frozen=True, slots=True)
+class OtherTraffic:
+    """Frames of no protocol we model: counted so nothing is dropped silently."""
+
+    frames: int
+
+
+@dataclass(frozen=True, slots=True)
+class SummaryUpdated:
+    """A per-protocol summary snapshot (ProtocolSummary.to_json()), sent about once a second."""
+
+    protocol: str
+    summary: dict
+
+
+@dataclass(frozen=True, slots=True)
 class EngineError:
     """A fatal problem in a worker, as one line for the user (no traceback)."""
 
@@ -113,5 +128,7 @@ Event = (
     | DayScored
     | TrainingProgress
     | SourceProgress
+    | OtherTraffic
+    | SummaryUpdated
     | EngineError
 )

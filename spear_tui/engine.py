@@ -1,0 +1,212 @@
+"""The engine: source → decoder → features → detectors → events → sinks, in one worker thread.
+
+`scan` and the console are two sinks of the same `PacketEngine`, so what the console shows and what
+`scan --json` prints cannot disagree. The engine imports nothing from Textual. Events reach sinks in
+batches (at most `1 / emit_interval` per second); durable sinks (the alert store) are called before
+the display sink, so anything shown has already been written.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Protocol
+
+import polars as pl
+
+from spear_tui.errors import UserError
+from spear_tui.events import (
+    Alert,
+    EngineError,
+    Event,
+    MessagesSeen,
+    OtherTraffic,
+    PacketsSkipped,
+    SourceProgress,
+    SummaryUpdated,
+)
+from spear_tui.retain import MessageRetainer
+
+log = logging.getLogger(__name__)
+
+Sink = Callable[[list[Event]], None]
+
+
+class PacketDetector(Protocol):
+    """What the engine needs of a detector (the online LSTM, the novelty rules)."""
+
+    name: str
+    protocol: str
+    sensitivity: float
+
+    def feed(self, table: pl.DataFrame) -> list[Event]: ...
+
+    def flush(self) -> list[Event]: ...
+
+
+class PacketEngine:
+    def __init__(
+        self,
+        source: Any,
+        detectors: dict[str, Sequence[PacketDetector]] | None = None,
+        *,
+        speed: float | None = None,
+        sinks: Iterable[Sink] = (),
+        emit_interval: float = 0.1,
+        summary_interval: float = 1.0,
+        retainer: MessageRetainer | None = None,
+    ) -> None:
+        from spear_tui.capture.source import ReplayPacer
+
+        self.source = source
+        self.detectors: dict[str, list[PacketDetector]] = {p: list(d) for p, d in (detectors or {}).items()}
+        self.sinks = list(sinks)
+        self.emit_interval = emit_interval
+        self.summary_interval = summary_interval
+        self.retainer = retainer or MessageRetainer()
+        self._pacer = ReplayPacer(source.batches(), speed)
+        self._speed = speed
+        self._stop = threading.Event()
+        self._summaries: dict[str, Any] = {}
+        self._recent_alerts: dict[str, list[Alert]] = {}
+        self.messages: dict[str, int] = {}
+        self.finished = threading.Event()
+
+    # --- intents from the console (any thread) ---------------------------------------------
+    @property
+    def paused(self) -> bool:
+        return self._pacer.paused
+
+    @property
+    def speed(self) -> float | None:
+        return self._speed
+
+    def pause(self) -> None:
+        self._pacer.pause()
+
+    def resume(self) -> None:
+        self._pacer.resume()
+
+    def set_speed(self, speed: float | None) -> None:
+        self._speed = speed
+        self._pacer.set_speed(speed)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._pacer.resume()
+        try:
+            self.source.close()
+        except Exception:  # closing a dead tshark must never take the UI down
+            log.debug("source close failed", exc_info=True)
+
+    def set_sensitivity(self, protocol: str, detector: str, k: float) -> None:
+        for det in self.detectors.get(protocol, ()):
+            if det.name == detector:
+                det.sensitivity = k
+
+    def messages_for(self, alert: Alert) -> pl.DataFrame | None:
+        """The retained messages of an alert's window, for drill-down (None if evicted)."""
+        return self.retainer.messages_for(alert)
+
+    # --- the worker --------------------------------------------------------------------------
+    def run(self, emit: Sink | None = None) -> None:
+        """Blocking; call from a worker thread. Never raises: problems become EngineError events."""
+        sinks = self.sinks + ([emit] if emit else [])
+        pending: list[Event] = []
+        last_emit = last_summary = time.monotonic()
+
+        def deliver() -> None:
+            nonlocal pending, last_emit
+            if pending:
+                batch, pending = pending, []
+                for sink in sinks:
+                    sink(batch)
+            last_emit = time.monotonic()
+
+        try:
+            for batch in self._pacer:
+                if self._stop.is_set():
+                    break
+                pending.extend(self._ingest(batch))
+                now = time.monotonic()
+                if now - last_summary >= self.summary_interval:
+                    pending.extend(self._snapshots())
+                    last_summary = now
+                if now - last_emit >= self.emit_interval:
+                    deliver()
+            for dets in self.detectors.values():
+                for det in dets:
+                    pending.extend(self._merge(det.flush()))
+            pending.extend(self._snapshots())
+            pending.append(self._progress(done=True))
+        except UserError as exc:
+            pending.append(EngineError(str(exc)))
+        except Exception as exc:  # a worker must report, not vanish with a traceback on the console
+            log.exception("engine worker failed")
+            pending.append(EngineError(f"internal error: {type(exc).__name__}: {exc}"))
+        finally:
+            try:
+                deliver()
+            finally:
+                self.finished.set()
+
+    def _ingest(self, batch: Any) -> list[Event]:
+        from spear_tui.capture.summary import ProtocolSummary
+
+        out: list[Event] = []
+        for protocol, table in batch.tables.items():
+            if table.height == 0:
+                continue
+            self.messages[protocol] = self.messages.get(protocol, 0) + table.height
+            self.retainer.add(protocol, table)
+            self._summaries.setdefault(protocol, ProtocolSummary(protocol)).update(table)
+            out.append(
+                MessagesSeen(protocol, table.height, float(table["time"].min()), float(table["time"].max()))
+            )
+            for det in self.detectors.get(protocol, ()):
+                out.extend(self._merge(det.feed(table)))
+        for protocol, count in batch.skipped.items():
+            if count:
+                out.append(PacketsSkipped(protocol, count, "malformed or undecodable"))
+        if batch.other_frames:
+            out.append(OtherTraffic(batch.other_frames))
+        out.append(self._progress(position=batch.position))
+        return out
+
+    def _merge(self, events: list[Event]) -> list[Event]:
+        """Pin alert windows for drill-down and name every detector that agrees on overlapping alerts."""
+        out: list[Event] = []
+        for ev in events:
+            if isinstance(ev, Alert):
+                recent = self._recent_alerts.setdefault(ev.protocol, [])
+                agree = {ev.detector, *ev.detectors}
+                for other in recent:
+                    if other.start <= ev.end and ev.start <= other.end:
+                        agree.add(other.detector)
+                ev = dataclasses.replace(
+                    ev, detectors=tuple(sorted(agree)), source=ev.source or self._file(ev)
+                )
+                recent.append(ev)
+                del recent[:-200]
+                self.retainer.pin(ev)
+            out.append(ev)
+        return out
+
+    def _file(self, alert: Alert) -> str:
+        files = getattr(self.source, "files", None) or []
+        return files[alert.file] if 0 <= alert.file < len(files) else getattr(self.source, "name", "")
+
+    def _snapshots(self) -> list[Event]:
+        return [SummaryUpdated(p, s.to_json()) for p, s in self._summaries.items()]
+
+    def _progress(self, position: float | None = None, done: bool = False) -> SourceProgress:
+        start = getattr(self.source, "start_time", None)
+        end = getattr(self.source, "end_time", None)
+        if position is None:
+            position = end if (done and end is not None) else (start or 0.0)
+        elapsed = position - start if start is not None else 0.0
+        total = end - start if (start is not None and end is not None) else None
+        return SourceProgress(self.source.name, elapsed, total, done=done, paused=self.paused)

@@ -1,0 +1,99 @@
+"""Builds a ready-to-run PacketEngine from command-line choices (files or interface, models, seed).
+
+Shared by `scan`, `replay`, `live` and the demo, so all of them run the same detectors the same way.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from spear_tui.engine import PacketEngine, Sink
+from spear_tui.protocols.schema import PROTOCOLS
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def models_dir() -> Path:
+    """Shipped checkpoints: $SPEAR_TUI_MODELS, else `models/` beside the package."""
+    return Path(os.environ.get("SPEAR_TUI_MODELS", REPO_ROOT / "models"))
+
+
+def samples_dir() -> Path:
+    return REPO_ROOT / "sample_captures"
+
+
+@dataclass
+class DetectorChoice:
+    lstm: bool = True
+    novelty: bool = True
+    seed: int = 0
+    models: Path | None = None  # a directory of checkpoints, or None for the shipped ones
+    sensitivity: float | None = None
+    protocols: Sequence[str] = field(default_factory=lambda: PROTOCOLS)
+
+
+def lstm_checkpoint(protocol: str, models: Path | None = None) -> Path | None:
+    base = models or models_dir()
+    for candidate in (
+        base / f"{protocol}.ckpt",
+        base / protocol / "model.ckpt",
+        base / f"{protocol}_lstm.ckpt",
+    ):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def novelty_baseline(protocol: str, models: Path | None = None) -> Path | None:
+    base = models or models_dir()
+    for candidate in (base / f"{protocol}_novelty.ckpt", base / protocol / "novelty.ckpt"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def build_detectors(choice: DetectorChoice) -> dict[str, list]:
+    detectors: dict[str, list] = {p: [] for p in choice.protocols}
+    for protocol in choice.protocols:
+        if choice.lstm:
+            from spear_tui.detect.online import OnlineLSTMDetector
+
+            det = OnlineLSTMDetector(
+                protocol, seed=choice.seed, checkpoint=lstm_checkpoint(protocol, choice.models)
+            )
+            if choice.sensitivity is not None:
+                det.sensitivity = choice.sensitivity
+            detectors[protocol].append(det)
+        if choice.novelty:
+            from spear_tui.detect.novelty import NoveltyDetector
+
+            detectors[protocol].append(
+                NoveltyDetector(protocol, baseline=novelty_baseline(protocol, choice.models))
+            )
+    return detectors
+
+
+def open_source(
+    paths: Sequence[str | Path] = (),
+    interface: str | None = None,
+    bpf: str | None = None,
+    decode_as: Sequence[str] = (),
+):
+    from spear_tui.capture.source import open_capture_files, open_interface
+
+    if interface:
+        return open_interface(interface, bpf=bpf, decode_as=decode_as)
+    return open_capture_files(paths, decode_as=decode_as)
+
+
+def build_engine(
+    source,
+    choice: DetectorChoice | None = None,
+    *,
+    speed: float | None = None,
+    sinks: Iterable[Sink] = (),
+) -> PacketEngine:
+    return PacketEngine(source, build_detectors(choice or DetectorChoice()), speed=speed, sinks=sinks)

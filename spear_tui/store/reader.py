@@ -84,7 +84,9 @@ class StoreReader:
             params.append(protocol)
         if min_severity is not None:
             if min_severity not in SEVERITIES:
-                raise UserError(f"unknown severity {min_severity!r} (expected one of {', '.join(SEVERITIES)})")
+                raise UserError(
+                    f"unknown severity {min_severity!r} (expected one of {', '.join(SEVERITIES)})"
+                )
             allowed = SEVERITIES[SEVERITIES.index(min_severity) :]
             where.append(f"severity IN ({', '.join('?' * len(allowed))})")
             params.extend(allowed)
@@ -94,7 +96,9 @@ class StoreReader:
         return {r[0]: schema.row_alert(r[1:]) for r in self._q(sql, tuple(params))}
 
     def alert(self, alert_id: int) -> AlertRecord:
-        rows = self._q(f"SELECT id, session, recorded, {schema.ALERT_COLS} FROM alerts WHERE id = ?", (alert_id,))
+        rows = self._q(
+            f"SELECT id, session, recorded, {schema.ALERT_COLS} FROM alerts WHERE id = ?", (alert_id,)
+        )
         if not rows:
             raise UserError(f"store {self.path} has no alert {alert_id}")
         r = rows[0]
@@ -128,7 +132,9 @@ class StoreReader:
         if session is not None:
             sql, params = sql + " WHERE session = ?", (session,)
         out: dict[str, dict[str, Any]] = {}
-        for proto, kind, reason, n in self._q(sql + " GROUP BY protocol, kind, reason ORDER BY protocol", params):
+        for proto, kind, reason, n in self._q(
+            sql + " GROUP BY protocol, kind, reason ORDER BY protocol", params
+        ):
             entry = out.setdefault(proto, {"messages": 0, "skipped": {}})
             if kind == "messages":
                 entry["messages"] += int(n)

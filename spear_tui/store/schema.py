@@ -70,11 +70,12 @@ CREATE INDEX IF NOT EXISTS days_session ON days(session);
 """
 
 ALERT_COLS = (
-    "protocol, detector, start, \"end\", first_frame, last_frame, score, threshold, reason, talkers, "
+    'protocol, detector, start, "end", first_frame, last_frame, score, threshold, reason, talkers, '
     "severity, file, source, detectors"
 )
 CHUNK_COLS = (
-    "protocol, idx, start, \"end\", first_frame, last_frame, score, train_loss, flagged, threshold, file, talkers"
+    'protocol, idx, start, "end", first_frame, last_frame, score, train_loss, flagged, threshold, '
+    "file, talkers"
 )
 DAY_COLS = "measurement, date, mse, flagged, complete, threshold"
 
@@ -122,7 +123,14 @@ def row_chunk(r: tuple[Any, ...]) -> ChunkScored:
 
 
 def day_row(d: DayScored) -> tuple[Any, ...]:
-    return (d.measurement, d.date, _num(d.mse), int(bool(d.flagged)), int(bool(d.complete)), float(d.threshold))
+    return (
+        d.measurement,
+        d.date,
+        _num(d.mse),
+        int(bool(d.flagged)),
+        int(bool(d.complete)),
+        float(d.threshold),
+    )
 
 
 def row_day(r: tuple[Any, ...]) -> DayScored:

@@ -117,12 +117,15 @@ class AlertStore:
                         )
                     if days:
                         conn.executemany(
-                            f"INSERT INTO days (session, {schema.DAY_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?)", days
+                            f"INSERT INTO days (session, {schema.DAY_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                            days,
                         )
                     if counts:
                         conn.executemany(
-                            "INSERT INTO counters (session, protocol, kind, reason, count) VALUES (?, ?, ?, ?, ?)"
-                            " ON CONFLICT (session, protocol, kind, reason) DO UPDATE SET count = count + excluded.count",
+                            "INSERT INTO counters (session, protocol, kind, reason, count) "
+                            "VALUES (?, ?, ?, ?, ?) "
+                            "ON CONFLICT (session, protocol, kind, reason) "
+                            "DO UPDATE SET count = count + excluded.count",
                             [(self.session, *k, v) for k, v in counts.items()],
                         )
                     if errors:

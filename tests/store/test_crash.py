@@ -75,7 +75,9 @@ def test_disk_full_is_one_line_and_keeps_committed(tmp_path: Path) -> None:
     assert proc.returncode == 2, proc.stderr
     err_lines = proc.stderr.strip().splitlines()
     assert len(err_lines) == 1, proc.stderr
-    assert err_lines[0].startswith(f"error: cannot write alert store {store}: disk full for this process: file size limit")
+    assert err_lines[0].startswith(
+        f"error: cannot write alert store {store}: disk full for this process: file size limit"
+    )
     reported = _committed(proc.stdout.splitlines())
     assert len(reported) >= 3  # the limit is hit after some batches, not on creation
     with open_store(store) as reader:
@@ -88,7 +90,9 @@ def test_full_tmpfs_is_one_line_and_keeps_committed(tmp_path: Path) -> None:
     """A real full file system: a 512 KiB tmpfs (needs root to mount; skipped otherwise)."""
     mnt = tmp_path / "tiny"
     mnt.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", str(mnt)], capture_output=True)
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", str(mnt)], capture_output=True
+    )
     if mounted.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here (needs root): {mounted.stderr.decode().strip()}")
     try:

@@ -26,8 +26,9 @@ REAL = Path(__file__).parents[1] / "data" / "real"
 
 def _alert(i: int, **kw: object) -> Alert:
     base = dict(
-        protocol="modbus", detector="novelty", start=100.0 + i, end=101.0 + i, first_frame=i, last_frame=i + 5,
-        score=3.0, threshold=1.0, reason=f"new function code {i}", talkers=("10.0.0.1", "10.0.0.2"),
+        protocol="modbus", detector="novelty", start=100.0 + i, end=101.0 + i, first_frame=i,
+        last_frame=i + 5, score=3.0, threshold=1.0, reason=f"new function code {i}",
+        talkers=("10.0.0.1", "10.0.0.2"),
         severity="high", file=1, source="b.pcap", detectors=("novelty", "lstm"),
     )  # fmt: skip
     base.update(kw)
@@ -71,7 +72,11 @@ def test_sources_record_absolute_path_size_and_mtime(tmp_path: Path) -> None:
     with AlertStore(tmp_path / "s.db", {"sources": [str(cap), "eth0"]}):
         pass
     (s,) = open_store(tmp_path / "s.db").sessions()
-    assert s.sources[0] == {"path": str(cap.resolve()), "size": cap.stat().st_size, "mtime": cap.stat().st_mtime}
+    assert s.sources[0] == {
+        "path": str(cap.resolve()),
+        "size": cap.stat().st_size,
+        "mtime": cap.stat().st_mtime,
+    }
     assert s.sources[1]["path"] == "eth0" and s.sources[1]["size"] is None
 
 

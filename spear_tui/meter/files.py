@@ -27,7 +27,7 @@ _DECIMAL_COMMA = re.compile(r"^\s*[-+]?\d[\d.]*,\d+\s*$")
 
 @dataclass
 class MeterSeries:
-    """A meter time series: `frame` has `time` (Datetime UTC, sorted, unique) + one Float64 per measurement."""
+    """A meter series: `frame` has `time` (Datetime UTC, sorted, unique) + one Float64 per measurement."""
 
     frame: pl.DataFrame
     measurements: list[str]

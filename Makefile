@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 RUN_PKGS  := tshark
-TEST_PKGS := tshark mosquitto tmux
+TEST_PKGS := tshark mosquitto tmux chromium
 
 .PHONY: run test lint bench system-run system-test clean
 

@@ -1,0 +1,119 @@
+"""Overview: one loss panel + sensitivity slider per protocol model, meter summary, latest alerts."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from spear_tui.console.screens.base import StateScreen
+from spear_tui.console.text import inert
+from spear_tui.console.widgets.alert_list import AlertList
+from spear_tui.console.widgets.loss_panel import LossPanel, fmt_score
+from spear_tui.console.widgets.threshold_slider import ThresholdSlider
+from spear_tui.protocols.schema import PROTOCOLS
+
+DEFAULT_K = 3.0
+K_MIN, K_MAX, K_STEP = 0.5, 10.0, 0.1
+
+
+class OverviewScreen(StateScreen):
+    DEFAULT_CSS = """
+    OverviewScreen #panels { height: auto; max-height: 75%; }
+    OverviewScreen LossPanel { margin-top: 1; }
+    OverviewScreen #panels LossPanel:first-of-type { margin-top: 0; }
+    OverviewScreen #meter-summary { height: auto; color: $foreground; }
+    OverviewScreen #waiting { color: $foreground-muted; }
+    OverviewScreen AlertList { height: 1fr; min-height: 3; }
+    """
+
+    def compose_body(self) -> ComposeResult:
+        with VerticalScroll(id="panels", can_focus=False):
+            yield Static("waiting for traffic…", id="waiting")
+        yield Static(id="meter-summary")
+        yield AlertList(id="overview-alerts")
+
+    def _order(self, protocol: str) -> tuple[int, str]:
+        return (PROTOCOLS.index(protocol) if protocol in PROTOCOLS else len(PROTOCOLS), protocol)
+
+    def _sync_panels(self) -> None:
+        """Mount a panel + slider for each model that appeared since the last refresh, in protocol order."""
+        app = self.spear
+        box = self.query_one("#panels")
+        shown = {p.track.protocol for p in self.query(LossPanel)}
+        for protocol in sorted(set(app.state.tracks) - shown, key=self._order):
+            track = app.state.tracks[protocol]
+            key = f"{protocol}/lstm"
+            saved = app.settings.get(key)
+            k = saved
+            if k is None:
+                getter = getattr(app.engine, "get_sensitivity", None)
+                k = float(getter(protocol, "lstm")) if getter else DEFAULT_K
+            slider = ThresholdSlider(
+                f"{protocol} k",
+                minimum=K_MIN,
+                maximum=K_MAX,
+                step=K_STEP,
+                value=k,
+                key=key,
+                fmt="{:.1f}",
+                id=f"slider-{protocol}",
+            )
+            if saved is not None:
+                track.reflag(saved)
+            slider.flagged, slider.total = track.flagged, track.scores.n
+            box.mount(LossPanel(track, id=f"panel-{protocol}"))
+            box.mount(slider)
+        self.query_one("#waiting").display = not app.state.tracks
+
+    def update_body(self, changed: set[str]) -> None:
+        app = self.spear
+        if changed & {"chunks", "messages", "alerts", "all"}:
+            self._sync_panels()
+            for panel in self.query(LossPanel):
+                panel.refresh()
+            for slider in self.query(ThresholdSlider):
+                track = app.state.tracks.get(slider.key.split("/")[0])
+                if track is not None:
+                    slider.flagged, slider.total = track.flagged, track.scores.n
+        if changed & {"days", "all"}:
+            self._update_meter_summary()
+        if changed & {"alerts", "all"}:
+            self.query_one(AlertList).sync(app.state.alerts, app.state.alerts_total)
+
+    def _update_meter_summary(self) -> None:
+        meters = self.spear.state.meters
+        widget = self.query_one("#meter-summary", Static)
+        widget.display = bool(meters)
+        lines = Text()
+        for i, (name, m) in enumerate(sorted(meters.items())):
+            if i:
+                lines.append("\n")
+            lines.append("meter ", style="bold")
+            lines.append_text(inert(name, max_len=30))
+            thr = fmt_score(m.current_threshold())
+            lines.append(f": {len(m.days)} days, {int(m.flags().sum())} flagged (MSE > {thr})")
+        widget.update(lines)
+
+    def on_threshold_slider_changed(self, event: ThresholdSlider.Changed) -> None:
+        app = self.spear
+        protocol = event.slider.key.split("/")[0]
+        track = app.state.tracks.get(protocol)
+        if track is None:
+            return
+        event.slider.flagged = track.reflag(event.value)
+        event.slider.total = track.scores.n
+        err = app.settings.set(event.slider.key, event.value)
+        if err:
+            self.notify(err, severity="warning", markup=False)
+        if app.engine is not None:
+            app.engine.set_sensitivity(protocol, "lstm", event.value)
+        self.query_one(f"#panel-{protocol}", LossPanel).refresh()
+
+    def on_data_table_row_selected(self, event: AlertList.RowSelected) -> None:
+        alert = self.query_one(AlertList).alert_at(event.cursor_row)
+        if alert is not None:
+            from spear_tui.console.screens.chunk import ChunkScreen
+
+            self.app.push_screen(ChunkScreen(alert))

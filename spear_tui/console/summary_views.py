@@ -1,0 +1,61 @@
+"""Turn a protocol summary snapshot (`SummaryUpdated.summary`, i.e. ProtocolSummary.to_json()) into
+table views for the console, without depending on its exact layout.
+
+A view is any top-level entry that is a list of row dicts (key = first field) or a dict of row dicts
+(key = the dict key); scalars are totals shown above the table. So MQTT's clients/topics, Modbus's
+units x function codes and BACnet's devices/services all render with no per-protocol code here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+View = tuple[list[str], dict[str, tuple]]
+
+
+def _columns(rows: list[dict]) -> list[str]:
+    cols: list[str] = []
+    for r in rows[:50]:
+        for c in r:
+            if c not in cols:
+                cols.append(c)
+    return cols
+
+
+def _from_list(rows: list[dict]) -> View:
+    cols = _columns(rows)
+    out: dict[str, tuple] = {}
+    for r in rows:
+        vals = tuple(r.get(c) for c in cols)
+        key = str(vals[0])
+        n = 2
+        while key in out:  # never merge two rows silently
+            key = f"{vals[0]}#{n}"
+            n += 1
+        out[key] = vals
+    return cols, out
+
+
+def _from_dict(rows: dict[str, dict]) -> View:
+    cols = ["key", *_columns(list(rows.values()))]
+    return cols, {str(k): (k, *(v.get(c) for c in cols[1:])) for k, v in rows.items()}
+
+
+def views_from_summary(summary: dict[str, Any] | None) -> tuple[dict[str, View], dict[str, Any]]:
+    """(views by name, scalar totals)."""
+    views: dict[str, View] = {}
+    totals: dict[str, Any] = {}
+    for name, value in (summary or {}).items():
+        if isinstance(value, list) and value and all(isinstance(r, dict) for r in value):
+            views[name] = _from_list(value)
+        elif isinstance(value, list):
+            views.setdefault(name, (["value"], {}))
+        elif isinstance(value, dict) and value and all(isinstance(r, dict) for r in value.values()):
+            views[name] = _from_dict(value)
+        elif isinstance(value, dict):
+            nested, inner = views_from_summary(value)
+            views.update({f"{name}.{k}": v for k, v in nested.items()})
+            totals.update({f"{name}.{k}": v for k, v in inner.items()})
+        else:
+            totals[name] = value
+    return views, totals

@@ -1,0 +1,82 @@
+"""The alerts table: time, protocol, detector(s), score vs threshold, frame range, top talkers.
+
+Rows are appended incrementally (keyed by the alert's position in the state's list), never rebuilt.
+Talkers come from the packets, so they are rendered with `inert`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+from rich.text import Text
+from textual.widgets import DataTable
+
+from spear_tui.console.text import inert
+from spear_tui.console.widgets.loss_panel import fmt_score
+from spear_tui.events import Alert
+
+COLUMNS = ("time", "proto", "detector", "score/thr", "frames", "talkers")
+
+
+def fmt_time(t: float) -> str:
+    return time.strftime("%H:%M:%S", time.gmtime(t)) if t == t else "—"
+
+
+def alert_row(a: Alert) -> tuple[Text, ...]:
+    detectors = "+".join(a.detectors) if a.detectors else a.detector
+    sev = {"high": "bold red", "medium": "yellow", "low": ""}.get(a.severity, "")
+    ratio = f"{fmt_score(a.score)}/{fmt_score(a.threshold)}"
+    talkers = Text(", ").join(inert(t, max_len=40) for t in a.talkers[:3])
+    return (
+        Text(fmt_time(a.start)),
+        Text(a.protocol),
+        Text(detectors, style=sev),
+        Text(ratio),
+        Text(f"{a.first_frame}-{a.last_frame}"),
+        talkers,
+    )
+
+
+class AlertList(DataTable):
+    """Keyed, append-only list of alerts; `alerts[i]` is the Alert behind row key `str(i)`."""
+
+    DEFAULT_CSS = """
+    AlertList { height: 1fr; }
+    """
+
+    MAX_ROWS = 2_000
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        self.alerts: dict[int, Alert] = {}  # row key (running number) -> alert
+        self.seen = 0
+
+    def on_mount(self) -> None:
+        for c in COLUMNS:
+            self.add_column(c, key=c)
+
+    def sync(self, alerts: Sequence[Alert], total: int) -> int:
+        """Append the alerts not shown yet: the last `total - seen` of `alerts` (a bounded store whose
+        running count is `total`); drop the oldest rows past MAX_ROWS."""
+        new = min(total - self.seen, len(alerts))
+        items = list(alerts)[len(alerts) - new :] if new > 0 else []
+        first = total - len(items)
+        for i, a in enumerate(items):
+            self.add_row(*alert_row(a), key=str(first + i))
+            self.alerts[first + i] = a
+        self.seen = total
+        while len(self.alerts) > self.MAX_ROWS:
+            oldest = next(iter(self.alerts))
+            self.remove_row(str(oldest))
+            del self.alerts[oldest]
+        return len(items)
+
+    def alert_at(self, row: int) -> Alert | None:
+        if row < 0 or row >= self.row_count:
+            return None
+        key = self.coordinate_to_cell_key((row, 0)).row_key.value
+        return self.alerts.get(int(key)) if key is not None else None
+
+    def selected_alert(self) -> Alert | None:
+        return self.alert_at(self.cursor_row)

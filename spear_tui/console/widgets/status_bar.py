@@ -1,0 +1,56 @@
+"""Top line: source, elapsed wall time, messages, skipped/other frames, alerts, last engine error."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from rich.text import Text
+from textual.widget import Widget
+
+from spear_tui.console.state import ConsoleState
+from spear_tui.console.text import inert
+from spear_tui.console.widgets.replay_bar import fmt_duration
+
+
+class StatusBar(Widget):
+    DEFAULT_CSS = """
+    StatusBar { height: 1; width: 1fr; background: $panel; }
+    StatusBar > .status--title { text-style: bold; color: $accent; }
+    StatusBar > .status--error { color: $error; text-style: bold; }
+    """
+    COMPONENT_CLASSES = {"status--title", "status--error"}
+
+    def __init__(
+        self,
+        state: ConsoleState,
+        source: str,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        id: str | None = None,
+    ) -> None:
+        super().__init__(id=id)
+        self.state = state
+        self.source = source
+        self.clock = clock
+        self.started = clock()
+
+    def render(self) -> Text:
+        st = self.state
+        style = self.get_component_rich_style
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append("spear-tui ", style("status--title"))
+        text.append_text(inert(self.source, max_len=40))
+        text.append(f"  up {fmt_duration(self.clock() - self.started)}")
+        msgs = sum(t.messages for t in st.tracks.values())
+        text.append(f"  msgs {msgs:,}")
+        skipped = sum(st.skipped.values())
+        if skipped:
+            text.append(f"  skipped {skipped:,}")
+        if st.other_frames:
+            text.append(f"  other {st.other_frames:,}")
+        text.append(f"  alerts {st.alerts_total}")
+        if st.errors:
+            text.append("  ")
+            text.append_text(inert(st.errors[-1], style=style("status--error"), max_len=60))
+        return text

@@ -1,0 +1,103 @@
+"""Plain-words pieces of alert reasons: protocol code names and inert quoting of packet strings.
+
+Packet-derived text (client ids, topics) stays raw in reasons — the console renders it as plain
+text — but control characters are shown escaped and long strings are cut with an explicit marker,
+so nothing is dropped silently and a reason always stays one line.
+"""
+
+from __future__ import annotations
+
+MODBUS_FUNCTIONS: dict[int, str] = {
+    1: "read coils",
+    2: "read discrete inputs",
+    3: "read holding registers",
+    4: "read input registers",
+    5: "write single coil",
+    6: "write single register",
+    7: "read exception status",
+    8: "diagnostics",
+    11: "get comm event counter",
+    12: "get comm event log",
+    15: "write multiple coils",
+    16: "write multiple registers",
+    17: "report server id",
+    20: "read file record",
+    21: "write file record",
+    22: "mask write register",
+    23: "read/write multiple registers",
+    24: "read FIFO queue",
+    43: "encapsulated interface transport",
+}
+MODBUS_WRITES: tuple[int, ...] = (5, 6, 15, 16, 22, 23)
+
+BACNET_CONFIRMED: dict[int, str] = {
+    12: "ReadProperty",
+    14: "ReadPropertyMultiple",
+    15: "WriteProperty",
+    16: "WritePropertyMultiple",
+    17: "DeviceCommunicationControl",
+    20: "ReinitializeDevice",
+}
+BACNET_UNCONFIRMED: dict[int, str] = {0: "I-Am", 1: "I-Have", 7: "Who-Has", 8: "Who-Is"}
+BACNET_PDU: dict[int, str] = {5: "Error", 6: "Reject", 7: "Abort"}
+
+MAX_SHOWN = 60
+
+
+def quote(text: str | None) -> str:
+    """Quote a packet-derived string for a one-line reason, escaping control characters visibly."""
+    if text is None:
+        return "(none)"
+    if text == "":
+        return "'' (empty)"
+    cut = ""
+    if len(text) > MAX_SHOWN:
+        cut = f"… (+{len(text) - MAX_SHOWN} more chars)"
+        text = text[:MAX_SHOWN]
+    out = []
+    for ch in text:
+        code = ord(ch)
+        if code < 0x20 or code == 0x7F or 0x80 <= code < 0xA0:
+            out.append(f"\\x{code:02x}")
+        elif ch == "\\":
+            out.append("\\\\")
+        else:
+            out.append(ch)
+    return "'" + "".join(out) + "'" + cut
+
+
+def modbus_function(code: int) -> str:
+    name = MODBUS_FUNCTIONS.get(code)
+    return f"{name} ({code})" if name else f"function code {code}"
+
+
+def bacnet_service(code: int) -> str:
+    name = BACNET_CONFIRMED.get(code)
+    return f"{name} ({code})" if name else f"confirmed service {code}"
+
+
+def listing(items: list[str], limit: int = 3) -> str:
+    """'a, b and c' or 'a, b, c and 7 more' — counts what is not shown."""
+    if not items:
+        return ""
+    shown = items[:limit]
+    rest = len(items) - len(shown)
+    if rest > 0:
+        return ", ".join(shown) + f" and {rest} more"
+    if len(shown) == 1:
+        return shown[0]
+    return ", ".join(shown[:-1]) + " and " + shown[-1]
+
+
+def int_ranges(values: list[int]) -> str:
+    """Compact sorted integer list: '1–5, 9, 12–14'."""
+    vals = sorted(set(values))
+    parts: list[str] = []
+    i = 0
+    while i < len(vals):
+        j = i
+        while j + 1 < len(vals) and vals[j + 1] == vals[j] + 1:
+            j += 1
+        parts.append(str(vals[i]) if i == j else f"{vals[i]}–{vals[j]}")
+        i = j + 1
+    return listing(parts, limit=6)

@@ -1,0 +1,150 @@
+"""What every protocol's rule set shares: known-tuple sets and the rate-alert wording."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+
+from spear_tui.detect.novelty._text import listing
+from spear_tui.detect.novelty.episodes import Episode, EpisodeBook
+from spear_tui.detect.novelty.rates import RateRule
+
+
+class KnownSet:
+    """A set of tuples (columns of a polars frame); membership tests are anti-joins, never Python loops."""
+
+    def __init__(self, schema: dict[str, pl.DataType]) -> None:
+        self.schema = schema
+        self.frame = pl.DataFrame(schema=schema)
+
+    def add(self, rows: pl.DataFrame) -> None:
+        if rows.height:
+            part = rows.select(list(self.schema)).cast(self.schema)  # type: ignore[arg-type]
+            self.frame = pl.concat([self.frame, part]).unique(maintain_order=True)
+
+    def add_tuples(self, tuples: list[tuple[Any, ...]]) -> None:
+        if tuples:
+            self.add(pl.DataFrame(tuples, schema=self.schema, orient="row"))
+
+    def novel(self, rows: pl.DataFrame) -> pl.DataFrame:
+        """Rows of `rows` whose key tuple is not in the set."""
+        if rows.height == 0:
+            return rows
+        return rows.join(self.frame, on=list(self.schema), how="anti")
+
+    def known(self, rows: pl.DataFrame) -> pl.DataFrame:
+        if rows.height == 0:
+            return rows
+        return rows.join(self.frame, on=list(self.schema), how="semi")
+
+    def __len__(self) -> int:
+        return self.frame.height
+
+    def to_list(self) -> list[list[Any]]:
+        return [list(r) for r in self.frame.iter_rows()]
+
+    def load(self, rows: list[list[Any]]) -> None:
+        self.frame = (
+            pl.DataFrame([tuple(r) for r in rows], schema=self.schema, orient="row")
+            if rows
+            else pl.DataFrame(schema=self.schema)
+        )
+
+
+def touch_groups(
+    book: EpisodeBook,
+    rule: str,
+    rows: pl.DataFrame,
+    actor: str,
+    hold: float,
+    extra: list[pl.Expr] | None = None,
+) -> list[tuple[Episode, dict[str, Any]]]:
+    """Group anomalous rows by (actor column, file) and add each group to its episode.
+
+    Returns each touched episode with its group's aggregated `extra` columns, for rule details.
+    """
+    if rows.height == 0:
+        return []
+    groups = rows.group_by(actor, "file").agg(
+        pl.col("time").min().alias("_t0"),
+        pl.col("time").max().alias("_t1"),
+        pl.col("frame").min().alias("_f0"),
+        pl.col("frame").max().alias("_f1"),
+        pl.len().alias("_n"),
+        pl.col("src").append(pl.col("dst")).unique().alias("_talkers"),
+        *(extra or []),
+    )
+    out = []
+    for g in groups.sort("_t0").iter_rows(named=True):
+        ep = book.touch(
+            rule,
+            str(g[actor]),
+            int(g["file"]),
+            g["_t0"],
+            g["_t1"],
+            int(g["_f0"]),
+            int(g["_f1"]),
+            int(g["_n"]),
+            g["_talkers"],
+            hold,
+        )
+        out.append((ep, g))
+    return out
+
+
+class ProtocolRules:
+    """Per-protocol rules. Subclasses define RULES, rate rules and the tuple-novelty logic."""
+
+    protocol: str = ""
+    RULES: dict[str, str] = {}
+    RATE_WORDS: dict[str, str] = {}  # rate rule -> what is counted, in plain words
+
+    def rate_rules(self) -> list[RateRule]:
+        return []
+
+    def prepare(self, table: pl.DataFrame) -> pl.DataFrame:
+        """Derived columns both learning and detection need (may update connection state)."""
+        return table
+
+    def learn(self, table: pl.DataFrame) -> None:
+        raise NotImplementedError
+
+    def detect(self, table: pl.DataFrame, enabled: set[str], book: EpisodeBook, hold: float) -> None:
+        raise NotImplementedError
+
+    def close(self, ep: Episode) -> None:
+        """An episode became an alert: what it showed is now known (alert once per new tuple)."""
+
+    def describe(self, ep: Episode) -> tuple[str, str]:
+        """(reason, severity) of a tuple-novelty episode."""
+        raise NotImplementedError
+
+    def describe_rate(self, ep: Episode, window: float) -> tuple[str, str]:
+        what = self.RATE_WORDS.get(ep.rule, "messages")
+        bins: dict[int, int] = ep.detail["bins"]
+        total = sum(bins.values())
+        peak = max(bins.values())
+        learned = ep.detail.get("learned_peak")
+        who = "" if ep.actor == "*" else f"{ep.actor} sent "
+        base = (
+            f"{who}{total} {what} in {len(bins)} window(s) of {window:g} s "
+            f"(peak {peak} per window; threshold {ep.detail['thr']:.0f}; "
+        )
+        base += f"learned peak {learned:.0f})" if learned is not None else "never seen in learning)"
+        details: dict[str, int] = ep.detail.get("details") or {}
+        if details:
+            parts = [f"{n} {label}" for label, n in sorted(details.items(), key=lambda kv: -kv[1])]
+            base += ": " + listing(parts, limit=4)
+        senders: list[str] = ep.detail.get("senders") or []
+        if ep.actor == "*" and senders:
+            base += "; top senders " + listing(senders, limit=3)
+        ratio = peak / max(ep.detail["thr"], 1e-9)
+        severity = "high" if ratio >= 3 else "medium"
+        return base, severity
+
+    def to_dict(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def load(self, data: dict[str, Any]) -> None:
+        raise NotImplementedError

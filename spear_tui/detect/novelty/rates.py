@@ -1,0 +1,143 @@
+"""Rate rules: counts per fixed window, per key, against what the learning period saw.
+
+A window is flagged when its count reaches
+    max(min_count, ratio × learned mean per window, margin × learned peak per window) / sensitivity
+for keys the baseline knows, and `new_min / sensitivity` for keys it never saw. All counting is
+polars group-bys over the whole batch; the last (still open) window of each key is carried to the
+next batch so a burst split across batches is counted whole.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+
+_BIN_SCHEMA = {
+    "key": pl.Utf8(),
+    "bin": pl.Int64(),
+    "n": pl.Int64(),
+    "t0": pl.Float64(),
+    "t1": pl.Float64(),
+    "f0": pl.Int64(),
+    "f1": pl.Int64(),
+    "file": pl.Int32(),
+}
+
+
+@dataclass(frozen=True)
+class RateRule:
+    name: str
+    mask: pl.Expr  # which messages count
+    key: pl.Expr  # Utf8 key per message ("*" for one global count)
+    min_count: int  # never flag fewer messages per window than this
+    ratio: float = 10.0  # × learned mean per window
+    margin: float = 2.0  # × learned peak per window
+    new_min: int | None = None  # threshold for keys the baseline never saw (default: min_count)
+    detail: pl.Expr | None = None  # Utf8 label counted in flagged windows (e.g. "Who-Is")
+
+
+class RateState:
+    """Learning accumulators, learned statistics and the carried open windows of one rule."""
+
+    def __init__(self, rule: RateRule, window: float) -> None:
+        self.rule = rule
+        self.window = window
+        self._learn = pl.DataFrame(schema={"key": pl.Utf8(), "bin": pl.Int64(), "n": pl.Int64()})
+        self.stats = pl.DataFrame(schema={"key": pl.Utf8(), "peak": pl.Float64(), "mean": pl.Float64()})
+        self._carry = pl.DataFrame(schema=_BIN_SCHEMA)
+
+    def _selected(self, table: pl.DataFrame) -> pl.DataFrame:
+        cols = [
+            self.rule.key.alias("key"),
+            (pl.col("time") / self.window).floor().cast(pl.Int64).alias("bin"),
+            pl.col("time"),
+            pl.col("frame"),
+            pl.col("file"),
+            pl.col("src"),
+        ]
+        if self.rule.detail is not None:
+            cols.append(self.rule.detail.alias("detail"))
+        return table.filter(self.rule.mask).select(cols)
+
+    def learn(self, table: pl.DataFrame) -> None:
+        sel = self._selected(table)
+        if sel.height == 0:
+            return
+        counts = sel.group_by("key", "bin").agg(pl.len().cast(pl.Int64).alias("n"))
+        self._learn = pl.concat([self._learn, counts]).group_by("key", "bin").agg(pl.col("n").sum())
+
+    def finish(self, learn_start: float, learn_end: float) -> None:
+        """Turn learning counts into per-key peak and mean per window."""
+        windows = max(1, math.ceil((learn_end - learn_start) / self.window))
+        self.stats = self._learn.group_by("key").agg(
+            pl.col("n").max().cast(pl.Float64).alias("peak"),
+            (pl.col("n").sum() / windows).cast(pl.Float64).alias("mean"),
+        )
+        self._learn = self._learn.clear()
+
+    def thresholds(self, keys: pl.DataFrame, sensitivity: float) -> pl.DataFrame:
+        r = self.rule
+        new_min = float(r.new_min if r.new_min is not None else r.min_count)
+        known = pl.max_horizontal(
+            pl.lit(float(r.min_count)), r.ratio * pl.col("mean"), r.margin * pl.col("peak")
+        )
+        return keys.join(self.stats, on="key", how="left").with_columns(
+            (pl.when(pl.col("peak").is_null()).then(pl.lit(new_min)).otherwise(known) / sensitivity).alias(
+                "thr"
+            )
+        )
+
+    def detect(self, table: pl.DataFrame, now: float, sensitivity: float) -> list[dict[str, Any]]:
+        """Flagged windows of this batch (cumulative with carried windows), as plain dicts."""
+        sel = self._selected(table)
+        if sel.height == 0 and self._carry.height == 0:
+            return []
+        new = sel.group_by("key", "bin").agg(
+            pl.len().cast(pl.Int64).alias("n"),
+            pl.col("time").min().alias("t0"),
+            pl.col("time").max().alias("t1"),
+            pl.col("frame").min().cast(pl.Int64).alias("f0"),
+            pl.col("frame").max().cast(pl.Int64).alias("f1"),
+            pl.col("file").first().cast(pl.Int32).alias("file"),
+        )
+        bins = (
+            pl.concat([self._carry, new.select(list(_BIN_SCHEMA))])
+            .group_by("key", "bin")
+            .agg(
+                pl.col("n").sum(),
+                pl.col("t0").min(),
+                pl.col("t1").max(),
+                pl.col("f0").min(),
+                pl.col("f1").max(),
+                pl.col("file").first(),
+            )
+        )
+        self._carry = bins.filter((pl.col("bin") + 1) * self.window > now)
+        scored = self.thresholds(bins, sensitivity)
+        flagged = scored.filter(pl.col("n") >= pl.col("thr"))
+        if flagged.height == 0:
+            return []
+        out = []
+        for row in flagged.sort("t0").iter_rows(named=True):
+            part = sel.filter((pl.col("key") == row["key"]) & (pl.col("bin") == row["bin"]))
+            row["senders"] = part["src"].value_counts(sort=True).head(5)["src"].to_list()
+            if "detail" in part.columns:
+                row["details"] = dict(part["detail"].value_counts().iter_rows())
+            out.append(row)
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "key": self.stats["key"].to_list(),
+            "peak": self.stats["peak"].to_list(),
+            "mean": self.stats["mean"].to_list(),
+        }
+
+    def load(self, data: dict[str, Any]) -> None:
+        self.stats = pl.DataFrame(
+            {"key": data["key"], "peak": data["peak"], "mean": data["mean"]},
+            schema={"key": pl.Utf8(), "peak": pl.Float64(), "mean": pl.Float64()},
+        )

@@ -20,6 +20,7 @@ from spear_tui.errors import UserError
 from spear_tui.meter.files import MeterSeries
 
 DEFAULT_MAX_GAP = dt.timedelta(hours=1)
+MAX_DAYS = 36_600  # a century of days; more means a misread timestamp column, not a meter
 _US = 1_000_000
 
 
@@ -141,6 +142,11 @@ def to_days(
     first_date: dt.date = local["local"].min().date()  # type: ignore[union-attr]
     last_date: dt.date = local["local"].max().date()  # type: ignore[union-attr]
     n_days = (last_date - first_date).days + 1
+    if n_days > MAX_DAYS:
+        raise UserError(
+            f"{series.source} spans {n_days} days ({first_date} .. {last_date}); at most {MAX_DAYS} are cut "
+            "into days (wrong timestamp column or format?)"
+        )
     origin = dt.datetime.combine(first_date, dt.time())
     slots = (
         local.with_columns(((pl.col("local") - pl.lit(origin)).dt.total_microseconds() // step).alias("slot"))
@@ -202,6 +208,7 @@ class DayAccumulator:
         self._step = _step_us(samples_per_day)
         self._max_gap_slots = int(max_gap.total_seconds() * _US // self._step)
         self._date: dt.date | None = None
+        self._floor: dt.date | None = None
         self._sums = np.zeros((samples_per_day, len(self.measurements)))
         self._counts = np.zeros((samples_per_day, len(self.measurements)))
         self._last_value: np.ndarray | None = None  # last known slot values (carried across days)
@@ -230,9 +237,9 @@ class DayAccumulator:
         local = self._local(time)
         date = local.date()
         done: list[CompletedDay] = []
-        if self._date is None:
+        if self._date is None and (self._floor is None or date >= self._floor):
             self._date = date
-        elif date < self._date:
+        elif self._date is None or date < self._date:
             self.late += 1
             return done
         while date > self._date:
@@ -251,7 +258,7 @@ class DayAccumulator:
         if self._date is None or not self._counts.any():
             return []
         day = self._finish()
-        self._date = None
+        self._floor, self._date = self._date, None  # nothing older than the flushed day is accepted
         return [day]
 
     def _finish(self) -> CompletedDay:

@@ -22,6 +22,7 @@ from spear_tui.meter.timestamps import find_time_column
 PARQUET_MAGIC = b"PAR1"
 _SEPARATORS = (";", ",", "\t", "|")
 _MAX_BYTES = 512 * 1024 * 1024
+_FLOAT32_MAX = 3.4e38
 _DECIMAL_COMMA = re.compile(r"^\s*[-+]?\d[\d.]*,\d+\s*$")
 
 
@@ -134,7 +135,8 @@ def _to_float(col: pl.Series) -> pl.Series:
                 .otherwise(pl.lit(s))
             ).to_series()
         out = s.cast(pl.Float64, strict=False)
-    return pl.select(pl.when(pl.lit(out).is_finite()).then(pl.lit(out)).otherwise(None)).to_series()
+    usable = pl.lit(out).is_finite() & (pl.lit(out).abs() < _FLOAT32_MAX)  # models see float32
+    return pl.select(pl.when(usable).then(pl.lit(out)).otherwise(None)).to_series()
 
 
 def _numeric_share(col: pl.Series) -> float:

@@ -141,6 +141,9 @@ for _n in (1, 2, 3):
 # Unit a canonical quantity has when the header does not say (only where a meter file would be unambiguous).
 _DEFAULT_UNITS = {"voltage": "V", "current": "A", "frequency": "Hz", "power_factor": ""}
 
+# Canonical unit -> the quantity a header consisting of just that unit measures.
+_UNIT_ONLY = {"kW": "active_power", "kvar": "reactive_power", "kVA": "apparent_power", "kWh": "active_energy"}
+
 _BRACKET = re.compile(r"[\[(]\s*([^\])]*?)\s*[\])]")
 _IN_UNIT = re.compile(r"\s+in\s+(\S+)\s*$", re.IGNORECASE)
 _NON_ALNUM = re.compile(r"[^0-9a-z%]+")
@@ -181,6 +184,8 @@ def parse_header(raw: str) -> ColumnName:
         stem, _, suffix = base.rpartition("_")
         if (found := _unit_of(suffix)) and stem:
             unit, base = found, stem
+    if unit is None and base not in _ALIASES and (found := _unit_of(base)) and found[0] in _UNIT_ONLY:
+        unit, base = found, _UNIT_ONLY[found[0]]  # a header that is only a unit: "kW", "W", "kvar"
     name = _ALIASES.get(base, base) or "value"
     if unit is None:
         for prefix, default in _DEFAULT_UNITS.items():
@@ -195,7 +200,7 @@ def parse_header(raw: str) -> ColumnName:
 def canonical_names(headers: list[str]) -> list[ColumnName]:
     """Parse every header; a canonical name used twice gets `_2`, `_3` so no column is silently lost."""
     out: list[ColumnName] = []
-    seen: dict[str, int] = {}
+    seen: dict[str, int] = {"time": 1}  # "time" is the timestamp column of every MeterSeries
     for raw in headers:
         col = parse_header(raw)
         count = seen.get(col.name, 0) + 1

@@ -132,7 +132,7 @@ def parse_time_column(col: pl.Series, tz: str | None) -> pl.Series:
                 f"timestamp column {col.name!r} holds numbers that are not epoch seconds/milliseconds"
             )
         return epoch
-    strings = col.cast(pl.String, strict=False).str.strip_chars()
+    strings = col.cast(pl.String, strict=False).str.strip_chars().str.replace(r"(?i)z$", "+00:00")
     fmt_tz, n_tz = _best_format(strings, _FORMATS_TZ, "datetime")
     fmt, n_naive = _best_format(strings, _FORMATS_NAIVE, "datetime")
     # epoch numbers stored as text

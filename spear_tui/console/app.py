@@ -101,7 +101,7 @@ class SpearApp(App[int]):
             engine = self.engine_factory()
         except UserError as exc:
             self.fatal = str(exc)
-            self.call_from_thread(self.exit, 2)
+            self.call_from_thread(self.exit, None, 2)
             return
         self.engine = engine
         if self._stopping:
@@ -204,7 +204,7 @@ class SpearApp(App[int]):
 
     async def action_quit(self) -> None:
         self.stop_engine()
-        self.exit(0)
+        self.exit(0, 0)
 
     def stop_engine(self) -> None:
         self._stopping = True

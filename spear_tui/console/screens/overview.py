@@ -18,6 +18,17 @@ DEFAULT_K = 3.0
 K_MIN, K_MAX, K_STEP = 0.5, 10.0, 0.1
 
 
+def engine_sensitivity(engine: object, protocol: str) -> float:
+    """The k the engine's LSTM detector uses now, so the slider starts where the detector is."""
+    getter = getattr(engine, "get_sensitivity", None)
+    if getter is not None:
+        return float(getter(protocol, "lstm"))
+    for det in getattr(engine, "detectors", {}).get(protocol, ()):
+        if getattr(det, "name", "") == "lstm" and isinstance(getattr(det, "sensitivity", None), int | float):
+            return float(det.sensitivity)
+    return DEFAULT_K
+
+
 class OverviewScreen(StateScreen):
     DEFAULT_CSS = """
     OverviewScreen #panels { height: auto; max-height: 75%; }
@@ -48,8 +59,7 @@ class OverviewScreen(StateScreen):
             saved = app.settings.get(key)
             k = saved
             if k is None:
-                getter = getattr(app.engine, "get_sensitivity", None)
-                k = float(getter(protocol, "lstm")) if getter else DEFAULT_K
+                k = engine_sensitivity(app.engine, protocol)
             slider = ThresholdSlider(
                 f"{protocol} k",
                 minimum=K_MIN,

@@ -63,7 +63,10 @@ class PacketScreen(StateScreen):
         except ImportError:
             self.app.call_from_thread(self._show_text, "packet dissection is not available in this build")
             return
-        decode_as = getattr(self.spear.engine, "decode_as", None)
+        engine = self.spear.engine
+        decode_as = getattr(engine, "decode_as", None) or getattr(
+            getattr(engine, "source", None), "decode_as", None
+        )
         try:
             lines = dissect_frame(self.path, self.frame, decode_as)
         except UserError as exc:

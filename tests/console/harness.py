@@ -1,0 +1,156 @@
+"""Console test harness: an engine that hands the app a fixed list of real event dataclasses.
+
+It stands in for the integrator's PacketEngine only in UI tests (what the console does with events is
+under test, not how they are computed); nothing here is reachable from the product.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from spear_tui.console.app import SpearApp
+from spear_tui.console.settings import Settings
+from spear_tui.events import Alert, ChunkScored, MessagesSeen, SourceProgress
+
+
+class ScriptedEngine:
+    """Emits `batches` one by one (each a list of events), then idles until stop()."""
+
+    def __init__(self, batches: Sequence[list[Any]] = (), **extras: Any) -> None:
+        self.batches = list(batches)
+        self.paused = False
+        self.speed: float | None = 1.0
+        self.calls: list[tuple] = []
+        self._stop = threading.Event()
+        self.done = threading.Event()
+        for k, v in extras.items():
+            setattr(self, k, v)
+
+    def run(self, emit: Callable[[list[Any]], None]) -> None:
+        for batch in self.batches:
+            if self._stop.is_set():
+                break
+            emit(batch)
+        self.done.set()
+        self._stop.wait(60)
+
+    def pause(self) -> None:
+        self.paused = True
+        self.calls.append(("pause",))
+
+    def resume(self) -> None:
+        self.paused = False
+        self.calls.append(("resume",))
+
+    def set_speed(self, speed: float | None) -> None:
+        self.speed = speed
+        self.calls.append(("speed", speed))
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def set_sensitivity(self, protocol: str, detector: str, k: float) -> None:
+        self.calls.append(("sensitivity", protocol, detector, k))
+
+
+def chunk_events(
+    protocol: str,
+    scores: Sequence[float],
+    warmup: int = 5,
+    t0: float = 1_700_000_000.0,
+    flagged_at: Sequence[int] = (),
+    threshold: float = 1.0,
+) -> list[ChunkScored]:
+    out = []
+    for i, s in enumerate(scores):
+        out.append(
+            ChunkScored(
+                protocol=protocol,
+                index=i,
+                start=t0 + 10 * i,
+                end=t0 + 10 * i + 9.9,
+                first_frame=500 * i + 1,
+                last_frame=500 * (i + 1),
+                score=float(s),
+                train_loss=float(s) / 2,
+                flagged=i in flagged_at,
+                threshold=None if i < warmup else threshold,
+                talkers=("10.0.0.1",),
+            )
+        )
+    return out
+
+
+def peak_series(n: int = 60, peak: int = 40, seed: int = 0) -> np.ndarray:
+    """A decaying loss with noise and one tall peak, like the paper's figure 4."""
+    rng = np.random.default_rng(seed)
+    s = 0.05 + 0.5 * np.exp(-np.arange(n) / 5) + rng.normal(0, 0.004, n)
+    s[peak] = 0.4
+    return np.abs(s)
+
+
+def alert_for(ev: ChunkScored, source: str = "", talkers: tuple[str, ...] = ("10.0.0.1",)) -> Alert:
+    return Alert(
+        protocol=ev.protocol,
+        detector="lstm",
+        start=ev.start,
+        end=ev.end,
+        first_frame=ev.first_frame,
+        last_frame=ev.last_frame,
+        score=ev.score,
+        threshold=ev.threshold or 0.0,
+        reason="loss peak",
+        talkers=talkers,
+        source=source,
+        detectors=("lstm",),
+    )
+
+
+class FixedClock:
+    def __init__(self, t: float = 1000.0) -> None:
+        self.t = t
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def make_app(engine: ScriptedEngine, settings: Settings, **kw: Any) -> SpearApp:
+    return SpearApp(
+        lambda: engine,
+        source=kw.pop("source", "sample.pcap"),
+        settings=settings,
+        clock=kw.pop("clock", FixedClock()),
+        **kw,
+    )
+
+
+def basic_batches(n: int = 60, peak: int = 40) -> tuple[list[list[Any]], list[ChunkScored]]:
+    scores = peak_series(n, peak)
+    chunks = chunk_events("mqtt", scores, flagged_at=(peak,), threshold=0.1)
+    seen = [MessagesSeen("mqtt", 500, c.start, c.end) for c in chunks]
+    batches: list[list[Any]] = [
+        [*chunks[:30], *seen[:30]],
+        [*chunks[30:], *seen[30:], alert_for(chunks[peak])],
+    ]
+    batches.append([SourceProgress("sample.pcap", position=300.0, total=600.0)])
+    return batches, chunks
+
+
+async def settle(app: SpearApp, pilot: Any, engine: ScriptedEngine | None = None) -> None:
+    """Wait until the scripted engine emitted everything, then drain it into the UI deterministically."""
+    for _ in range(200):
+        if engine is None or engine.done.is_set():
+            break
+        await pilot.pause(0.05)
+    await pilot.pause()
+    app.drain()
+    await pilot.pause()
+
+
+def screen_text(app: SpearApp) -> str:
+    """Plain text of what the app shows right now (one line per terminal row)."""
+    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())

@@ -1,0 +1,242 @@
+"""Pilot tests of the console: every app binding, the slider round trip, errors, hostile strings."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from spear_tui.console.app import SpearApp
+from spear_tui.console.settings import Settings
+from spear_tui.console.widgets.alert_list import AlertList
+from spear_tui.console.widgets.loss_panel import LossPanel
+from spear_tui.console.widgets.threshold_slider import ThresholdSlider
+from spear_tui.detect.peaks import flag_scores
+from spear_tui.errors import UserError
+from spear_tui.events import SourceProgress
+
+from .harness import (
+    FixedClock,
+    ScriptedEngine,
+    alert_for,
+    basic_batches,
+    chunk_events,
+    make_app,
+    peak_series,
+    screen_text,
+    settle,
+)
+
+
+async def test_overview_shows_model_alert_and_progress(settings: Settings) -> None:
+    batches, chunks = basic_batches()
+    eng = ScriptedEngine(batches)
+    app = make_app(eng, settings)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot, eng)
+        text = screen_text(app)
+        assert app.current_mode == "overview"
+        assert len(app.screen.query(LossPanel)) == 1
+        assert "MQTT lstm" in text and "chunks 60" in text and "flagged 1" in text and "alerts 1" in text
+        assert "0:05:00 / 0:10:00" in text and "50%" in text
+        assert app.screen.query_one(AlertList).row_count == 1
+        assert "msgs 30,000" in text  # 60 batches x 500 messages
+
+
+async def test_mode_keys(settings: Settings) -> None:
+    eng = ScriptedEngine(basic_batches()[0])
+    app = make_app(eng, settings)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot, eng)
+        for key, mode in [("2", "mqtt"), ("3", "modbus"), ("4", "bacnet"), ("5", "alerts"), ("6", "meter")]:
+            await pilot.press(key)
+            assert app.current_mode == mode
+        await pilot.press("1")
+        assert app.current_mode == "overview"
+
+
+async def test_pause_and_speed_keys(settings: Settings) -> None:
+    eng = ScriptedEngine(basic_batches()[0])
+    app = make_app(eng, settings)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot, eng)
+        await pilot.press("space")
+        assert eng.paused
+        await pilot.pause()
+        assert "paused" in screen_text(app)
+        await pilot.press("space")
+        assert not eng.paused
+        await pilot.press("plus")
+        assert eng.speed == 2.0
+        await pilot.press("equals_sign")
+        assert eng.speed == 5.0
+        await pilot.press("minus", "minus", "minus")
+        assert eng.speed == 0.5
+        for _ in range(12):
+            await pilot.press("plus")
+        assert eng.speed is None  # max
+        await pilot.pause()
+        assert "max" in screen_text(app)
+        assert ("pause",) in eng.calls and ("resume",) in eng.calls
+
+
+async def test_next_previous_alert(settings: Settings) -> None:
+    chunks = chunk_events("mqtt", peak_series(30, 20), flagged_at=(20,))
+    alerts = [alert_for(chunks[i]) for i in (10, 20, 25)]
+    eng = ScriptedEngine([[*chunks, *alerts]])
+    app = make_app(eng, settings)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot, eng)
+        await pilot.press("n")
+        assert app.current_mode == "alerts"
+        table = app.screen.query_one(AlertList)
+        assert table.has_focus
+        first = table.cursor_row
+        await pilot.press("n")
+        assert table.cursor_row == first + 1
+        assert table.selected_alert() == alerts[first + 1]
+        await pilot.press("n", "n")
+        assert table.cursor_row == 2  # stays on the last
+        await pilot.press("p")
+        assert table.selected_alert() == alerts[1]
+
+
+@pytest.mark.parametrize("key", ["question_mark", "f1"])
+async def test_help(settings: Settings, key: str) -> None:
+    eng = ScriptedEngine()
+    app = make_app(eng, settings)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press(key)
+        await pilot.pause()
+        assert type(app.screen).__name__ == "HelpScreen"
+        text = screen_text(app)
+        assert "shift+← / →" in text and "Pause / resume" in text
+        await pilot.press("escape")
+        assert type(app.screen).__name__ == "OverviewScreen"
+
+
+async def test_quit_stops_engine(settings: Settings) -> None:
+    eng = ScriptedEngine()
+    app = make_app(eng, settings)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("q")
+        await pilot.pause()
+    assert eng._stop.is_set()
+    assert app.return_code == 0
+
+
+async def test_slider_reflags_persists_and_reloads(settings: Settings) -> None:
+    batches, chunks = basic_batches()
+    scores = np.array([c.score for c in chunks])
+    eng = ScriptedEngine(batches)
+    app = make_app(eng, settings)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot, eng)
+        slider = app.screen.query_one(ThresholdSlider)
+        start = slider.value
+        await pilot.press("tab")
+        assert slider.has_focus
+        counts = []
+        for key, delta in [("shift+left", -1.0), ("shift+left", -1.0), ("left", -0.1), ("shift+right", 1.0)]:
+            await pilot.press(key)
+            await pilot.pause()
+            want = start + delta if not counts else counts[-1][0] + delta
+            k = round(max(0.5, want), 6)
+            expected = int(flag_scores(scores, k, 5)[0].sum())
+            assert slider.flagged == expected
+            counts.append((slider.value, slider.flagged))
+        assert counts[0][1] <= counts[2][1]  # lower k flags at least as many
+        assert ("sensitivity", "mqtt", "lstm", slider.value) in eng.calls
+        text = screen_text(app)
+        assert f"flagged {counts[-1][1]}/60" in text
+        final = slider.value
+    # a new session on the same config reloads the value, tells the engine, and re-flags with it
+    eng2 = ScriptedEngine(batches)
+    app2 = make_app(eng2, Settings())
+    async with app2.run_test(size=(80, 24)) as pilot:
+        await settle(app2, pilot, eng2)
+        assert app2.screen.query_one(ThresholdSlider).value == final
+        assert ("sensitivity", "mqtt", "lstm", final) in eng2.calls
+        assert app2.state.tracks["mqtt"].flagged == int(flag_scores(scores, final, 5)[0].sum())
+
+
+async def test_factory_user_error_exits_2(settings: Settings) -> None:
+    def factory() -> ScriptedEngine:
+        raise UserError("cannot read capture.pcap: no such file")
+
+    app = SpearApp(factory, settings=settings, clock=FixedClock())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause(0.3)
+    assert app.return_code == 2
+    assert app.fatal == "cannot read capture.pcap: no such file"
+
+
+async def test_engine_crash_is_one_line_on_screen(settings: Settings) -> None:
+    class Broken(ScriptedEngine):
+        def run(self, emit) -> None:  # noqa: ANN001
+            raise RuntimeError("tshark died")
+
+    eng = Broken()
+    app = make_app(eng, settings)
+    async with app.run_test(size=(100, 24)) as pilot:
+        await pilot.pause(0.3)
+        app.drain()
+        await pilot.pause()
+        assert "engine stopped: RuntimeError: tshark died" in screen_text(app).splitlines()[0]
+
+
+async def test_hostile_talkers_rendered_inert(settings: Settings) -> None:
+    chunks = chunk_events("mqtt", [1.0] * 6)
+    hostile = ("[bold red]x[/]", "\x1b]8;;http://x\x07y", "ab\u202ecd")
+    eng = ScriptedEngine([[*chunks, alert_for(chunks[-1], talkers=hostile)]])
+    app = make_app(eng, settings)
+    async with app.run_test(size=(120, 24)) as pilot:
+        await settle(app, pilot, eng)
+        text = screen_text(app)
+        assert "[bold red]x[/]" in text
+        assert "\\x1b]8;;http://x\\x07y" in text
+        assert "ab\\u202ecd" in text
+        assert "\x1b" not in text and "\u202e" not in text
+
+
+async def test_palette_lists_every_action(settings: Settings) -> None:
+    app = make_app(ScriptedEngine(), settings)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        titles = {c.title for c in app.get_system_commands(app.screen)}
+        for t in (
+            "Show Overview",
+            "Show MQTT view",
+            "Show Modbus view",
+            "Show BACnet view",
+            "Show Alerts",
+            "Show Meter",
+            "Pause / resume",
+            "Faster",
+            "Slower",
+            "Next alert",
+            "Previous alert",
+            "Help",
+        ):
+            assert t in titles
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "CommandPalette"
+        await pilot.press(*"faster", "enter")
+        await pilot.pause()
+    assert app.engine is not None and app.engine.speed == 2.0
+
+
+async def test_eta_from_progress(settings: Settings) -> None:
+    clock = FixedClock(0.0)
+    eng = ScriptedEngine()
+    app = make_app(eng, settings, clock=clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        for t, pos in [(0.0, 0.0), (1.0, 10.0), (2.0, 20.0)]:
+            clock.t = t
+            app.emit([SourceProgress("x", pos, 120.0)])
+            app.drain()
+        await pilot.pause()
+        # 10 capture-seconds per wall second, 100 s left -> 10 s
+        assert "ETA 0:00:10" in screen_text(app)

@@ -1,0 +1,64 @@
+"""ConsoleState: events fold in, and re-flagging from stored scores matches the detector's rule."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from spear_tui.console.state import ConsoleState
+from spear_tui.detect.peaks import flag_scores
+from spear_tui.events import Alert, DayScored, MessagesSeen, PacketsSkipped
+
+from .harness import chunk_events, peak_series
+
+
+def test_reflag_matches_detector_rule_and_moves_with_k() -> None:
+    st = ConsoleState()
+    scores = peak_series(80, peak=50)
+    scores[60] = scores[59] * 1.6  # a smaller bump that only a sensitive k flags
+    st.apply(chunk_events("mqtt", scores, warmup=8))
+    tr = st.tracks["mqtt"]
+    assert tr.warmup == 8
+    counts = {}
+    for k in (2.0, 5.0, 50.0):
+        counts[k] = tr.reflag(k)
+        want, _ = flag_scores(scores, k, 8)
+        assert counts[k] == int(want.sum())
+        assert np.array_equal(tr.current_flags(), want)
+    assert counts[2.0] >= counts[5.0] >= counts[50.0]
+    assert counts[2.0] > counts[50.0]
+    assert tr.current_flags()[50] == (scores[50] > tr.current_thresholds()[50])
+
+
+def test_engine_flags_shown_until_the_user_moves_k() -> None:
+    st = ConsoleState()
+    st.apply(chunk_events("modbus", [1.0, 1.0, 1.0, 9.0], warmup=2, flagged_at=(3,), threshold=2.0))
+    tr = st.tracks["modbus"]
+    assert tr.flagged == 1 and tr.threshold == 2.0 and tr.k is None
+
+
+def test_counts_rate_and_other_events() -> None:
+    st = ConsoleState()
+    changed = st.apply(
+        [
+            MessagesSeen("mqtt", 100, 0.0, 1.0),
+            MessagesSeen("mqtt", 300, 1.0, 2.0),
+            PacketsSkipped("mqtt", 3, "malformed"),
+            Alert("mqtt", "novelty", 0, 1, 1, 2, 1.0, 0.5, "new client", ("c",)),
+            DayScored("active_power", "2024-01-01", 0.2, True, True, 0.1),
+        ]
+    )
+    assert changed >= {"messages", "alerts", "days"}
+    tr = st.tracks["mqtt"]
+    assert tr.messages == 400 and st.skipped == {"mqtt": 3}
+    assert tr.rate == 200.0  # 400 messages over 2 s of capture time
+    assert st.alerts_total == 1
+
+
+def test_meter_reflag() -> None:
+    st = ConsoleState()
+    mses = [0.01, 0.02, 0.5, 0.03, 0.2]
+    st.apply([DayScored("p", f"2024-01-0{i + 1}", m, m > 0.1, True, 0.1) for i, m in enumerate(mses)])
+    m = st.meters["p"]
+    assert int(m.flags().sum()) == 2
+    assert m.reflag(0.025) == sum(x > 0.025 for x in mses)
+    assert m.current_threshold() == 0.025

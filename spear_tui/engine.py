@@ -58,10 +58,12 @@ class PacketEngine:
         emit_interval: float = 0.1,
         summary_interval: float = 1.0,
         retainer: MessageRetainer | None = None,
+        decode_as: Sequence[str] = (),
     ) -> None:
         from spear_tui.capture.source import ReplayPacer
 
         self.source = source
+        self.decode_as = tuple(decode_as)  # the console's drill-down dissects with the same options
         self.detectors: dict[str, list[PacketDetector]] = {p: list(d) for p, d in (detectors or {}).items()}
         self.sinks = list(sinks)
         self.emit_interval = emit_interval
@@ -106,6 +108,12 @@ class PacketEngine:
         for det in self.detectors.get(protocol, ()):
             if det.name == detector:
                 det.sensitivity = k
+
+    def get_sensitivity(self, protocol: str, detector: str) -> float:
+        for det in self.detectors.get(protocol, ()):
+            if det.name == detector:
+                return float(det.sensitivity)
+        raise KeyError(f"no {detector} detector for {protocol}")
 
     def messages_for(self, alert: Alert) -> pl.DataFrame | None:
         """The retained messages of an alert's window, for drill-down (None if evicted)."""

@@ -95,5 +95,8 @@ def build_engine(
     *,
     speed: float | None = None,
     sinks: Iterable[Sink] = (),
+    decode_as: Sequence[str] = (),
 ) -> PacketEngine:
-    return PacketEngine(source, build_detectors(choice or DetectorChoice()), speed=speed, sinks=sinks)
+    return PacketEngine(
+        source, build_detectors(choice or DetectorChoice()), speed=speed, sinks=sinks, decode_as=decode_as
+    )

@@ -8,6 +8,7 @@ import os
 import resource
 import sqlite3
 from pathlib import Path
+from urllib.parse import quote
 
 from spear_tui.errors import UserError
 from spear_tui.store import schema
@@ -48,7 +49,10 @@ def connect(path: Path, create: bool) -> sqlite3.Connection:
     mode = "rwc" if create else "rw"
     try:
         conn = sqlite3.connect(
-            f"file:{path.as_posix()}?mode={mode}", uri=True, isolation_level=None, check_same_thread=False
+            f"file:{quote(path.as_posix())}?mode={mode}",
+            uri=True,
+            isolation_level=None,
+            check_same_thread=False,
         )
     except sqlite3.Error as exc:
         raise UserError(f"cannot open store {path}: {describe(exc, path)}") from None

@@ -164,3 +164,15 @@ def test_missing_path_and_directory(tmp_path: Path) -> None:
         open_store(tmp_path)
     with pytest.raises(UserError, match="cannot open store"):
         AlertStore(tmp_path / "no" / "such" / "dir" / "s.db", {})
+
+
+def test_awkward_file_names(tmp_path: Path) -> None:
+    """Names are passed to SQLite as URIs: '?', '#', '%' and spaces must not be read as URI syntax."""
+    for name in ("a?mode=ro.db", "b#frag.db", "c%20d.db", "e f.db"):
+        path = tmp_path / name
+        with AlertStore(path, {}) as store:
+            store.write([_alert(1)])
+        assert path.exists() and list(open_store(path).alerts()) == [1]
+    assert sorted(p.name for p in tmp_path.iterdir() if p.suffix == ".db") == sorted(
+        ["a?mode=ro.db", "b#frag.db", "c%20d.db", "e f.db"]
+    )

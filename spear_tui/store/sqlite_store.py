@@ -24,6 +24,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from spear_tui import __version__
 from spear_tui.errors import UserError
 from spear_tui.events import Alert, ChunkScored, DayScored, EngineError, MessagesSeen, PacketsSkipped
 from spear_tui.store import schema
@@ -52,7 +53,7 @@ class AlertStore:
         self.path = Path(path)
         self._lock = threading.Lock()
         self._conn: sqlite3.Connection | None = connect(self.path, create=True)
-        meta = dict(session_meta)
+        meta = {"spear_tui_version": __version__, **session_meta}
         sources = [_source_info(s) for s in meta.pop("sources", []) or []]
         try:
             mode = self._conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]

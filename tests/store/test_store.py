@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from spear_tui import __version__
 from spear_tui.errors import UserError
 from spear_tui.events import (
     Alert,
@@ -60,7 +61,8 @@ def test_round_trip_of_every_stored_event_kind(tmp_path: Path) -> None:
         assert r.counters() == {"mqtt": {"messages": 42, "skipped": {"malformed": 3}}}
         assert r.errors() == ["tshark died"]
         (s,) = r.sessions()
-        assert not s.interrupted and s.meta == {"command": "scan", "decode_as": []}
+        assert not s.interrupted
+        assert s.meta == {"command": "scan", "decode_as": [], "spear_tui_version": __version__}
         rec = r.alert(2)
         assert rec.source["path"] == "b.pcap" and rec.session.id == s.id  # Alert.file=1 -> 2nd source
         with pytest.raises(UserError, match="no alert 9"):

@@ -63,16 +63,15 @@ class BacnetRules(ProtocolRules):
         if "new_control" not in enabled:
             return
         rows = self.control.novel(self._controls(t))
-        if rows.height == 0:
-            return
-        for ep, _ in touch_groups(book, "new_control", rows, "src", hold):
-            ep.detail.setdefault("requests", {})
-        kinds = rows.group_by("src", "file", "dst", "csvc").agg(pl.len().alias("n"), pl.col("time").min())
-        for r in kinds.iter_rows(named=True):
-            reqs = book.open[("new_control", r["src"], int(r["file"]))].detail["requests"]
-            k = (r["dst"], int(r["csvc"]))
-            first, n = reqs.get(k, (r["time"], 0))
-            reqs[k] = (min(first, r["time"]), n + int(r["n"]))
+        touch_groups(book, "new_control", rows, "src", hold, self._details, self.control.novel)
+
+    @staticmethod
+    def _details(ep: Episode, rows: pl.DataFrame) -> None:
+        reqs: dict[tuple[str, int], tuple[float, int]] = ep.detail.setdefault("requests", {})
+        for dst, svc, n, t in rows.group_by("dst", "csvc").agg(pl.len(), pl.col("time").min()).iter_rows():
+            k = (dst, int(svc))
+            first, m = reqs.get(k, (t, 0))
+            reqs[k] = (min(first, t), m + int(n))
 
     def close(self, ep: Episode) -> None:
         self.control.add_tuples(sorted({(ep.actor, s) for _, s in ep.detail["requests"]}))
@@ -86,7 +85,13 @@ class BacnetRules(ProtocolRules):
         for d, s in order:
             per_service.setdefault(s, []).append(d)
         parts = [
-            f"{bacnet_service(s)} to {len(ds)} device(s): {listing(ds)}" if len(ds) > 1 or s != svc else ""
+            (
+                f"{bacnet_service(s)} to {len(ds)} devices: {listing(ds)}"
+                if len(ds) > 1
+                else f"{bacnet_service(s)} to {ds[0]}"
+            )
+            if len(ds) > 1 or s != svc
+            else ""
             for s, ds in per_service.items()
         ]
         parts = [p for p in parts if p]

@@ -7,7 +7,7 @@ from typing import Any
 import polars as pl
 
 from spear_tui.detect.novelty._text import listing
-from spear_tui.detect.novelty.episodes import Episode, EpisodeBook
+from spear_tui.detect.novelty.episodes import Details, Episode, EpisodeBook, Refilter
 from spear_tui.detect.novelty.rates import RateRule
 
 
@@ -58,39 +58,26 @@ def touch_groups(
     rows: pl.DataFrame,
     actor: str,
     hold: float,
-    extra: list[pl.Expr] | None = None,
-) -> list[tuple[Episode, dict[str, Any]]]:
-    """Group anomalous rows by (actor column, file) and add each group to its episode.
+    details: Details,
+    refilter: Refilter,
+) -> None:
+    """Split anomalous rows per (actor, file) at gaps longer than `hold` and add each run to its episode.
 
-    Returns each touched episode with its group's aggregated `extra` columns, for rule details.
+    Python runs once per run of anomalous messages (rare), never per message.
     """
     if rows.height == 0:
-        return []
-    groups = rows.group_by(actor, "file").agg(
-        pl.col("time").min().alias("_t0"),
-        pl.col("time").max().alias("_t1"),
-        pl.col("frame").min().alias("_f0"),
-        pl.col("frame").max().alias("_f1"),
-        pl.len().alias("_n"),
-        pl.col("src").append(pl.col("dst")).unique().alias("_talkers"),
-        *(extra or []),
+        return
+    rows = rows.sort("time").with_columns(
+        (pl.col("time").diff().over(actor, "file").fill_null(0.0) > hold)
+        .cast(pl.Int32)
+        .cum_sum()
+        .over(actor, "file")
+        .alias("_run")
     )
-    out = []
-    for g in groups.sort("_t0").iter_rows(named=True):
-        ep = book.touch(
-            rule,
-            str(g[actor]),
-            int(g["file"]),
-            g["_t0"],
-            g["_t1"],
-            int(g["_f0"]),
-            int(g["_f1"]),
-            int(g["_n"]),
-            g["_talkers"],
-            hold,
-        )
-        out.append((ep, g))
-    return out
+    runs = rows.group_by(actor, "file", "_run").agg(pl.col("time").min().alias("_t0")).sort("_t0")
+    for who, file, run, _ in runs.iter_rows():
+        part = rows.filter((pl.col(actor) == who) & (pl.col("file") == file) & (pl.col("_run") == run))
+        book.add_rows(rule, str(who), int(file), part, hold, details, refilter)
 
 
 class ProtocolRules:
@@ -132,11 +119,16 @@ class ProtocolRules:
             f"(peak {peak} per window; threshold {ep.detail['thr']:.0f}; "
         )
         base += f"learned peak {learned:.0f})" if learned is not None else "never seen in learning)"
-        details: dict[str, int] = ep.detail.get("details") or {}
+        details: dict[str, int] = {}
+        for per_bin in ep.detail.get("details_by_bin", {}).values():
+            for label, n in per_bin.items():
+                details[label] = details.get(label, 0) + n
         if details:
             parts = [f"{n} {label}" for label, n in sorted(details.items(), key=lambda kv: -kv[1])]
             base += ": " + listing(parts, limit=4)
-        senders: list[str] = ep.detail.get("senders") or []
+        senders: list[str] = []
+        for _, top in sorted(ep.detail.get("senders_by_bin", {}).items()):
+            senders.extend(x for x in top if x not in senders)
         if ep.actor == "*" and senders:
             base += "; top senders " + listing(senders, limit=3)
         ratio = peak / max(ep.detail["thr"], 1e-9)

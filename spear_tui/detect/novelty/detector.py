@@ -65,7 +65,8 @@ class NoveltyDetector:
         self.window = float(window)
         self.hold = float(hold)
         self._rates = [RateState(r, self.window) for r in self.rules.rate_rules()]
-        self._book = EpisodeBook(max_hold)
+        self._book = EpisodeBook(max_hold, self._closed)
+        self._out: list[Alert] = []
         self._now = -math.inf
         self._rate_done: dict[tuple[str, str], int] = {}  # last window already alerted, per rate key
         self.learning = True
@@ -95,15 +96,22 @@ class NoveltyDetector:
         self._now = now
         if not self.learning and t.height:
             self._detect(t, now)
-        return self._alerts(self._book.due(now))
+        self._book.due(now)
+        return self._take()
 
     def flush(self) -> list[Alert]:
-        return self._alerts(self._book.drain())
+        self._book.drain()
+        return self._take()
 
     def advance(self, now: float) -> list[Alert]:
         """Close episodes that are over at capture/wall time `now` (a live source gone quiet)."""
         self._now = max(self._now, now)
-        return self._alerts(self._book.due(self._now))
+        self._book.due(self._now)
+        return self._take()
+
+    def _take(self) -> list[Alert]:
+        out, self._out = self._out, []
+        return sorted(out, key=lambda a: (a.start, a.first_frame))
 
     # --- learning ------------------------------------------------------------------------------
     def _learning_cut(self, t: pl.DataFrame) -> int:
@@ -169,43 +177,38 @@ class NoveltyDetector:
                 d.setdefault("bins", {})[row["bin"]] = int(row["n"])
                 d["thr"] = float(row["thr"])
                 d["learned_peak"] = row["peak"]
-                for label, n in (row.get("details") or {}).items():
-                    d.setdefault("details", {})[label] = d.get("details", {}).get(label, 0) + int(n)
-                senders = d.setdefault("senders", [])
-                senders.extend(s for s in row["senders"] if s not in senders)
+                d.setdefault("details_by_bin", {})[row["bin"]] = row.get("details") or {}
+                d.setdefault("senders_by_bin", {})[row["bin"]] = row["senders"]
 
-    def _alerts(self, episodes: list[Episode]) -> list[Alert]:
-        out = []
-        rate_names = {st.rule.name for st in self._rates}
-        for ep in episodes:
-            if ep.rule not in self.enabled_rules:
-                continue
-            if ep.rule in rate_names:
-                reason, severity = self.rules.describe_rate(ep, self.window)
-                self._rate_done[(ep.rule, ep.actor)] = max(ep.detail["bins"])
-                score, threshold = float(max(ep.detail["bins"].values())), float(ep.detail["thr"])
-            else:
-                reason, severity = self.rules.describe(ep)
-                score, threshold = float(ep.count), 0.0
-                self.rules.close(ep)
-            out.append(
-                Alert(
-                    protocol=self.protocol,
-                    detector=self.name,
-                    start=ep.start,
-                    end=ep.end,
-                    first_frame=ep.first_frame,
-                    last_frame=ep.last_frame,
-                    score=score,
-                    threshold=threshold,
-                    reason=reason,
-                    talkers=tuple(sorted(ep.talkers))[:MAX_TALKERS],
-                    severity=severity,
-                    file=ep.file,
-                    detectors=(self.name,),
-                )
+    def _closed(self, ep: Episode) -> None:
+        """An episode is over: describe it as one alert; what it showed is known from now on."""
+        if ep.rule not in self.enabled_rules:
+            return
+        if "bins" in ep.detail:
+            reason, severity = self.rules.describe_rate(ep, self.window)
+            score, threshold = float(max(ep.detail["bins"].values())), float(ep.detail["thr"])
+            self._rate_done[(ep.rule, ep.actor)] = max(ep.detail["bins"])
+        else:
+            reason, severity = self.rules.describe(ep)
+            score, threshold = float(ep.count), 0.0
+            self.rules.close(ep)
+        self._out.append(
+            Alert(
+                protocol=self.protocol,
+                detector=self.name,
+                start=ep.start,
+                end=ep.end,
+                first_frame=ep.first_frame,
+                last_frame=ep.last_frame,
+                score=score,
+                threshold=threshold,
+                reason=reason,
+                talkers=tuple(sorted(ep.talkers))[:MAX_TALKERS],
+                severity=severity,
+                file=ep.file,
+                detectors=(self.name,),
             )
-        return out
+        )
 
     # --- baseline persistence ------------------------------------------------------------------
     def baseline_dict(self) -> dict[str, Any]:

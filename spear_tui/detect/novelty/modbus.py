@@ -81,30 +81,26 @@ class ModbusRules(ProtocolRules):
             return
         new_src = self.masters.novel(req)
         if "new_master" in enabled and new_src.height:
-            self._touch(book, "new_master", new_src, hold)
+            touch_groups(book, "new_master", new_src, "src", hold, self._details, self.masters.novel)
             req = self.masters.known(req)
         if "new_write" in enabled:
             w = self.write_tuples.novel(req.filter(pl.col("fc").is_in(MODBUS_WRITES)))
-            self._touch(book, "new_write", w, hold)
+            touch_groups(book, "new_write", w, "src", hold, self._details, self.write_tuples.novel)
         if "new_unit" in enabled:
-            self._touch(book, "new_unit", self.polled.novel(req), hold)
+            touch_groups(
+                book, "new_unit", self.polled.novel(req), "src", hold, self._details, self.polled.novel
+            )
 
-    def _touch(self, book: EpisodeBook, rule: str, rows: pl.DataFrame, hold: float) -> None:
-        if rows.height == 0:
-            return
-        for ep, _ in touch_groups(book, rule, rows, "src", hold):
-            ep.detail.setdefault("requests", {})
-            ep.detail.setdefault("counts", {})
-        # per (src, dst, unit, fc): count and first time — one row per distinct request kind
-        kinds = rows.group_by("src", "file", "dst", "unit", "fc").agg(
-            pl.len().alias("n"), pl.col("time").min().alias("t")
-        )
-        for r in kinds.iter_rows(named=True):
-            ep = book.open[(rule, r["src"], int(r["file"]))]
-            k = (r["dst"], int(r["unit"]), int(r["fc"]))
-            seen = ep.detail["requests"]
-            seen[k] = min(seen.get(k, r["t"]), r["t"])
-            ep.detail["counts"][k] = ep.detail["counts"].get(k, 0) + int(r["n"])
+    @staticmethod
+    def _details(ep: Episode, rows: pl.DataFrame) -> None:
+        """Per (dst, unit, function): first time and count — one Python step per distinct request kind."""
+        seen: dict[tuple[str, int, int], float] = ep.detail.setdefault("requests", {})
+        counts: dict[tuple[str, int, int], int] = ep.detail.setdefault("counts", {})
+        kinds = rows.group_by("dst", "unit", "fc").agg(pl.len().alias("n"), pl.col("time").min().alias("t"))
+        for dst, unit, fc, n, t in kinds.iter_rows():
+            k = (dst, int(unit), int(fc))
+            seen[k] = min(seen.get(k, t), t)
+            counts[k] = counts.get(k, 0) + int(n)
 
     def close(self, ep: Episode) -> None:
         reqs: dict[tuple[str, int, int], float] = ep.detail.get("requests", {})

@@ -13,7 +13,7 @@ import polars as pl
 
 from spear_tui.detect.novelty._text import listing, quote
 from spear_tui.detect.novelty.base import KnownSet, ProtocolRules, touch_groups
-from spear_tui.detect.novelty.episodes import Episode, EpisodeBook
+from spear_tui.detect.novelty.episodes import Details, Episode, EpisodeBook
 from spear_tui.detect.novelty.rates import RateRule
 
 CONNECT, PUBLISH, SUBSCRIBE = 1, 3, 8
@@ -106,44 +106,36 @@ class MqttRules(ProtocolRules):
             con = t.filter(pl.col("msgtype") == CONNECT).with_columns(
                 pl.col("clientid").fill_null("").alias("cid")
             )
-            self._touch(book, "unknown_client", self.clients.novel(con), "src", "cid", hold)
+            rows = self.clients.novel(con)
+            touch_groups(book, "unknown_client", rows, "src", hold, self._details("cid"), self.clients.novel)
         if "wildcard" in enabled:
-            sub = self.wildcard_users.novel(self._subscribed(t))
-            self._touch(book, "wildcard", sub, "who", "topic", hold)
+            rows = self.wildcard_users.novel(self._subscribed(t))
+            touch_groups(
+                book, "wildcard", rows, "who", hold, self._details("topic"), self.wildcard_users.novel
+            )
         if "new_topic" in enabled:
-            pub = self.prefixes.novel(self._published(t))
-            self._touch(book, "new_topic", pub, "src", "prefix", hold, example="topic")
+            rows = self.prefixes.novel(self._published(t))
+            touch_groups(book, "new_topic", rows, "src", hold, self._details("prefix"), self.prefixes.novel)
 
-    def _touch(
-        self,
-        book: EpisodeBook,
-        rule: str,
-        rows: pl.DataFrame,
-        actor: str,
-        item: str,
-        hold: float,
-        example: str | None = None,
-    ) -> None:
-        extra = [
-            pl.col(item).unique(maintain_order=True).alias("_items"),
-            pl.col("src").first().alias("_src"),
-            pl.col("who").unique(maintain_order=True).alias("_who"),
-        ]
-        if example:
-            extra.append(pl.col(example).first().alias("_example"))
-        for ep, g in touch_groups(book, rule, rows, actor, hold, extra=extra):
+    @staticmethod
+    def _details(item: str) -> Details:
+        """Collect the new strings (client ids, filters, prefixes) an episode showed, exactly counted."""
+
+        def add(ep: Episode, rows: pl.DataFrame) -> None:
             items: list[str] = ep.detail.setdefault("items", [])
             total: set[str] = ep.detail.setdefault("seen", set())
-            for s in g["_items"]:
+            for s in rows[item].unique(maintain_order=True).to_list():
                 if s not in total:
                     total.add(s)
                     if len(items) < MAX_KEPT:
                         items.append(s)
-            ep.detail.setdefault("src", g["_src"])
-            whos: list[str] = ep.detail.setdefault("who", [])
-            whos.extend(w for w in g["_who"] if w not in whos)
-            ep.detail.setdefault("example", g.get("_example"))
             ep.detail["n_items"] = len(total)
+            ep.detail.setdefault("src", rows["src"][0])
+            ep.detail.setdefault("example", rows["topic"][0])
+            whos: list[str] = ep.detail.setdefault("who", [])
+            whos.extend(w for w in rows["who"].unique(maintain_order=True).to_list() if w not in whos)
+
+        return add
 
     def close(self, ep: Episode) -> None:
         seen = sorted(ep.detail.get("seen", ()))

@@ -18,6 +18,8 @@ import polars as pl
 _BIN_SCHEMA = {
     "key": pl.Utf8(),
     "bin": pl.Int64(),
+    "detail": pl.Utf8(),
+    "src": pl.Utf8(),
     "n": pl.Int64(),
     "t0": pl.Float64(),
     "t1": pl.Float64(),
@@ -58,8 +60,7 @@ class RateState:
             pl.col("file"),
             pl.col("src"),
         ]
-        if self.rule.detail is not None:
-            cols.append(self.rule.detail.alias("detail"))
+        cols.append((self.rule.detail if self.rule.detail is not None else pl.lit("")).alias("detail"))
         return table.filter(self.rule.mask).select(cols)
 
     def learn(self, table: pl.DataFrame) -> None:
@@ -91,11 +92,15 @@ class RateState:
         )
 
     def detect(self, table: pl.DataFrame, now: float, sensitivity: float) -> list[dict[str, Any]]:
-        """Flagged windows of this batch (cumulative with carried windows), as plain dicts."""
+        """Flagged windows so far (cumulative with carried windows), as plain dicts, oldest first.
+
+        Counts are kept per (key, window, detail label, sender) so a window split across batches
+        reports the same totals, labels and top senders as if it had come in one batch.
+        """
         sel = self._selected(table)
         if sel.height == 0 and self._carry.height == 0:
             return []
-        new = sel.group_by("key", "bin").agg(
+        fine = sel.group_by("key", "bin", "detail", "src").agg(
             pl.len().cast(pl.Int64).alias("n"),
             pl.col("time").min().alias("t0"),
             pl.col("time").max().alias("t1"),
@@ -103,9 +108,9 @@ class RateState:
             pl.col("frame").max().cast(pl.Int64).alias("f1"),
             pl.col("file").first().cast(pl.Int32).alias("file"),
         )
-        bins = (
-            pl.concat([self._carry, new.select(list(_BIN_SCHEMA))])
-            .group_by("key", "bin")
+        fine = (
+            pl.concat([self._carry, fine.select(list(_BIN_SCHEMA))])
+            .group_by("key", "bin", "detail", "src")
             .agg(
                 pl.col("n").sum(),
                 pl.col("t0").min(),
@@ -115,17 +120,27 @@ class RateState:
                 pl.col("file").first(),
             )
         )
-        self._carry = bins.filter((pl.col("bin") + 1) * self.window > now)
-        scored = self.thresholds(bins, sensitivity)
-        flagged = scored.filter(pl.col("n") >= pl.col("thr"))
+        self._carry = fine.filter((pl.col("bin") + 1) * self.window > now)
+        bins = fine.group_by("key", "bin").agg(
+            pl.col("n").sum(),
+            pl.col("t0").min(),
+            pl.col("t1").max(),
+            pl.col("f0").min(),
+            pl.col("f1").max(),
+            pl.col("file").first(),
+        )
+        flagged = self.thresholds(bins, sensitivity).filter(pl.col("n") >= pl.col("thr"))
         if flagged.height == 0:
             return []
+        parts = fine.join(flagged.select("key", "bin"), on=["key", "bin"], how="semi")
         out = []
         for row in flagged.sort("t0").iter_rows(named=True):
-            part = sel.filter((pl.col("key") == row["key"]) & (pl.col("bin") == row["bin"]))
-            row["senders"] = part["src"].value_counts(sort=True).head(5)["src"].to_list()
-            if "detail" in part.columns:
-                row["details"] = dict(part["detail"].value_counts().iter_rows())
+            part = parts.filter((pl.col("key") == row["key"]) & (pl.col("bin") == row["bin"]))
+            senders = part.group_by("src").agg(pl.col("n").sum()).sort(["n", "src"], descending=[True, False])
+            row["senders"] = senders.head(5)["src"].to_list()
+            if self.rule.detail is not None:
+                labels = part.group_by("detail").agg(pl.col("n").sum())
+                row["details"] = dict(labels.iter_rows())
             out.append(row)
         return out
 

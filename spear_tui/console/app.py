@@ -151,6 +151,14 @@ class SpearApp(App[int]):
             self.refresh_screen({"errors"})
 
     # -- actions ----------------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Hide bindings to screens this console does not have (the meter console has no packet views)."""
+        if action == "show" and parameters and parameters[0] not in self._modes:
+            return False
+        if action in ("next_alert", "previous_alert") and "alerts" not in self._modes:
+            return False
+        return True
+
     def action_show(self, mode: str) -> None:
         if mode in self._modes and self.current_mode != mode:
             self.switch_mode(mode)

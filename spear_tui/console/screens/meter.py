@@ -67,7 +67,7 @@ class MeterScreen(StateScreen):
         track = self.spear.state.meters.get(self.measurement)
         slider = self.query_one("#meter-slider", ThresholdSlider)
         slider.key = f"meter/seq2seq/{self.measurement}"
-        slider.label = f"{self.measurement[:7]} MSE"
+        slider.label = "MSE thr"
         saved = self.spear.settings.get(slider.key)
         if track is not None and saved is not None:
             track.reflag(saved)

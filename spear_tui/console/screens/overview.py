@@ -32,8 +32,8 @@ def engine_sensitivity(engine: object, protocol: str) -> float:
 class OverviewScreen(StateScreen):
     DEFAULT_CSS = """
     OverviewScreen #panels { height: auto; max-height: 75%; }
-    OverviewScreen LossPanel { margin-top: 1; }
-    OverviewScreen #panels LossPanel:first-of-type { margin-top: 0; }
+    OverviewScreen.-tall LossPanel { height: 7; }
+    OverviewScreen.-tall ThresholdSlider { margin-bottom: 1; }
     OverviewScreen #meter-summary { height: auto; color: $foreground; }
     OverviewScreen #waiting { color: $foreground-muted; }
     OverviewScreen AlertList { height: 1fr; min-height: 3; }
@@ -44,6 +44,10 @@ class OverviewScreen(StateScreen):
             yield Static("waiting for traffic…", id="waiting")
         yield Static(id="meter-summary")
         yield AlertList(id="overview-alerts")
+
+    def on_resize(self) -> None:
+        """Taller charts when the terminal has room for them (>= 36 rows); 80x24 keeps 4-row panels."""
+        self.set_class(self.size.height >= 36, "-tall")
 
     def _order(self, protocol: str) -> tuple[int, str]:
         return (PROTOCOLS.index(protocol) if protocol in PROTOCOLS else len(PROTOCOLS), protocol)

@@ -39,7 +39,12 @@ def chart_rows(
     n = min(len(scores), width)
     s, t, f = scores[-n:], thresholds[-n:], flags[-n:]
     finite_t = t[np.isfinite(t)]
-    vmax = max(float(np.nanmax(s)) if n else 0.0, float(finite_t.max()) if len(finite_t) else 0.0)
+    # Scale to the scored-with-threshold part: warm-up losses (huge while the net learns) clip at the top
+    # instead of flattening every later peak.
+    scaled = s[np.isfinite(t)] if len(finite_t) else s
+    vmax = max(
+        float(np.nanmax(scaled)) if len(scaled) else 0.0, float(finite_t.max()) if len(finite_t) else 0.0
+    )
     vmax = vmax if vmax > 0 else 1.0
     levels = height * 8
     rows: list[list[tuple[str, str]]] = [[(" ", "")] * width for _ in range(height)]

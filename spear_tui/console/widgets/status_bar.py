@@ -42,8 +42,13 @@ class StatusBar(Widget):
         text.append("spear-tui ", style("status--title"))
         text.append_text(inert(self.source, max_len=40))
         text.append(f"  up {fmt_duration(self.clock() - self.started)}")
-        msgs = sum(t.messages for t in st.tracks.values())
-        text.append(f"  msgs {msgs:,}")
+        if st.tracks or not st.meters:
+            msgs = sum(t.messages for t in st.tracks.values())
+            text.append(f"  msgs {msgs:,}")
+        if st.meters:
+            days = sum(len(m.days) for m in st.meters.values())
+            flagged = sum(int(m.flags().sum()) for m in st.meters.values())
+            text.append(f"  days {days:,} flagged {flagged}")
         skipped = sum(st.skipped.values())
         if skipped:
             text.append(f"  skipped {skipped:,}")

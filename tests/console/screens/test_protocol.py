@@ -1,0 +1,88 @@
+"""Protocol view: a summary snapshot (real MQTT traffic, nDPI's mqtt.pcap) as a sortable, filterable,
+diffed table, with hostile client ids shown literally."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from spear_tui.console.screens.protocol import ProtocolScreen
+from spear_tui.console.settings import Settings
+from spear_tui.console.widgets.protocol_table import ProtocolTable
+from spear_tui.events import SummaryUpdated
+
+from ..harness import ScriptedEngine, make_app, screen_text, settle
+from .test_drilldown import tshark_messages
+
+
+def summary_from(df: pl.DataFrame) -> dict:
+    hosts = (
+        df.group_by("src")
+        .agg(pl.len().alias("messages"), pl.col("length").sum().alias("bytes"))
+        .sort("src")
+        .to_dicts()
+    )
+    clients = df.filter(pl.col("clientid").is_not_null()).select("clientid", "src").to_dicts()
+    return {"messages": df.height, "hosts": hosts, "clients": clients}
+
+
+def shown(t: ProtocolTable) -> list[str]:
+    return [t.coordinate_to_cell_key((i, 0)).row_key.value for i in range(t.row_count)]
+
+
+async def test_views_sort_filter_and_diff(settings: Settings) -> None:
+    df = tshark_messages()
+    summary = summary_from(df)
+    hostile = {"clientid": "[bold red]pwn[/]\x1b]8;;http://x\x07", "src": "10.9.9.9"}
+    summary["clients"].append(hostile)
+    eng = ScriptedEngine([[SummaryUpdated("mqtt", summary)]])
+    app = make_app(eng, settings)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot, eng)
+        await pilot.press("2")
+        await pilot.pause()
+        assert isinstance(app.screen, ProtocolScreen)
+        table = app.screen.query_one(ProtocolTable)
+        hosts = summary["hosts"]
+        assert table.row_count == len(hosts)
+        by_messages = sorted(hosts, key=lambda r: r["messages"], reverse=True)
+        assert [table.get_cell(k, "messages").plain for k in shown(table)] == [
+            f"{r['messages']:,}" for r in by_messages
+        ]
+        await pilot.press("s")  # sort by the next column (bytes)
+        assert [int(table.get_cell(k, "bytes").plain.replace(",", "")) for k in shown(table)] == sorted(
+            (r["bytes"] for r in hosts), reverse=True
+        )
+        await pilot.press("r")
+        assert [int(table.get_cell(k, "bytes").plain.replace(",", "")) for k in shown(table)] == sorted(
+            r["bytes"] for r in hosts
+        )
+        await pilot.press("slash", *"10.10", "enter")
+        assert all("10.10" in k for k in shown(table)) and table.row_count >= 1
+        assert table.has_focus
+        await pilot.press("escape")
+        assert table.row_count == len(hosts)
+        # a new snapshot changes one cell: only that cell is updated
+        first = hosts[0]["src"]
+        changed = {**summary, "hosts": [dict(r) for r in hosts]}
+        changed["hosts"][0]["messages"] += 1
+        app.emit([SummaryUpdated("mqtt", changed)])
+        app.drain()
+        await pilot.pause()
+        assert table.updates == 1
+        assert table.get_cell(first, "messages").plain == f"{hosts[0]['messages'] + 1:,}"
+        await pilot.press("v")  # next view: clients
+        await pilot.pause()
+        text = screen_text(app)
+        assert "cbaabcbabacbbbbbaaaaab" in text
+        assert "[bold red]pwn[/]\\x1b]8;;http://x\\x07" in text
+        assert "\x1b" not in text
+        assert "messages" in text.splitlines()[2]  # totals line under the title
+
+
+async def test_empty_view_says_so(settings: Settings) -> None:
+    eng = ScriptedEngine()
+    app = make_app(eng, settings)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("3")
+        await pilot.pause()
+        assert "no Modbus/TCP traffic summarised yet" in screen_text(app)

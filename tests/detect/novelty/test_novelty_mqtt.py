@@ -141,3 +141,23 @@ def test_recorded_wildcard_unknown_client_and_new_prefix_raise_exactly_one_alert
     assert new[0].first_frame == int(garage[0][0][0])
     for a in alerts:
         assert a.start >= mark and a.detector == "novelty"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "suricata_mqtt-events-invalid-qos.pcap",
+        "suricata_mqtt-frames-truncated.pcap",
+        "suricata_mqtt5-excessiveproplen.pcap",
+    ],
+)
+def test_broken_captures_with_missing_addresses_and_fields_do_not_break_the_rules(name: str) -> None:
+    """These captures have no IP layer or truncated frames: nulls everywhere, still one clean pass."""
+    table = capture_table(REAL / name, "mqtt")
+    assert table.height
+    det = NoveltyDetector("mqtt", learn_messages=1)
+    alerts = feed_all(det, table, batch=1)
+    connects = tshark_rows(REAL / name, "mqtt.msgtype == 1", ["frame.number", "mqtt.clientid"])
+    # the learning message is the first CONNECT; any later CONNECT with another id is an unknown client
+    later = {c[0] if c else "" for f, c in connects[1:]} - {connects[0][1][0] if connects[0][1] else ""}
+    assert len([a for a in alerts if "client id never seen before" in a.reason]) == (1 if later else 0)

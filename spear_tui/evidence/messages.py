@@ -18,13 +18,19 @@ from spear_tui.errors import UserError
 from spear_tui.report.text import cell
 
 
+def _pipeline():  # noqa: ANN202 - the capture package's own function
+    """The capture pipeline's file opener (imported late: it pulls in polars/tshark plumbing)."""
+    try:
+        from spear_tui.capture.source import open_capture_files
+    except ImportError:
+        raise UserError("message export needs spear_tui.capture.source.open_capture_files") from None
+    return open_capture_files
+
+
 def decode_cut(cut: Path, first_frame: int, file_index: int, decode_as: Sequence[str] = ()) -> pl.DataFrame:
     """All protocol messages of `cut`, one table (a `protocol` column first; columns of the other
     protocols null), frame numbers and `file` mapped back to the source capture."""
-    try:
-        from spear_tui.capture import open_capture_files
-    except ImportError:
-        raise UserError("message export needs spear_tui.capture.open_capture_files (not available)") from None
+    open_capture_files = _pipeline()
     source = open_capture_files([str(cut)], decode_as=tuple(decode_as))
     parts: list[pl.DataFrame] = []
     try:

@@ -19,11 +19,11 @@ def _pipeline_missing() -> str | None:
     if shutil.which("tshark") is None:
         return "tshark not installed"
     try:
-        mod = importlib.import_module("spear_tui.capture")
+        mod = importlib.import_module("spear_tui.capture.source")
     except ImportError as exc:
         return f"capture pipeline not importable: {exc}"
     if not hasattr(mod, "open_capture_files"):
-        return "spear_tui.capture.open_capture_files not available yet"
+        return "spear_tui.capture.source.open_capture_files not available yet"
     return None
 
 

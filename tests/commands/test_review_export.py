@@ -100,3 +100,17 @@ def test_export_writes_the_alert_window(store: Path, tmp_path: Path) -> None:
     assert proc.stdout.startswith("alert 1: 50 frame(s) 51..100 of ")
     count = subprocess.run(["capinfos", "-c", "-M", "-T", "-r", str(out)], capture_output=True, text=True)
     assert count.stdout.split("\t")[-1].strip() == "50"
+
+
+def test_review_of_a_store_still_being_written(tmp_path: Path) -> None:
+    path = tmp_path / "live.db"
+    writer = AlertStore(path, {"command": "live eth0", "sources": ["eth0"]})
+    writer.write(
+        [Alert("mqtt", "lstm", 1.4e9 + i, 1.4e9 + i, i, i, 2.0, 1.0, f"spike {i}") for i in range(1, 6)]
+    )
+    proc = cli("review", str(path), "--limit", "2")
+    writer.close()
+    assert proc.returncode == 0, proc.stderr
+    assert "interrupted (not closed)" in proc.stdout  # the writer has not closed its session yet
+    assert "session 1: 2 alert(s)" in proc.stdout
+    assert "spike 5" in proc.stdout and "spike 4" in proc.stdout and "spike 3" not in proc.stdout

@@ -12,7 +12,8 @@ from spear_tui.console.text import inert
 from spear_tui.console.widgets.alert_list import AlertList
 from spear_tui.console.widgets.loss_panel import LossPanel, fmt_score
 from spear_tui.console.widgets.threshold_slider import ThresholdSlider
-from spear_tui.protocols.schema import PROTOCOLS
+
+PROTOCOLS = ("mqtt", "modbus", "bacnet")  # display order (schema.PROTOCOLS; not imported: it loads polars)
 
 DEFAULT_K = 3.0
 K_MIN, K_MAX, K_STEP = 0.5, 10.0, 0.1

@@ -1,0 +1,274 @@
+"""Console benchmark: what the console costs the pipeline, time to first frame, CPU while idle.
+
+    .venv/bin/python bench/console.py [--rounds 200] [--idle 5]
+
+1. Throughput: an ingest workload on a real capture (tshark fields of ITI ModbusTCP.pcap, parsed with
+   polars and summarised per batch, like the engine's hot path) emitting events, run (a) with a null
+   sink and (b) with the console running headless (`run_test`) as the sink. Ratio b/a (target >= 0.8).
+   (The issue's comparison against `spear-tui scan` on the same capture needs the integrator's engine and
+   `scan` command; until they exist this proxy measures the same thing: the console's cost to ingest.)
+2. Time to first frame: the console started in a pseudo-terminal until its status line is drawn, vs a
+   bare Textual app measured the same way in the same run (target <= 1.5 s absolute).
+3. CPU while idle: the console in a pty with a paused/idle engine, process CPU over 5 s, vs the bare app.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import fcntl
+import gzip
+import io
+import os
+import pty
+import select
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+import termios
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PCAP = ROOT / "tests" / "data" / "real" / "iti_ModbusTCP.pcap.gz"
+
+
+def capture_fields() -> bytes:
+    """tshark -T fields of the real Modbus capture (done once; the loop below re-parses it)."""
+    with tempfile.NamedTemporaryFile(suffix=".pcap") as tmp:
+        tmp.write(gzip.decompress(PCAP.read_bytes()))
+        tmp.flush()
+        args = [
+            "tshark",
+            "-r",
+            tmp.name,
+            "-Y",
+            "modbus",
+            "-T",
+            "fields",
+            "-E",
+            "header=y",
+            "-E",
+            "separator=,",
+            "-E",
+            "occurrence=f",
+            "-e",
+            "frame.number",
+            "-e",
+            "frame.time_epoch",
+            "-e",
+            "ip.src",
+            "-e",
+            "ip.dst",
+            "-e",
+            "mbtcp.unit_id",
+            "-e",
+            "modbus.func_code",
+            "-e",
+            "mbtcp.len",
+        ]
+        return subprocess.run(args, capture_output=True, check=True).stdout
+
+
+class Workload:
+    """Engine-like worker: parse the fields, cut 500-message batches, summarise, emit events."""
+
+    def __init__(self, csv: bytes, rounds: int) -> None:
+        self.csv, self.rounds = csv, rounds
+        self.paused, self.speed = False, None
+        self.messages = 0
+        self.elapsed = 0.0
+        self.done = threading.Event()
+        self._stop = threading.Event()
+
+    def run(self, emit) -> None:  # noqa: ANN001
+        import polars as pl
+
+        from spear_tui.events import MessagesSeen, SourceProgress, SummaryUpdated
+
+        t0 = time.perf_counter()
+        for r in range(self.rounds):
+            df = pl.read_csv(io.BytesIO(self.csv), infer_schema_length=1000)
+            df = df.rename({c: c.replace(".", "_") for c in df.columns})
+            batch = []
+            for start in range(0, df.height, 500):
+                part = df.slice(start, 500)
+                batch.append(
+                    MessagesSeen(
+                        "modbus",
+                        part.height,
+                        float(part["frame_time_epoch"].min()),
+                        float(part["frame_time_epoch"].max()),
+                    )
+                )
+                self.messages += part.height
+            units = (
+                df.group_by("ip_src")
+                .agg(pl.len().alias("messages"), pl.col("mbtcp_len").sum().alias("bytes"))
+                .sort("ip_src")
+                .to_dicts()
+            )
+            batch.append(SummaryUpdated("modbus", {"messages": df.height, "hosts": units}))
+            batch.append(SourceProgress("bench", float(r + 1), float(self.rounds)))
+            emit(batch)
+            if self._stop.is_set():
+                break
+        self.elapsed = time.perf_counter() - t0
+        self.done.set()
+        self._stop.wait(30)
+
+    def pause(self) -> None: ...
+    def resume(self) -> None: ...
+    def set_speed(self, speed) -> None: ...  # noqa: ANN001
+    def set_sensitivity(self, *a) -> None: ...  # noqa: ANN002
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
+def bench_throughput(rounds: int) -> tuple[float, float]:
+    csv = capture_fields()
+    # (a) null sink, same thread layout (worker thread)
+    w = Workload(csv, rounds)
+    t = threading.Thread(target=w.run, args=(lambda evs: None,))
+    t.start()
+    w.done.wait()
+    w.stop()
+    t.join()
+    ref = w.messages / w.elapsed
+
+    # (b) the console as the sink, headless
+    from spear_tui.console.app import SpearApp
+    from spear_tui.console.settings import Settings
+
+    w2 = Workload(csv, rounds)
+    os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp()
+
+    async def main() -> None:
+        app = SpearApp(lambda: w2, source="bench", settings=Settings())
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.press("4")  # watch the protocol table too (not only the overview)
+            await pilot.press("3")
+            while not w2.done.is_set():
+                await pilot.pause(0.05)
+            await pilot.press("q")
+
+    asyncio.run(main())
+    return ref, w2.messages / w2.elapsed
+
+
+def _pty_run(argv: list[str], marker: bytes, idle_seconds: float = 0.0) -> tuple[float, float | None]:
+    """Spawn argv on a pty (80x24); seconds until `marker` is drawn, and CPU share while idle after."""
+    env = {
+        **os.environ,
+        "TERM": "xterm-256color",
+        "TEXTUAL_COLOR_SYSTEM": "standard",
+        "XDG_CONFIG_HOME": tempfile.mkdtemp(),
+    }
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, env=env, close_fds=True)
+    os.close(slave)
+    buf = b""
+    first = None
+    try:
+        while time.perf_counter() - t0 < 30:
+            r, _, _ = select.select([master], [], [], 0.05)
+            if r:
+                try:
+                    buf += os.read(master, 65536)
+                except OSError:
+                    break
+            if first is None and marker in buf:
+                first = time.perf_counter() - t0
+                break
+        cpu = None
+        if first is not None and idle_seconds:
+            time.sleep(1.0)  # let start-up work finish
+
+            def ticks() -> int:
+                f = Path(f"/proc/{proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+                return int(f[11]) + int(f[12])  # utime + stime
+
+            c0, w0 = ticks(), time.perf_counter()
+            end = w0 + idle_seconds
+            while time.perf_counter() < end:  # keep draining the pty so the app never blocks on output
+                r, _, _ = select.select([master], [], [], 0.1)
+                if r:
+                    os.read(master, 65536)
+            cpu = (ticks() - c0) / os.sysconf("SC_CLK_TCK") / (time.perf_counter() - w0)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        os.close(master)
+    return (first if first is not None else float("nan")), cpu
+
+
+BARE = """
+from textual.app import App
+from textual.widgets import Static, Footer
+class Bare(App):
+    def compose(self):
+        yield Static("bare-ref-ready")
+        yield Footer()
+Bare().run()
+"""
+
+CONSOLE = """
+import threading
+from spear_tui.console.app import run_console
+
+class PausedEngine:  # a paused replay: nothing arrives, the worker thread just waits
+    paused, speed = True, 1.0
+    def __init__(self): self._stop = threading.Event()
+    def run(self, emit): self._stop.wait()
+    def stop(self): self._stop.set()
+    def pause(self): pass
+    def resume(self): pass
+    def set_speed(self, s): pass
+    def set_sensitivity(self, *a): pass
+
+run_console(PausedEngine, source="idle-bench")
+"""
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rounds", type=int, default=200)
+    ap.add_argument("--idle", type=float, default=5.0)
+    args = ap.parse_args()
+    if shutil.which("tshark") is None:
+        sys.exit("tshark is required")
+    py = sys.executable
+    bare_t, bare_cpu = _pty_run([py, "-c", BARE], b"bare-ref-ready", args.idle)
+    con_t, con_cpu = _pty_run([py, "-c", CONSOLE], b"idle-bench", args.idle)
+    ref, with_console = bench_throughput(args.rounds)
+    print("## Console\n")
+    print(f"`.venv/bin/python bench/console.py --rounds {args.rounds} --idle {args.idle:g}`\n")
+    print("| measure | console | reference (same run) | ratio |")
+    print("|---|---|---|---|")
+    print(
+        f"| ingest msgs/s, console as sink vs null sink | {with_console:,.0f} | {ref:,.0f} | "
+        f"{with_console / ref:.2f}× |"
+    )
+    print(
+        f"| time to first frame, 80x24 pty (s) | {con_t:.2f} | {bare_t:.2f} (bare Textual app) | "
+        f"{con_t / bare_t:.2f}× |"
+    )
+    if con_cpu is not None and bare_cpu is not None:
+        print(
+            f"| CPU idle/paused (% of a core) | {con_cpu * 100:.1f} | {bare_cpu * 100:.1f} (bare app) | "(
+                f"{con_cpu / bare_cpu:.2f}× |" if bare_cpu else "— |"
+            )
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -16,6 +16,8 @@ from spear_tui.errors import UserError
 
 # Order is the order shown in --help.
 COMMANDS: tuple[str, ...] = (
+    "scan",
+    "interfaces",
     "review",
     "export",
 )

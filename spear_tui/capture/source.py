@@ -1,0 +1,248 @@
+"""Packet sources: capture files (merged in time order) or a live interface, as a stream of `Batch`es."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from spear_tui.capture.batch import Batch, add_counts, combine, sort_by_time
+from spear_tui.capture.decode import decode_block, fallback
+from spear_tui.capture.files import FileInfo, file_info
+from spear_tui.capture.pacer import ReplayPacer
+from spear_tui.capture.stream import TsharkStream
+from spear_tui.capture.tshark import modbus_server_ports, parse_decode_as
+
+__all__ = ["Batch", "PacketSource", "ReplayPacer", "open_capture_files", "open_interface"]
+
+
+class PacketSource:
+    """Where messages come from. `batches()` streams with bounded memory; `close()` stops tshark from any
+    thread (the iterator then ends)."""
+
+    def __init__(
+        self,
+        name: str,
+        files: list[str],
+        start_time: float | None,
+        end_time: float | None,
+        decode_as: Sequence[str],
+        batch_messages: int,
+        interface: str | None = None,
+        bpf: str | None = None,
+        infos: list[FileInfo] | None = None,
+    ):
+        self.name = name
+        self.files = files
+        self.start_time = start_time
+        self.end_time = end_time
+        self.decode_as = list(decode_as)
+        self.batch_messages = batch_messages
+        self.interface = interface
+        self.bpf = bpf
+        self.infos = infos or []
+        self.warnings: list[str] = [f"{i.path}: {i.warning}" for i in self.infos if i.warning]
+        self.server_ports = modbus_server_ports(self.decode_as)
+        self._streams: list[TsharkStream] = []
+        self._lock = threading.Lock()
+        self._closed = False
+
+    @property
+    def live(self) -> bool:
+        return self.interface is not None
+
+    def _start(self, args: list[str], live: bool) -> TsharkStream:
+        with self._lock:
+            if self._closed:
+                raise StopIteration
+            stream = TsharkStream(args, live=live, decode_as=self.decode_as)
+            self._streams.append(stream)
+            return stream
+
+    def _file_batches(self, index: int) -> Iterator[Batch]:
+        from spear_tui.capture.exact import ExactResolver
+
+        path = self.files[index]
+        stream = self._start(["-r", path], live=False)
+        resolver = ExactResolver(path, self.decode_as, index, self.server_ports, self._register)
+        try:
+            for raw in stream.blocks(self.batch_messages):
+                batch = self._to_batch(raw, index, resolver)
+                if batch is not None:
+                    yield batch
+        finally:
+            resolver.close()
+            stream.close()
+        for msg in stream.messages():
+            msg = msg.removeprefix("tshark: ")
+            if not any(msg in w or w.endswith(msg.split(" appears ")[-1]) for w in self.warnings):
+                self.warnings.append(msg)
+
+    def _register(self, stream: TsharkStream) -> None:
+        with self._lock:
+            self._streams.append(stream)
+            if self._closed:
+                stream.close()
+
+    def _to_batch(self, raw, index: int, resolver) -> Batch | None:
+        d = decode_block(raw, index, self.server_ports)
+        if d.position is None:
+            return None
+        tables = dict(d.tables)
+        skipped = dict(d.skipped)
+        unaligned: dict[str, int] = {}
+        for proto, bad in d.bad.items():
+            if resolver is not None:
+                table, n_skipped, bad = resolver.resolve(proto, bad)
+                skipped = add_counts(skipped, {proto: n_skipped})
+                if table.height:
+                    tables[proto] = _concat_sorted(tables.get(proto), table)
+            if bad is not None and bad.height:
+                table, n_skipped, n_unaligned = fallback(proto, bad, index, self.server_ports)
+                skipped = add_counts(skipped, {proto: n_skipped})
+                unaligned = add_counts(unaligned, {proto: n_unaligned})
+                if table.height:
+                    tables[proto] = _concat_sorted(tables.get(proto), table)
+        return Batch(
+            {k: sort_by_time(v) for k, v in tables.items()},
+            skipped,
+            d.other_frames,
+            float(d.position),
+            unaligned,
+        )
+
+    def batches(self) -> Iterator[Batch]:
+        if self.live:
+            yield from self._live_batches()
+            return
+        groups = _overlap_groups(self.infos)
+        for group in groups:
+            if len(group) == 1:
+                yield from self._file_batches(group[0])
+            else:
+                yield from merge_by_time([self._file_batches(i) for i in group])
+            if self._closed:
+                return
+
+    def _live_batches(self) -> Iterator[Batch]:
+        import time
+
+        args = ["-i", self.interface]
+        if self.bpf:
+            args += ["-f", self.bpf]
+        stream = self._start(args, live=True)
+        try:
+            for raw in stream.blocks(self.batch_messages, flush_after=0.1):
+                batch = self._to_batch(raw, 0, None)
+                yield batch if batch is not None else Batch({}, {}, 0, time.time())
+        finally:
+            stream.close()
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            streams = list(self._streams)
+        for s in streams:
+            s.close()
+
+
+def _concat_sorted(a, b):
+    import polars as pl
+
+    return b if a is None else pl.concat([a, b])
+
+
+def _overlap_groups(infos: list[FileInfo]) -> list[list[int]]:
+    """Indices of files grouped so that files whose time ranges overlap are merged together; groups
+    themselves follow each other in time."""
+    order = sorted(range(len(infos)), key=lambda i: (infos[i].start is None, infos[i].start or 0.0))
+    groups: list[list[int]] = []
+    group_end = None
+    for i in order:
+        info = infos[i]
+        if groups and info.start is not None and group_end is not None and info.start <= group_end:
+            groups[-1].append(i)
+        else:
+            groups.append([i])
+            group_end = None
+        if info.end is not None:
+            group_end = max(group_end or info.end, info.end)
+    return groups
+
+
+def merge_by_time(streams: list[Iterator[Batch]]) -> Iterator[Batch]:
+    """k-way merge of per-file batch streams: emit messages up to the earliest position every still
+    running stream has reached, so output is in time order while each file is read once."""
+    import polars as pl
+
+    heads: dict[int, float] = {}
+    active = dict(enumerate(streams))
+    buffer: list[Batch] = []
+    while active:
+        # Advance the stream that is furthest behind (or not started).
+        i = min(active, key=lambda k: heads.get(k, float("-inf")))
+        try:
+            b = next(active[i])
+            heads[i] = max(heads.get(i, float("-inf")), b.position)
+            buffer.append(b)
+        except StopIteration:
+            del active[i]
+            heads.pop(i, None)
+        if not buffer:
+            continue
+        watermark = min((heads[k] for k in active if k in heads), default=float("inf"))
+        merged = combine(buffer)
+        ready, rest = {}, {}
+        for name, t in merged.tables.items():
+            mask = t["time"] <= watermark
+            r, k = t.filter(mask), t.filter(~mask)
+            if r.height:
+                ready[name] = r
+            if k.height:
+                rest[name] = k
+        if not ready and active and not (merged.skipped or merged.other_frames):
+            buffer = [merged]
+            continue
+        pos = min(watermark, merged.position)
+        yield Batch(ready, merged.skipped, merged.other_frames, pos, merged.unaligned)
+        buffer = [Batch(rest, {}, 0, merged.position)] if rest else []
+    del pl
+
+
+def open_capture_files(
+    paths: Sequence[str | Path], decode_as: Sequence[str] = (), batch_messages: int = 20000
+) -> PacketSource:
+    """A source over capture files (any format tshark reads), merged in time order; each message keeps its
+    file index and its frame number in that original file. Bad input raises UserError."""
+    from spear_tui.errors import UserError
+
+    if not paths:
+        raise UserError("no capture file given")
+    parse_decode_as(decode_as)
+    infos = [file_info(p) for p in paths]
+    starts = [i.start for i in infos if i.start is not None]
+    ends = [i.end for i in infos if i.end is not None]
+    name = Path(infos[0].path).name if len(infos) == 1 else f"{Path(infos[0].path).name} +{len(infos) - 1}"
+    return PacketSource(
+        name,
+        [i.path for i in infos],
+        min(starts, default=None),
+        max(ends, default=None),
+        decode_as,
+        batch_messages,
+        infos=infos,
+    )
+
+
+def open_interface(
+    interface: str, bpf: str | None = None, decode_as: Sequence[str] = (), batch_messages: int = 20000
+) -> PacketSource:
+    """A live source on a network interface (tshark -l, flushed every ~0.1 s); optional BPF capture filter.
+    Unknown interfaces and missing capture permission raise UserError."""
+    from spear_tui.capture.interfaces import check_interface
+
+    parse_decode_as(decode_as)
+    check_interface(interface)
+    return PacketSource(
+        f"{interface} (live)", [], None, None, decode_as, batch_messages, interface=interface, bpf=bpf
+    )

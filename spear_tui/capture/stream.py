@@ -1,0 +1,141 @@
+"""One tshark process printing our fields, read in byte blocks into polars frame tables.
+
+No per-packet Python: stdout is read in large blocks, cut at the last newline, and parsed by
+`polars.read_csv` (tab separated, no quoting; every column as text, typed later per protocol).
+"""
+
+from __future__ import annotations
+
+import collections
+import io
+import os
+import selectors
+import subprocess
+import threading
+import time
+from collections.abc import Iterator, Sequence
+
+import polars as pl
+
+from spear_tui.capture.tshark import decode_as_args, find_tshark
+from spear_tui.errors import UserError
+from spear_tui.protocols.fields import COLUMNS, tshark_field_args
+
+READ_BLOCK = 1 << 20
+_TEXT = dict.fromkeys(COLUMNS, pl.Utf8)
+_NOISE = (
+    "Running as user",
+    "This could be dangerous",
+    "Capturing on",
+    "packets captured",
+    "packets dropped",
+    "will continue anyway",
+)
+
+
+def parse_lines(block: bytes) -> pl.DataFrame:
+    """Complete tshark field lines -> one row per frame, all columns text (empty -> null)."""
+    if not block:
+        return pl.DataFrame(schema=_TEXT)
+    return pl.read_csv(
+        io.BytesIO(block),
+        separator="\t",
+        has_header=False,
+        quote_char=None,
+        new_columns=COLUMNS,
+        schema_overrides=_TEXT,
+        infer_schema=False,
+        truncate_ragged_lines=True,
+    )
+
+
+class TsharkStream:
+    """A running `tshark -T fields` on a file or an interface; `blocks()` yields parsed frame tables."""
+
+    def __init__(self, args: Sequence[str], live: bool, decode_as: Sequence[str] = ()):
+        self.live = live
+        self.cmd = [find_tshark(), *args, "-n", *decode_as_args(decode_as), *tshark_field_args()]
+        if live:
+            self.cmd.insert(1, "-l")
+        self.stderr_lines: collections.deque[str] = collections.deque(maxlen=50)
+        self._closed = threading.Event()
+        try:
+            self.proc = subprocess.Popen(
+                self.cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0
+            )
+        except OSError as exc:
+            raise UserError(f"cannot start tshark: {exc}") from None
+        self._stderr_thread = threading.Thread(target=self._drain_stderr, daemon=True)
+        self._stderr_thread.start()
+
+    def _drain_stderr(self) -> None:
+        for line in iter(self.proc.stderr.readline, b""):
+            text = line.decode("utf-8", "replace").strip()
+            if text and not any(n in text for n in _NOISE):
+                self.stderr_lines.append(text)
+
+    def messages(self) -> list[str]:
+        """tshark's own diagnostics (e.g. "cut short in the middle of a packet"), minus its chatter."""
+        return list(self.stderr_lines)
+
+    def blocks(self, max_lines: int, flush_after: float = 0.1) -> Iterator[pl.DataFrame]:
+        """Frame tables of up to ~max_lines frames; when live, also flushed every `flush_after` seconds
+        (an empty table when nothing arrived, so consumers can notice time passing and stop)."""
+        fd = self.proc.stdout.fileno()
+        sel = selectors.DefaultSelector() if self.live else None
+        if sel:
+            sel.register(fd, selectors.EVENT_READ)
+        pending = b""
+        lines = 0
+        last_flush = time.monotonic()
+        try:
+            while not self._closed.is_set():
+                if sel:
+                    ready = sel.select(timeout=flush_after)
+                    chunk = os.read(fd, READ_BLOCK) if ready else None
+                else:
+                    chunk = self.proc.stdout.read(READ_BLOCK)
+                if chunk == b"":
+                    break
+                if chunk:
+                    pending += chunk
+                    lines += chunk.count(b"\n")
+                now = time.monotonic()
+                if lines >= max_lines or (self.live and now - last_flush >= flush_after):
+                    cut = pending.rfind(b"\n") + 1
+                    block, pending = pending[:cut], pending[cut:]
+                    lines = pending.count(b"\n")
+                    last_flush = now
+                    yield parse_lines(block)
+            if pending and not self._closed.is_set():
+                if not pending.endswith(b"\n"):
+                    pending += b"\n"
+                yield parse_lines(pending)
+        finally:
+            if sel:
+                sel.close()
+        self._finish()
+
+    def _finish(self) -> None:
+        rc = self.proc.wait()
+        self._stderr_thread.join(timeout=2)
+        if rc != 0 and not self._closed.is_set():
+            detail = "; ".join(self.messages()[-2:]) or f"exit code {rc}"
+            if not self.live:
+                # Files were validated up front; a read error mid-file (truncated, corrupt record) keeps
+                # what was read and becomes a warning.
+                if not self.stderr_lines:
+                    self.stderr_lines.append(f"tshark stopped early: {detail}")
+                return
+            raise UserError(f"tshark failed: {detail}")
+
+    def close(self) -> None:
+        """Stop tshark; safe from any thread and more than once."""
+        self._closed.set()
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=3)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()

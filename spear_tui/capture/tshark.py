@@ -1,0 +1,88 @@
+"""Finding and checking tshark, and the options every tshark run of ours shares.
+
+tshark is located through pyshark's own lookup so that a pyshark `config.ini` (tshark_path) is respected,
+and both the bulk field stream and pyshark drill-down use the same binary.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import subprocess
+from collections.abc import Sequence
+
+from spear_tui.errors import UserError
+
+MIN_VERSION = (3, 6, 0)
+INSTALL_HINT = (
+    "install it with `sudo apt-get install tshark` (Debian/Ubuntu) or from https://www.wireshark.org"
+)
+_DECODE_AS = re.compile(r"^(tcp|udp)\.port==(\d{1,5}),([A-Za-z0-9_.-]+)$")
+
+
+@functools.cache
+def find_tshark() -> str:
+    """Path of a usable tshark (>= 3.6), found the way pyshark finds it; UserError with a hint otherwise."""
+    from pyshark.tshark.tshark import TSharkNotFoundException, get_process_path
+
+    try:
+        path = get_process_path()
+    except TSharkNotFoundException:
+        raise UserError(f"tshark not found; {INSTALL_HINT}") from None
+    version = tshark_version(path)
+    if version < MIN_VERSION:
+        have = ".".join(map(str, version))
+        need = ".".join(map(str, MIN_VERSION))
+        raise UserError(f"tshark {have} at {path} is too old (need >= {need}); {INSTALL_HINT}")
+    return path
+
+
+@functools.cache
+def tshark_version(path: str) -> tuple[int, int, int]:
+    try:
+        out = subprocess.run([path, "-v"], capture_output=True, text=True, timeout=30).stdout
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise UserError(f"tshark at {path} does not run ({exc}); {INSTALL_HINT}") from None
+    m = re.search(r"(\d+)\.(\d+)\.(\d+)", out)
+    if not m:
+        raise UserError(f"cannot read the version of tshark at {path}; {INSTALL_HINT}")
+    return int(m[1]), int(m[2]), int(m[3])
+
+
+def find_tool(name: str) -> str:
+    """dumpcap/capinfos/mergecap from the same install as tshark (its directory first, then PATH)."""
+    import os
+    import shutil
+
+    candidate = os.path.join(os.path.dirname(find_tshark()), name)
+    if os.access(candidate, os.X_OK):
+        return candidate
+    found = shutil.which(name)
+    if not found:
+        raise UserError(f"{name} not found next to tshark; {INSTALL_HINT}")
+    return found
+
+
+def parse_decode_as(specs: Sequence[str]) -> list[tuple[str, int, str]]:
+    """Check `tcp.port==17501,mqtt` style rules -> [(transport, port, protocol)]; UserError if malformed."""
+    rules = []
+    for spec in specs:
+        m = _DECODE_AS.match(spec.strip().replace(" ", ""))
+        if not m or not 0 < int(m[2]) < 65536:
+            raise UserError(f"bad --decode-as {spec!r}: expected e.g. tcp.port==17501,mqtt")
+        rules.append((m[1], int(m[2]), m[3].lower()))
+    return rules
+
+
+def decode_as_args(specs: Sequence[str]) -> list[str]:
+    args: list[str] = []
+    for transport, port, proto in parse_decode_as(specs):
+        args += ["-d", f"{transport}.port=={port},{proto}"]
+    return args
+
+
+def modbus_server_ports(specs: Sequence[str]) -> list[int]:
+    """Ports a Modbus/TCP server listens on: 502 plus any decode-as'd to mbtcp/modbus."""
+    ports = [502]
+    ports += [p for t, p, proto in parse_decode_as(specs) if t == "tcp" and proto in ("mbtcp", "modbus")]
+    return ports

@@ -1,11 +1,14 @@
 """Plain-words pieces of alert reasons: protocol code names and inert quoting of packet strings.
 
 Packet-derived text (client ids, topics) stays raw in reasons — the console renders it as plain
-text — but control characters are shown escaped and long strings are cut with an explicit marker,
-so nothing is dropped silently and a reason always stays one line.
+text, so Rich markup stays literal — but control and format characters (ANSI/OSC escapes, bidi
+overrides such as U+202E, line separators) are shown escaped, and long strings are cut with an
+explicit marker, so nothing is dropped silently and a reason always stays one visually honest line.
 """
 
 from __future__ import annotations
+
+import unicodedata
 
 MODBUS_FUNCTIONS: dict[int, str] = {
     1: "read coils",
@@ -42,6 +45,8 @@ BACNET_UNCONFIRMED: dict[int, str] = {0: "I-Am", 1: "I-Have", 7: "Who-Has", 8: "
 BACNET_PDU: dict[int, str] = {5: "Error", 6: "Reject", 7: "Abort"}
 
 MAX_SHOWN = 60
+# control, format (bidi overrides, zero-width), line/paragraph separators, surrogates, unassigned
+_ESCAPED = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs", "Cn"})
 
 
 def quote(text: str | None) -> str:
@@ -57,8 +62,10 @@ def quote(text: str | None) -> str:
     out = []
     for ch in text:
         code = ord(ch)
-        if code < 0x20 or code == 0x7F or 0x80 <= code < 0xA0:
-            out.append(f"\\x{code:02x}")
+        if unicodedata.category(ch) in _ESCAPED:
+            out.append(
+                f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+            )
         elif ch == "\\":
             out.append("\\\\")
         else:

@@ -106,16 +106,16 @@ class MqttRules(ProtocolRules):
             con = t.filter(pl.col("msgtype") == CONNECT).with_columns(
                 pl.col("clientid").fill_null("").alias("cid")
             )
-            rows = self.clients.novel(con)
-            touch_groups(book, "unknown_client", rows, "src", hold, self._details("cid"), self.clients.novel)
+            rows = self.clients.novel(con).with_columns(pl.lit("*").alias("_all"))
+            touch_groups(book, "unknown_client", rows, "_all", hold, self._details("cid"), self.clients.novel)
         if "wildcard" in enabled:
             rows = self.wildcard_users.novel(self._subscribed(t))
             touch_groups(
                 book, "wildcard", rows, "who", hold, self._details("topic"), self.wildcard_users.novel
             )
         if "new_topic" in enabled:
-            rows = self.prefixes.novel(self._published(t))
-            touch_groups(book, "new_topic", rows, "src", hold, self._details("prefix"), self.prefixes.novel)
+            rows = self.prefixes.novel(self._published(t)).with_columns(pl.lit("*").alias("_all"))
+            touch_groups(book, "new_topic", rows, "_all", hold, self._details("prefix"), self.prefixes.novel)
 
     @staticmethod
     def _details(item: str) -> Details:
@@ -131,6 +131,8 @@ class MqttRules(ProtocolRules):
                         items.append(s)
             ep.detail["n_items"] = len(total)
             ep.detail.setdefault("src", rows["src"][0])
+            hosts: list[str] = ep.detail.setdefault("hosts", [])
+            hosts.extend(h for h in rows["src"].unique(maintain_order=True).to_list() if h not in hosts)
             ep.detail.setdefault("example", rows["topic"][0])
             whos: list[str] = ep.detail.setdefault("who", [])
             whos.extend(w for w in rows["who"].unique(maintain_order=True).to_list() if w not in whos)
@@ -153,25 +155,32 @@ class MqttRules(ProtocolRules):
             return f"{quote(value)} ({src})"
         return f"at {value} (its CONNECT was not seen)"
 
-    def _publishers(self, ep: Episode) -> str:
-        """The host and, when known, the client ids that published from it."""
+    @staticmethod
+    def _publishers(ep: Episode) -> str:
+        """The hosts and, when their CONNECT was seen, the client ids that published."""
+        hosts: list[str] = ep.detail.get("hosts", [])
         ids = [quote(w[2:]) for w in ep.detail.get("who", []) if w.startswith("c:")]
-        return f"{ep.actor} (client id {listing(ids)})" if ids else f"{ep.actor} (client id not seen)"
+        where = f"host {hosts[0]}" if len(hosts) == 1 else f"hosts {listing(hosts)}"
+        return f"{where} (client id {listing(ids)})" if ids else f"{where} (client id not seen)"
 
     def describe(self, ep: Episode) -> tuple[str, str]:
         items: list[str] = ep.detail["items"]
         n = ep.detail["n_items"]
-        shown = listing([quote(s) for s in items], limit=3) + (
-            f" (+{n - len(items)} not listed)" if n > len(items) and len(items) <= 3 else ""
-        )
+        shown = listing([quote(s) for s in items], limit=3)
+        if n > len(items) and len(items) <= 3:
+            shown += f" (+{n - len(items)} not listed)"
+        hosts: list[str] = ep.detail.get("hosts", [])
         if ep.rule == "unknown_client":
-            brokers = sorted(t for t in ep.talkers if t != ep.actor)
+            brokers = sorted(ep.talkers - set(hosts))
             to = f" to broker {listing(brokers)}" if brokers else ""
             if n == 1:
-                reason = f"MQTT client id {shown} connected from {ep.actor}{to} — client id never seen before"
-                return reason, "medium"
+                src = listing(hosts)
+                return (
+                    f"MQTT client id {shown} connected from {src}{to} — client id never seen before",
+                    "medium",
+                )
             return (
-                f"{ep.actor} connected with {n} MQTT client ids never seen before{to}: {shown}",
+                f"{n} MQTT client ids never seen before connected from {listing(hosts)}{to}: {shown}",
                 "high" if n >= 5 else "medium",
             )
         if ep.rule == "wildcard":
@@ -183,9 +192,9 @@ class MqttRules(ProtocolRules):
             )
         example = ep.detail.get("example")
         return (
-            f"MQTT host {self._publishers(ep)} published to {n} topic prefix(es) never seen before: {shown}"
+            f"MQTT {self._publishers(ep)} published to {n} topic prefix(es) never seen before: {shown}"
             + (f" (e.g. topic {quote(example)})" if example is not None else ""),
-            "medium",
+            "high" if n >= 5 else "medium",
         )
 
     def to_dict(self) -> dict[str, Any]:

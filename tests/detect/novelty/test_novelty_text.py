@@ -21,3 +21,9 @@ def test_lists_count_what_they_do_not_show() -> None:
     assert listing(["a", "b", "c", "d", "e"]) == "a, b, c and 2 more"
     assert listing(["a", "b"]) == "a and b"
     assert int_ranges([3, 1, 2, 7, 9, 10]) == "1–3, 7 and 9–10"
+
+
+def test_bidi_overrides_and_line_separators_cannot_reorder_or_split_a_reason() -> None:
+    assert quote("\u202etxt.exe") == "'\\u202etxt.exe'"
+    assert quote("a\u2028b\u200bc") == "'a\\u2028b\\u200bc'"
+    assert quote("é漢😀") == "'é漢😀'"  # printable text is left alone

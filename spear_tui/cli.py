@@ -18,6 +18,8 @@ from spear_tui.errors import UserError
 COMMANDS: tuple[str, ...] = (
     "scan",
     "interfaces",
+    "meter",
+    "meter_sim",
     "review",
     "export",
 )

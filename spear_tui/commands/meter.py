@@ -1,0 +1,196 @@
+"""`spear-tui meter scan FILE ...` (headless day scoring) and `spear-tui meter FILE` (console screen).
+
+Headless scan: read the meter file, cut it into days, train the seq2seq autoencoder on the days the user
+marks normal (or load a saved model), score every day and flag those above the threshold rule.
+Exit 0: no flagged day; 1: flagged days; 2: usage or input error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date
+from typing import Any
+
+from spear_tui.errors import UserError
+
+PREFERRED = ("active_power", "apparent_power", "reactive_power")
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "meter",
+        help="smart-meter days: `meter scan FILE` scores days headless; `meter FILE` opens the console",
+        description="Score meter days with the seq2seq LSTM autoencoder. `spear-tui meter scan FILE` is "
+        "headless (exit 0: nothing flagged, 1: flagged days, 2: error); `spear-tui meter FILE` opens the "
+        "console's meter screen.",
+    )
+    p.add_argument("target", metavar="scan|FILE", help="`scan` for headless scoring, else the meter file")
+    p.add_argument("file", nargs="?", metavar="FILE", help="meter file (CSV or Parquet) after `scan`")
+    p.add_argument("--measurement", metavar="M", help="measurement to score (default: active power)")
+    p.add_argument("--train-from", metavar="DATE", type=_date, help="first normal training day (ISO)")
+    p.add_argument("--train-to", metavar="DATE", type=_date, help="last normal training day (ISO)")
+    p.add_argument(
+        "--exclude", metavar="DATE[..DATE]", nargs="+", action="extend", default=[], type=_date_range,
+        help="days (or inclusive ranges A..B) to keep out of training",
+    )
+    p.add_argument(
+        "--threshold", default="auto", metavar="auto|X",
+        help="auto (rolling median of recent days x factor from training), percentile[:Q], "
+        "rolling[:DAYS[:FACTOR]] or a fixed MSE value",
+    )
+    p.add_argument("--model", metavar="PATH", help="score with a saved model instead of training")
+    p.add_argument("--save-model", metavar="PATH", help="save the trained model (msgpack checkpoint)")
+    p.add_argument("--calendar", action="store_true", help="condition the model on the day of week")
+    p.add_argument("--holidays", metavar="CC", help="holiday calendar for --calendar (US, GR)")
+    p.add_argument("--tz", metavar="ZONE", help="time zone of the days (and of naive timestamps)")
+    p.add_argument("--timestamp", metavar="COLUMN", help="timestamp column (default: detected)")
+    p.add_argument("--samples-per-day", type=int, default=96, metavar="N", help="default 96 (15 min)")
+    p.add_argument("--epochs", type=int, default=150, metavar="N", help="maximum training epochs")
+    p.add_argument("--seed", type=int, default=0, metavar="N")
+    p.add_argument("--json", action="store_true", help="print one JSON document")
+    p.set_defaults(func=run)
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO date (YYYY-MM-DD): {text!r}") from None
+
+
+def _date_range(text: str) -> tuple[date, date]:
+    a, _, b = text.partition("..")
+    lo, hi = _date(a), _date(b) if b else _date(a)
+    if hi < lo:
+        raise argparse.ArgumentTypeError(f"empty date range {text!r}")
+    return lo, hi
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.target != "scan":
+        if args.file:
+            raise UserError(f"unexpected argument {args.file!r}; did you mean `meter scan {args.target}`?")
+        return _console(args)
+    if not args.file:
+        raise UserError("meter scan needs a FILE")
+    return scan(args)
+
+
+def _console(args: argparse.Namespace) -> int:
+    """The console's meter screen needs an engine factory for meter days; until the integrator wires
+    one in (spear_tui.console.app.run_meter_console), say so in one line instead of opening a blank UI."""
+    raise UserError(
+        f"the meter console is not available yet; use `spear-tui meter scan {args.target}` "
+        "for headless scoring"
+    )
+
+
+def _pick_measurement(available: list[str], wanted: str | None) -> str:
+    if wanted:
+        if wanted not in available:
+            raise UserError(f"no measurement {wanted!r} in the file; it has: {', '.join(available)}")
+        return wanted
+    for name in PREFERRED:
+        if name in available:
+            return name
+    return available[0]
+
+
+def training_mask(
+    dates: list[date], complete: Any, start: date | None, end: date | None, exclude: list[tuple[date, date]]
+) -> Any:
+    """Bool per day: complete, inside [start, end], not in any excluded range."""
+    import numpy as np
+
+    return np.array([
+        bool(c) and (start is None or d >= start) and (end is None or d <= end)
+        and not any(lo <= d <= hi for lo, hi in exclude)
+        for d, c in zip(dates, complete, strict=True)
+    ], dtype=bool)
+
+
+def scan(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from spear_tui.detect.meter_threshold import flag_days, parse_threshold
+    from spear_tui.detect.seq2seq import MeterDetector, Seq2SeqConfig
+    from spear_tui.meter.days import to_days
+    from spear_tui.meter.files import read_meter_file
+
+    rule = parse_threshold(args.threshold)
+    if args.holidays and not args.calendar:
+        raise UserError("--holidays needs --calendar")
+    if args.epochs < 1 or args.samples_per_day < 1:
+        raise UserError("--epochs and --samples-per-day must be positive")
+    det = MeterDetector.load(args.model) if args.model else None
+    spd = det.cfg.samples_per_day if det else args.samples_per_day
+    series = read_meter_file(args.file, timestamp=args.timestamp, tz=args.tz)
+    days = to_days(series, samples_per_day=spd, tz=args.tz)
+    measurement = _pick_measurement(days.measurements, args.measurement or (det.measurement if det else None))
+    values = days.values[..., days.measurements.index(measurement)]
+    model_info: dict[str, Any]
+    if det is None:
+        train = training_mask(days.dates, days.complete, args.train_from, args.train_to, args.exclude)
+        cfg = Seq2SeqConfig(samples_per_day=spd, calendar=args.calendar, holidays=args.holidays,
+                            epochs=args.epochs, seed=args.seed)
+        det = MeterDetector(cfg, measurement)
+        tr_dates = [d for d, k in zip(days.dates, train, strict=True) if k]
+        progress = _progress_printer() if not args.json and sys.stderr.isatty() else None
+        fit = det.fit(values[train], tr_dates, progress=progress)
+        model_info = {"trained_on_days": int(train.sum()), "epochs": fit.epochs_run,
+                      "best_epoch": fit.best_epoch, "val_loss": fit.val_loss,
+                      "train_from": str(tr_dates[0]), "train_to": str(tr_dates[-1])}
+    else:
+        model_info = {"loaded": str(args.model)}
+    model_info["calendar"] = det.cfg.calendar
+    model_info["holidays"] = det.cfg.holidays
+    if args.save_model:
+        det.save(args.save_model)
+    scores = det.score(values, days.dates, days.complete)
+    flags = flag_days(scores.mse, rule, det.train_mse)
+    out = {
+        "file": str(args.file),
+        "measurement": measurement,
+        "threshold": float(flags.thresholds[-1]) if len(flags.thresholds) else None,
+        "threshold_rule": flags.rule,
+        "mse_units": "normalised (training mean/std)",
+        "model": model_info,
+        "bad_rows": int(series.bad_rows),
+        "days": [
+            {"date": str(d), "mse": None if not np.isfinite(m) else round(float(m), 6),
+             "flagged": bool(f), "complete": bool(c), "threshold": round(float(t), 6)}
+            for d, m, f, c, t in zip(days.dates, scores.mse, flags.flagged, scores.complete,
+                                     flags.thresholds, strict=True)
+        ],
+    }
+    out["flagged"] = [d["date"] for d in out["days"] if d["flagged"]]
+    if args.json:
+        print(json.dumps(out, indent=1))
+    else:
+        _print_text(out)
+    return 1 if out["flagged"] else 0
+
+
+def _progress_printer() -> Any:
+    def show(ev: Any) -> None:
+        val = f" val {ev.val_loss:.4f}" if ev.val_loss is not None else ""
+        print(f"\rtraining epoch {ev.epoch}/{ev.epochs} loss {ev.loss:.4f}{val}   ", end="", file=sys.stderr)
+
+    return show
+
+
+def _print_text(out: dict[str, Any]) -> None:
+    if sys.stderr.isatty():
+        print("", file=sys.stderr)
+    days = out["days"]
+    scored = sum(d["mse"] is not None for d in days)
+    print(f"{out['file']}: {out['measurement']}, {len(days)} days ({scored} scored, "
+          f"{len(days) - scored} incomplete), threshold rule: {out['threshold_rule']}")
+    for d in days:
+        if d["flagged"]:
+            weekday = date.fromisoformat(d["date"]).strftime("%a")
+            print(f"  FLAGGED {d['date']} {weekday}  mse {d['mse']:.4f} > {d['threshold']:.4f}")
+    print(f"{len(out['flagged'])} flagged day(s)")
+

@@ -1,0 +1,137 @@
+"""Threshold rules for meter-day MSEs, and re-flagging as a pure function (no retraining).
+
+Why not just a percentile: alibi-detect's `infer_threshold` takes a percentile of the training days'
+scores. That holds only while the days look like the training season: a model trained on winter weeks
+reconstructs every summer day a little worse, and a fixed winter percentile then flags the whole summer.
+The automatic rule here is relative to *recent* days instead: threshold(t) = factor x median MSE of the
+last `window` complete days before t (all of them, flagged or not, so a season change cannot lock the
+rule out; the median shrugs off the few anomalous days). The factor is calibrated on the training days
+as percentile / median of their MSE, so on the first day the rule equals the percentile rule.
+Measured on the sample meter file and nyc_taxi: BENCHMARKS.md "Meter thresholds / nyc_taxi".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from spear_tui.errors import UserError
+
+MIN_FACTOR = 1.5
+
+
+@dataclass(frozen=True)
+class ThresholdRule:
+    kind: str  # "fixed" | "percentile" | "rolling"
+    value: float | None = None  # fixed threshold
+    percentile: float = 99.0  # percentile of training MSE (percentile rule; rolling factor calibration)
+    window: int = 14  # rolling: number of recent complete days whose median MSE sets the level
+    factor: float | None = None  # rolling: None = calibrated on the training MSE
+
+    def describe(self) -> str:
+        if self.kind == "fixed":
+            return f"fixed {self.value:g}"
+        if self.kind == "percentile":
+            return f"percentile {self.percentile:g} of training MSE"
+        f = "auto" if self.factor is None else f"{self.factor:g}"
+        return f"rolling: factor {f} x median MSE of the last {self.window} complete days"
+
+
+AUTO = ThresholdRule("rolling")
+
+
+@dataclass(frozen=True)
+class Flags:
+    thresholds: np.ndarray  # float (n_days,): threshold in force on each day
+    flagged: np.ndarray  # bool (n_days,): mse > threshold (never for NaN/incomplete days)
+    rule: str  # human-readable rule, with the calibrated factor
+    factor: float | None = None
+
+
+def parse_threshold(text: str) -> ThresholdRule:
+    """CLI/console syntax: "auto" | "percentile[:Q]" | "rolling[:WINDOW[:FACTOR]]" | a number."""
+    t = text.strip().lower()
+    try:
+        if t == "auto":
+            return AUTO
+        if t.startswith("percentile"):
+            q = float(t.split(":", 1)[1]) if ":" in t else 99.0
+            if not 0 < q <= 100:
+                raise ValueError
+            return ThresholdRule("percentile", percentile=q)
+        if t.startswith("rolling"):
+            parts = t.split(":")
+            window = int(parts[1]) if len(parts) > 1 and parts[1] else 14
+            factor = float(parts[2]) if len(parts) > 2 else None
+            if window < 1 or (factor is not None and factor <= 0):
+                raise ValueError
+            return ThresholdRule("rolling", window=window, factor=factor)
+        value = float(t)
+    except (ValueError, IndexError):
+        raise UserError(
+            f"bad threshold {text!r}: use auto, percentile[:Q], rolling[:DAYS[:FACTOR]] or a number"
+        ) from None
+    if not np.isfinite(value) or value < 0:
+        raise UserError(f"bad threshold {text!r}: must be a non-negative number")
+    return ThresholdRule("fixed", value=value)
+
+
+def calibrated_factor(train_mse: np.ndarray, percentile: float = 99.0) -> float:
+    """percentile / median of the training MSE, at least MIN_FACTOR."""
+    m = np.asarray(train_mse, dtype=np.float64)
+    m = m[np.isfinite(m)]
+    if m.size == 0:
+        raise UserError("no training MSE stored with this model; give a fixed --threshold")
+    med = float(np.median(m))
+    if med <= 0:
+        return MIN_FACTOR
+    return max(MIN_FACTOR, float(np.percentile(m, percentile)) / med)
+
+
+def flag_days(mse: np.ndarray, rule: ThresholdRule | float, train_mse: np.ndarray | None = None) -> Flags:
+    """Thresholds and flags for days in date order. Pure: same inputs, same flags; cheap enough to
+    call on every slider move. NaN MSE (incomplete days) is never flagged and never sets a level."""
+    if not isinstance(rule, ThresholdRule):
+        rule = ThresholdRule("fixed", value=float(rule))
+    mse = np.asarray(mse, dtype=np.float64)
+    valid = np.isfinite(mse)
+    n = mse.size
+    if rule.kind == "fixed":
+        thr = np.full(n, float(rule.value or 0.0))
+        factor = None
+    elif rule.kind == "percentile":
+        base = _train(train_mse)
+        thr = np.full(n, float(np.percentile(base, rule.percentile)))
+        factor = None
+    elif rule.kind == "rolling":
+        base = _train(train_mse)
+        factor = rule.factor if rule.factor is not None else calibrated_factor(base, rule.percentile)
+        thr = factor * _rolling_median(mse, valid, base, rule.window)
+    else:
+        raise UserError(f"unknown threshold rule {rule.kind!r}")
+    flagged = valid & (np.where(valid, mse, -np.inf) > thr)
+    desc = rule.describe() if factor is None or rule.factor is not None else (
+        f"rolling: factor {factor:.3g} (training p{rule.percentile:g}/median) x median MSE "
+        f"of the last {rule.window} complete days"
+    )
+    return Flags(thr, flagged, desc, factor)
+
+
+def _train(train_mse: np.ndarray | None) -> np.ndarray:
+    m = np.asarray(train_mse if train_mse is not None else [], dtype=np.float64)
+    m = m[np.isfinite(m)]
+    if m.size == 0:
+        raise UserError("no training MSE stored with this model; give a fixed --threshold")
+    return m
+
+
+def _rolling_median(mse: np.ndarray, valid: np.ndarray, train: np.ndarray, window: int) -> np.ndarray:
+    """Median of the `window` valid MSEs before each day; history starts as the training MSEs' tail."""
+    seed = train[-window:]
+    hist = np.concatenate([seed, mse[valid]])
+    # index in `hist` just past the last valid day strictly before each day
+    ends = seed.size + np.concatenate([[0], np.cumsum(valid)[:-1]]).astype(np.int64)[: mse.size]
+    padded = np.pad(hist, (window, 0), constant_values=np.nan)
+    rows = np.lib.stride_tricks.sliding_window_view(padded, window)[ends]  # rows[i] = hist[end-window:end]
+    return np.nanmedian(rows, axis=1) if mse.size else np.zeros(0)

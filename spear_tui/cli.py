@@ -16,6 +16,9 @@ from spear_tui.errors import UserError
 
 # Order is the order shown in --help.
 COMMANDS: tuple[str, ...] = (
+    "demo",
+    "replay",
+    "live",
     "scan",
     "interfaces",
     "meter",

@@ -61,6 +61,7 @@ class PacketEngine:
         decode_as: Sequence[str] = (),
     ) -> None:
         from spear_tui.capture.source import ReplayPacer
+        from spear_tui.capture.summary import CaptureSummary
 
         self.source = source
         self.decode_as = tuple(decode_as)  # the console's drill-down dissects with the same options
@@ -72,7 +73,7 @@ class PacketEngine:
         self._pacer = ReplayPacer(source.batches(), speed)
         self._speed = speed
         self._stop = threading.Event()
-        self._summaries: dict[str, Any] = {}
+        self.summary = CaptureSummary()  # what scan prints and the protocol views show
         self._recent_alerts: dict[str, list[Alert]] = {}
         self.messages: dict[str, int] = {}
         self.finished = threading.Event()
@@ -162,15 +163,13 @@ class PacketEngine:
                 self.finished.set()
 
     def _ingest(self, batch: Any) -> list[Event]:
-        from spear_tui.capture.summary import ProtocolSummary
-
         out: list[Event] = []
+        self.summary.update(batch)
         for protocol, table in batch.tables.items():
             if table.height == 0:
                 continue
             self.messages[protocol] = self.messages.get(protocol, 0) + table.height
             self.retainer.add(protocol, table)
-            self._summaries.setdefault(protocol, ProtocolSummary(protocol)).update(table)
             out.append(
                 MessagesSeen(protocol, table.height, float(table["time"].min()), float(table["time"].max()))
             )
@@ -208,7 +207,9 @@ class PacketEngine:
         return files[alert.file] if 0 <= alert.file < len(files) else getattr(self.source, "name", "")
 
     def _snapshots(self) -> list[Event]:
-        return [SummaryUpdated(p, s.to_json()) for p, s in self._summaries.items()]
+        return [
+            SummaryUpdated(p, s.to_json()) for p, s in self.summary.protocols.items() if p in self.messages
+        ]
 
     def _progress(self, position: float | None = None, done: bool = False) -> SourceProgress:
         start = getattr(self.source, "start_time", None)

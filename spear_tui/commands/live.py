@@ -1,0 +1,31 @@
+"""`spear-tui live -i IFACE`: the console on a live interface."""
+
+from __future__ import annotations
+
+import argparse
+
+from spear_tui.commands._options import add_decode_as, add_detector_args, detector_choice
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "live",
+        help="open the console on a live network interface",
+        description="Capture on an interface with tshark (needs capture permission: root, or dumpcap's "
+        "capabilities / the wireshark group) and run the detectors live.",
+    )
+    p.add_argument("-i", "--interface", required=True, metavar="IFACE", help="interface (see `interfaces`)")
+    p.add_argument("--filter", metavar="BPF", help="capture filter, e.g. 'tcp port 1883 or udp port 47808'")
+    add_decode_as(p)
+    add_detector_args(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from spear_tui.commands.replay import engine_factory
+    from spear_tui.console.app import run_console
+    from spear_tui.pipeline import open_source
+
+    choice = detector_choice(args)
+    source = open_source(interface=args.interface, bpf=args.filter, decode_as=args.decode_as)
+    return run_console(engine_factory(source, choice, None, args.decode_as), source=source.name)

@@ -1,0 +1,47 @@
+"""`spear-tui replay FILE...`: the console on capture files, at recorded timing × speed."""
+
+from __future__ import annotations
+
+import argparse
+
+from spear_tui.commands._options import add_decode_as, add_detector_args, detector_choice, parse_speed
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "replay",
+        help="open the console on capture files, replayed at recorded timing",
+        description="Replay pcap/pcapng files (merged by time) through the detectors in the console.",
+    )
+    p.add_argument("files", nargs="+", metavar="FILE", help="capture files")
+    p.add_argument(
+        "--speed", type=parse_speed, default=1.0, metavar="N|max", help="replay speed factor or 'max'"
+    )
+    add_decode_as(p)
+    add_detector_args(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    return open_console(args.files, args, speed=args.speed)
+
+
+def open_console(files: list[str], args: argparse.Namespace, *, speed: float | None) -> int:
+    from spear_tui.console.app import run_console
+    from spear_tui.pipeline import open_source
+
+    choice = detector_choice(args)
+    # Opening checks every file (and tshark), so bad input fails as one line before the screen opens.
+    source = open_source(files, decode_as=args.decode_as)
+    return run_console(engine_factory(source, choice, speed, args.decode_as), source=source.name)
+
+
+def engine_factory(source, choice, speed: float | None, decode_as):
+    """Detectors (and JAX) are built inside the console's worker, so the first frame is not delayed."""
+
+    def factory():
+        from spear_tui.pipeline import build_engine
+
+        return build_engine(source, choice, speed=speed, decode_as=decode_as)
+
+    return factory

@@ -110,11 +110,12 @@ class PacketEngine:
             if det.name == detector:
                 det.sensitivity = k
 
-    def get_sensitivity(self, protocol: str, detector: str) -> float:
+    def get_sensitivity(self, protocol: str, detector: str) -> float | None:
+        """The k a detector uses now; None when that detector is not running (e.g. --no-lstm)."""
         for det in self.detectors.get(protocol, ()):
             if det.name == detector:
                 return float(det.sensitivity)
-        raise KeyError(f"no {detector} detector for {protocol}")
+        return None
 
     def messages_for(self, alert: Alert) -> pl.DataFrame | None:
         """The retained messages of an alert's window, for drill-down (None if evicted)."""

@@ -52,7 +52,7 @@ class ReconstructsDays(Protocol):
 class ReportsSensitivity(Protocol):
     """Optional: the sensitivity k the engine currently uses, so the slider starts where the engine is."""
 
-    def get_sensitivity(self, protocol: str, detector: str) -> float: ...
+    def get_sensitivity(self, protocol: str, detector: str) -> float | None: ...
 
 
 EngineFactory = Callable[[], EngineLike]

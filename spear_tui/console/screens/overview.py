@@ -23,7 +23,8 @@ def engine_sensitivity(engine: object, protocol: str) -> float:
     """The k the engine's LSTM detector uses now, so the slider starts where the detector is."""
     getter = getattr(engine, "get_sensitivity", None)
     if getter is not None:
-        return float(getter(protocol, "lstm"))
+        value = getter(protocol, "lstm")
+        return DEFAULT_K if value is None else float(value)
     for det in getattr(engine, "detectors", {}).get(protocol, ()):
         if getattr(det, "name", "") == "lstm" and isinstance(getattr(det, "sensitivity", None), int | float):
             return float(det.sensitivity)

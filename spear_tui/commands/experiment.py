@@ -1,0 +1,367 @@
+"""`spear-tui experiment shuffle CAPTURE`: the paper's shuffle experiment on a real capture.
+
+Takes one protocol's messages from the capture (first `--messages`, default 10,000), shuffles one
+chunk-aligned block of 500 messages completely and, later, 50 of the 500 messages of another block
+(whole messages move, with their addresses; each of the 50 lands on another one's position), runs the
+online detector in each sequence mode, and reports the score series (terminal plot + SVG), the peak
+height of each shuffled chunk in baseline SDs, and false alarms on the other chunks after warm-up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from spear_tui.errors import UserError
+
+MODES = ("flow", "direction", "paper")
+
+
+@dataclass
+class ModeResult:
+    mode: str
+    scores: list[float]
+    thresholds: list[float | None]
+    flagged: list[int]
+    full_height: float
+    partial_height: float
+    full_flagged: bool
+    partial_flagged: bool
+    false_alarms: list[int]
+    warmup: int
+    max_normal_height: float  # highest peak of an unshuffled chunk after warm-up (false-alarm margin)
+
+
+@dataclass
+class ShuffleResult:
+    protocol: str
+    messages: int
+    chunks: int
+    full_at: int
+    partial_at: int
+    k: float
+    seed: int
+    modes: list[ModeResult] = field(default_factory=list)
+
+
+def shuffle_block(table, start: int, size: int, count: int, rng: np.random.Generator):
+    """Return `table` with `count` of the rows in [start, start+size) moved onto each other's places.
+
+    count == size: a uniform random permutation of the block. count < size: `count` random positions
+    rotated by one after a random ordering, so every chosen message really leaves its place.
+    """
+    import polars as pl
+
+    idx = np.arange(table.height)
+    if count >= size:
+        idx[start : start + size] = start + rng.permutation(size)
+    else:
+        pos = start + rng.choice(size, size=count, replace=False)
+        pos = pos[rng.permutation(count)]
+        idx[pos] = np.roll(pos, 1)
+    return table[pl.Series(idx)] if hasattr(table, "height") else table[idx]
+
+
+def run_shuffle(
+    table,
+    protocol: str,
+    *,
+    modes: tuple[str, ...] = MODES,
+    seed: int = 0,
+    k: float | None = None,
+    full_at: int | None = None,
+    partial_at: int | None = None,
+    partial_count: int = 50,
+    config=None,
+    checkpoint: Path | None = None,
+) -> ShuffleResult:
+    """Shuffle two chunks of `table` and score the stream with a fresh detector per mode."""
+    from spear_tui.detect import peaks
+    from spear_tui.detect.online import OnlineLSTMDetector
+    from spear_tui.detect.stacked_lstm import LSTMConfig
+
+    base = config or LSTMConfig()
+    n = base.chunk
+    chunks = table.height // n
+    if chunks < base.warmup_chunks + 4:
+        raise UserError(
+            f"need at least {(base.warmup_chunks + 4) * n} {protocol} messages for the experiment, "
+            f"the capture has {table.height}"
+        )
+    full_at = full_at if full_at is not None else max(base.warmup_chunks + 2, int(chunks * 0.45))
+    partial_at = partial_at if partial_at is not None else max(full_at + 3, int(chunks * 0.8))
+    if not (base.warmup_chunks <= full_at < chunks and base.warmup_chunks <= partial_at < chunks):
+        raise UserError(f"shuffled chunks must lie between chunk {base.warmup_chunks} and {chunks - 1}")
+    rng = np.random.default_rng(seed)
+    data = table.slice(0, chunks * n)
+    data = shuffle_block(data, full_at * n, n, n, rng)
+    data = shuffle_block(data, partial_at * n, n, partial_count, rng)
+    kk = base.k if k is None else k
+    result = ShuffleResult(protocol, data.height, chunks, full_at, partial_at, kk, seed)
+    for mode in modes:
+        cfg = LSTMConfig.from_dict({**base.to_dict(), "mode": mode, "k": kk})
+        det = OnlineLSTMDetector(protocol, cfg, seed=seed, checkpoint=checkpoint)
+        if checkpoint is not None and det.cfg.mode != mode:
+            continue  # a checkpoint fixes its sequence mode
+        det.feed(data)
+        scores = np.asarray(det.scores)
+        flags, thr = peaks.flag_scores(scores, kk, cfg.warmup_chunks, cfg.window)
+        heights = peaks.peak_heights(scores, cfg.warmup_chunks, cfg.window)
+        flagged = [int(i) for i in np.flatnonzero(flags)]
+        result.modes.append(
+            ModeResult(
+                mode=mode,
+                scores=[float(s) for s in scores],
+                thresholds=[None if np.isnan(t) else float(t) for t in thr],
+                flagged=flagged,
+                full_height=float(heights[full_at]),
+                partial_height=float(heights[partial_at]),
+                full_flagged=bool(flags[full_at]),
+                partial_flagged=bool(flags[partial_at]),
+                false_alarms=[i for i in flagged if i not in (full_at, partial_at)],
+                warmup=cfg.warmup_chunks,
+                max_normal_height=float(
+                    np.nanmax([h for i, h in enumerate(heights) if i not in (full_at, partial_at)])
+                ),
+            )
+        )
+    return result
+
+
+# -- rendering ---------------------------------------------------------------------------------------
+def terminal_plot(res: ShuffleResult, mode: ModeResult, height: int = 10, width: int = 100) -> str:
+    """A plain-text plot of one mode's score series: '*' score, '-' threshold, F/P shuffled chunks."""
+    s = np.asarray(mode.scores)
+    t = np.asarray([np.nan if v is None else v for v in mode.thresholds])
+    n = len(s)
+    cols = min(n, width)
+    bins = np.array_split(np.arange(n), cols)
+    top = float(np.nanmax(np.concatenate([s, t[~np.isnan(t)]]))) if n else 1.0
+    bot = float(np.nanmin(s)) if n else 0.0
+    span = max(top - bot, 1e-9)
+
+    def row(v: float) -> int:
+        return int(round((v - bot) / span * (height - 1)))
+
+    grid = [[" "] * cols for _ in range(height)]
+    marks = [" "] * cols
+    for c, b in enumerate(bins):
+        tv = np.nanmax(t[b]) if not np.all(np.isnan(t[b])) else np.nan
+        if not np.isnan(tv):
+            grid[height - 1 - min(row(tv), height - 1)][c] = "-"
+        grid[height - 1 - row(float(s[b].max()))][c] = "*"
+        if res.full_at in b:
+            marks[c] = "F"
+        elif res.partial_at in b:
+            marks[c] = "P"
+        elif any(i in mode.flagged for i in b):
+            marks[c] = "!"
+    lines = [f"{top:8.3f} |" + "".join(grid[0])]
+    lines += ["         |" + "".join(r) for r in grid[1:-1]]
+    lines.append(f"{bot:8.3f} |" + "".join(grid[-1]))
+    lines.append("          " + "".join(marks))
+    return "\n".join(lines)
+
+
+def write_svg(res: ShuffleResult, path: Path) -> None:
+    """One panel per mode: score polyline, threshold, shuffled chunks shaded. Plain SVG, no deps."""
+    w, ph, pad = 900, 220, 50
+    h = pad + len(res.modes) * (ph + pad)
+    colours = {"flow": "#1f77b4", "direction": "#2ca02c", "paper": "#d62728"}
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="monospace" '
+        f'font-size="12"><rect width="{w}" height="{h}" fill="white"/>',
+        f'<text x="{pad}" y="25" font-size="14">shuffle experiment: {res.protocol}, {res.messages} messages, '
+        f"{res.chunks} chunks of 500; F = fully shuffled chunk {res.full_at}, P = 50/500 shuffled chunk "
+        f"{res.partial_at}; k = {res.k:g}</text>",
+    ]
+    n = res.chunks
+    for j, m in enumerate(res.modes):
+        y0 = pad + j * (ph + pad)
+        s = np.asarray(m.scores)
+        t = [v for v in m.thresholds if v is not None]
+        lo, hi = float(s.min()), float(max(s.max(), max(t) if t else s.max()))
+        span = max(hi - lo, 1e-9)
+
+        def xy(i: int, v: float, y0: int = y0, lo: float = lo, span: float = span) -> tuple[float, float]:
+            return pad + i * (w - 2 * pad) / max(n - 1, 1), y0 + ph - (v - lo) / span * ph
+
+        for i, lab in ((res.full_at, "F"), (res.partial_at, "P")):
+            x, _ = xy(i, lo)
+            out.append(f'<rect x="{x - 4:.1f}" y="{y0}" width="8" height="{ph}" fill="#ffe08a"/>')
+            out.append(f'<text x="{x - 4:.1f}" y="{y0 + ph + 14}">{lab}</text>')
+        out.append(
+            f'<rect x="{pad}" y="{y0}" width="{w - 2 * pad}" height="{ph}" fill="none" stroke="#999"/>'
+        )
+        pts = " ".join(f"{a:.1f},{b:.1f}" for a, b in (xy(i, v) for i, v in enumerate(s)))
+        out.append(f'<polyline points="{pts}" fill="none" stroke="{colours.get(m.mode, "black")}"/>')
+        tp = " ".join(
+            f"{a:.1f},{b:.1f}" for a, b in (xy(i, v) for i, v in enumerate(m.thresholds) if v is not None)
+        )
+        if tp:
+            out.append(f'<polyline points="{tp}" fill="none" stroke="#777" stroke-dasharray="4 3"/>')
+        for i in m.flagged:
+            a, b = xy(i, s[i])
+            out.append(f'<circle cx="{a:.1f}" cy="{b:.1f}" r="4" fill="red"/>')
+        out.append(
+            f'<text x="{pad}" y="{y0 - 6}">mode {m.mode}: full {m.full_height:.1f} SDs, partial '
+            f"{m.partial_height:.1f} SDs, false alarms {len(m.false_alarms)} (loss {lo:.3g}..{hi:.3g})</text>"
+        )
+    out.append("</svg>")
+    path.write_text("\n".join(out) + "\n", encoding="utf-8")
+
+
+def summary_lines(res: ShuffleResult) -> list[str]:
+    lines = [
+        f"{res.protocol}: {res.messages} messages = {res.chunks} chunks; fully shuffled chunk {res.full_at}, "
+        f"50/500 shuffled chunk {res.partial_at}; k = {res.k:g}, seed {res.seed}",
+        f"{'mode':<10} {'full (SDs)':>11} {'flagged':>8} {'partial (SDs)':>14} {'flagged':>8} "
+        f"{'max normal (SDs)':>17} {'false alarms':>13}",
+    ]
+    for m in res.modes:
+        lines.append(
+            f"{m.mode:<10} {m.full_height:>11.1f} {str(m.full_flagged):>8} {m.partial_height:>14.1f} "
+            f"{str(m.partial_flagged):>8} {m.max_normal_height:>17.1f} {len(m.false_alarms):>6} "
+            f"{m.false_alarms if m.false_alarms else ''}"
+        )
+    return lines
+
+
+# -- CLI ---------------------------------------------------------------------------------------------
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("experiment", help="reproduce the paper's experiments on a capture")
+    sub = p.add_subparsers(dest="experiment", metavar="EXPERIMENT", required=True)
+    s = sub.add_parser("shuffle", help="shuffle two chunks of a normal capture and score them online")
+    s.add_argument("capture", type=Path, help="pcap/pcapng file of normal traffic")
+    s.add_argument("--protocol", default="mqtt", choices=("mqtt", "modbus", "bacnet"))
+    s.add_argument("--messages", type=int, default=10_000, help="messages taken (default 10000)")
+    s.add_argument("--mode", default="all", choices=(*MODES, "all"), help="sequence design (default: all)")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--k", type=float, default=None, help="peak sensitivity in baseline SDs")
+    s.add_argument("--full-at", type=int, default=None, help="chunk index of the fully shuffled chunk")
+    s.add_argument("--partial-at", type=int, default=None, help="chunk index of the 50/500 shuffled chunk")
+    s.add_argument("--decode-as", action="append", default=[], metavar="tcp.port==N,mqtt",
+                   help="tshark decode-as rule for non-standard ports (repeatable)")
+    s.add_argument("--checkpoint", type=Path, default=None,
+                   help="start from trained weights (e.g. models/mqtt.msgpack) instead of a fresh net")
+    s.add_argument("--out", type=Path, default=None, help="write the score plot as SVG")
+    s.add_argument("--json", action="store_true", help="print the results as JSON instead of text")
+    s.set_defaults(func=run)
+
+    t = sub.add_parser("train", help="train a detector on normal traffic and save a checkpoint (models/)")
+    t.add_argument("capture", type=Path, help="pcap/pcapng file of normal traffic")
+    t.add_argument("--protocol", default="mqtt", choices=("mqtt", "modbus", "bacnet"))
+    t.add_argument("--out", type=Path, required=True, help="checkpoint to write (.msgpack)")
+    t.add_argument("--skip", type=int, default=0, help="leave the first N messages out (held out for tests)")
+    t.add_argument("--epochs", type=int, default=4, help="passes over the training messages (default 4)")
+    t.add_argument("--steps", type=int, default=10, help="Adam steps per chunk while training (default 10)")
+    t.add_argument("--mode", default="flow", choices=MODES)
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--decode-as", action="append", default=[], metavar="tcp.port==N,mqtt")
+    t.set_defaults(func=run_train)
+
+
+def train_offline(table, protocol: str, *, epochs: int, steps: int, mode: str, seed: int):
+    """Train a fresh detector on normal messages: `epochs` passes, `steps` Adam steps per chunk, no
+    gate (everything is normal by assumption). Returns the detector and the mean score per epoch."""
+    from spear_tui.detect.online import OnlineLSTMDetector
+    from spear_tui.detect.stacked_lstm import LSTMConfig
+
+    cfg = LSTMConfig(mode=mode, steps=steps, warmup_train=0, gate=False)
+    det = OnlineLSTMDetector(protocol, cfg, seed=seed)
+    per_epoch: list[float] = []
+    chunks = table.height // cfg.chunk
+    if chunks < 1:
+        raise UserError(f"need at least {cfg.chunk} {protocol} messages to train, got {table.height}")
+    for _ in range(epochs):
+        det.feed(table.slice(0, chunks * cfg.chunk))
+        per_epoch.append(float(np.mean(det.scores[-chunks:])))
+    return det, per_epoch
+
+
+def run_train(args: argparse.Namespace) -> int:
+    if args.epochs < 1 or args.steps < 1 or args.skip < 0:
+        raise UserError("--epochs and --steps must be >= 1, --skip >= 0")
+    from spear_tui.detect.stacked_lstm import configure_xla
+
+    configure_xla()
+    table = load_messages(args.capture, args.protocol, 10**12, args.decode_as).slice(args.skip)
+    det, per_epoch = train_offline(table, args.protocol, epochs=args.epochs, steps=args.steps,
+                                   mode=args.mode, seed=args.seed)
+    # Shipped with run-time defaults: online steps/lr and the training gate back on.
+    from spear_tui.detect.stacked_lstm import LSTMConfig
+
+    det.cfg = LSTMConfig.from_dict({**LSTMConfig().to_dict(), "mode": args.mode})
+    try:
+        det.save(args.out)
+    except OSError as exc:
+        raise UserError(f"cannot write {args.out}: {exc.strerror or exc}") from None
+    losses = ", ".join(f"{v:.4f}" for v in per_epoch)
+    print(f"{args.protocol}: trained on {table.height} messages (skipped {args.skip}), {args.epochs} epochs"
+          f" x {args.steps} steps/chunk; mean loss per epoch: {losses}")
+    print(f"checkpoint written to {args.out}")
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.out is not None and args.out.suffix.lower() != ".svg":
+        raise UserError(f"--out {args.out}: only .svg is supported (matplotlib is not a dependency)")
+    if args.messages < 1:
+        raise UserError("--messages must be positive")
+    from spear_tui.detect.stacked_lstm import configure_xla
+
+    configure_xla()
+    table = load_messages(args.capture, args.protocol, args.messages, args.decode_as)
+    modes = MODES if args.mode == "all" else (args.mode,)
+    res = run_shuffle(table, args.protocol, modes=modes, seed=args.seed, k=args.k,
+                      full_at=args.full_at, partial_at=args.partial_at, checkpoint=args.checkpoint)
+    if args.out is not None:
+        try:
+            write_svg(res, args.out)
+        except OSError as exc:
+            raise UserError(f"cannot write {args.out}: {exc.strerror or exc}") from None
+    if args.json:
+        from dataclasses import asdict
+
+        json.dump(asdict(res), sys.stdout)
+        sys.stdout.write("\n")
+        return 0
+    for m in res.modes:
+        print(f"mode {m.mode}: loss per chunk (before training on it)")
+        print(terminal_plot(res, m))
+        print()
+    print("\n".join(summary_lines(res)))
+    if args.out is not None:
+        print(f"plot written to {args.out}")
+    return 0
+
+
+def load_messages(path: Path, protocol: str, limit: int, decode_as: list[str]):
+    """The first `limit` messages of one protocol from a capture file, via the capture pipeline."""
+    if not path.is_file():
+        raise UserError(f"{path}: no such capture file")
+    import polars as pl
+
+    from spear_tui.capture.source import open_capture_files  # the project's tshark -T fields pipeline
+
+    source = open_capture_files([path], decode_as=decode_as)
+    parts: list[pl.DataFrame] = []
+    got = 0
+    for batch in source.batches():
+        t = batch.tables.get(protocol)
+        if t is not None and t.height:
+            parts.append(t)
+            got += t.height
+            if got >= limit:
+                break
+    close = getattr(source, "close", None)
+    if close is not None:
+        close()
+    if not parts:
+        raise UserError(f"{path}: no {protocol} messages found")
+    return pl.concat(parts, how="diagonal_relaxed").slice(0, limit)

@@ -1,0 +1,230 @@
+"""Message table -> the LSTM's (type, length) features, vectorised (polars/numpy, no per-row Python).
+
+Encoding (same for every protocol; the decoder fills `msgtype`/`length` per protocol: MQTT control
+packet type / `mqtt.len`, Modbus function code / `mbtcp.len`, BACnet APDU type / BVLC length):
+  feature 0 = msgtype (null -> -1), feature 1 = log1p(length) (null -> 0);
+  log because lengths span 2 bytes to kilobytes and one huge payload must not dwarf the rest.
+Both are z-scored with running statistics (`RunningNorm`, saved in the checkpoint).
+
+Sequence design (`mode`), applied within each 500-message chunk before cutting it into 50 x 10:
+  "paper"     messages in capture order, both directions interleaved (the paper's setting);
+  "direction" stable-grouped by direction (client->server first, then server->client);
+  "flow"      stable-grouped by connection (unordered endpoint pair), each in capture order, so
+              a request is followed by its response and not by some other client's message.
+The server side of a message is guessed as the smaller port (1883, 502, 47808 are all below the
+ephemeral range); equal ports (BACnet 47808<->47808) fall back to comparing addresses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import polars as pl
+
+CLIP = 3.0
+
+
+@dataclass
+class RunningNorm:
+    """Per-feature running mean/variance (Chan/Welford merge of chunk statistics)."""
+
+    count: float = 0.0
+    mean: np.ndarray = field(default_factory=lambda: np.zeros(2))
+    m2: np.ndarray = field(default_factory=lambda: np.zeros(2))
+    lo: np.ndarray = field(default_factory=lambda: np.full(2, np.inf))
+    hi: np.ndarray = field(default_factory=lambda: np.full(2, -np.inf))
+    scaling: str = "zclip"  # "zscore" | "zclip" (z-score clipped to +-CLIP) | "minmax" (running range)
+
+    def update(self, x: np.ndarray) -> None:
+        if len(x) == 0:
+            return
+        n = float(len(x))
+        mu = x.mean(axis=0, dtype=np.float64)
+        m2 = ((x - mu) ** 2).sum(axis=0, dtype=np.float64)
+        total = self.count + n
+        delta = mu - self.mean
+        self.mean = self.mean + delta * (n / total)
+        self.m2 = self.m2 + m2 + delta**2 * (self.count * n / total)
+        self.count = total
+        self.lo = np.minimum(self.lo, x.min(axis=0))
+        self.hi = np.maximum(self.hi, x.max(axis=0))
+
+    @property
+    def std(self) -> np.ndarray:
+        var = self.m2 / max(self.count, 1.0)
+        return np.sqrt(np.maximum(var, 1e-4))  # a constant feature is scaled by 1/0.01, not by 1/0
+
+    def apply(self, x: np.ndarray) -> np.ndarray:
+        if self.scaling == "minmax":
+            span = np.maximum(self.hi - self.lo, 1e-6)
+            return np.clip((x - self.lo) / span, -1.0, 2.0).astype(np.float32)
+        z = (x - self.mean) / self.std
+        if self.scaling == "zclip":
+            z = np.clip(z, -CLIP, CLIP)
+        return z.astype(np.float32)
+
+    def to_dict(self) -> dict:
+        return {"count": self.count, "mean": np.asarray(self.mean), "m2": np.asarray(self.m2),
+                "lo": np.asarray(self.lo), "hi": np.asarray(self.hi), "scaling": self.scaling}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> RunningNorm:
+        return cls(
+            float(d["count"]), np.asarray(d["mean"], np.float64), np.asarray(d["m2"], np.float64),
+            np.asarray(d.get("lo", np.full(2, np.inf)), np.float64),
+            np.asarray(d.get("hi", np.full(2, -np.inf)), np.float64), str(d.get("scaling", "zclip")),
+        )
+
+
+def raw_features(table: pl.DataFrame) -> np.ndarray:
+    """(n, 2) float64: msgtype, log1p(length)."""
+    t = table.get_column("msgtype").fill_null(-1).to_numpy().astype(np.float64)
+    n = table.get_column("length").fill_null(0).to_numpy().astype(np.float64)
+    return np.stack([t, np.log1p(np.maximum(n, 0.0))], axis=1)
+
+
+def _server_side(table: pl.DataFrame) -> pl.Expr:
+    """True where the message is sent by the server (smaller port; ties broken by address)."""
+    sport = pl.col("sport").fill_null(0)
+    dport = pl.col("dport").fill_null(0)
+    return (sport < dport) | ((sport == dport) & (pl.col("src").fill_null("") > pl.col("dst").fill_null("")))
+
+
+def client_endpoints(table: pl.DataFrame) -> pl.DataFrame:
+    """Per message: the client end of its connection (`caddr`, `cport`) and `from_server`."""
+    srv = _server_side(table)
+    return table.select(
+        from_server=srv,
+        caddr=pl.when(srv).then(pl.col("dst")).otherwise(pl.col("src")),
+        cport=pl.when(srv).then(pl.col("dport")).otherwise(pl.col("sport")),
+        saddr=pl.when(srv).then(pl.col("src")).otherwise(pl.col("dst")),
+        sport_=pl.when(srv).then(pl.col("sport")).otherwise(pl.col("dport")),
+    )
+
+
+@dataclass
+class Prepared:
+    """Per-message arrays for a whole batch, computed once with polars; chunks then slice numpy arrays."""
+
+    raw: np.ndarray  # (n, 2) float64 raw features
+    from_server: np.ndarray  # (n,) bool
+    flow: np.ndarray  # (n,) int64 connection code (unordered endpoint pair)
+    talker: np.ndarray  # (n,) int64 index into talker_names
+    talker_names: list[str]
+    time: np.ndarray  # (n,) float64
+    frame: np.ndarray  # (n,) int64
+    file: np.ndarray  # (n,) int64
+
+
+def prepare(
+    table: pl.DataFrame, protocol: str, client_ids: dict[tuple[str, int], str] | None = None
+) -> Prepared:
+    """Everything the detector needs per message, vectorised over the whole table."""
+    ends = client_endpoints(table)
+    flow = ends.select(
+        pl.concat_str(
+            [pl.col("caddr").fill_null(""), pl.col("cport").fill_null(0).cast(pl.Utf8),
+             pl.col("saddr").fill_null(""), pl.col("sport_").fill_null(0).cast(pl.Utf8)],
+            separator="|",
+        ).rank("dense").cast(pl.Int64).alias("k")
+    ).get_column("k")
+    labels = _talker_labels(table, ends, protocol, client_ids or {})
+    codes = labels.rank("dense").cast(pl.Int64) - 1
+    names = labels.unique().sort().to_list()
+    n = table.height
+    col = table.get_column
+    return Prepared(
+        raw=raw_features(table),
+        from_server=ends.get_column("from_server").to_numpy().astype(bool),
+        flow=flow.to_numpy(),
+        talker=codes.to_numpy(),
+        talker_names=names,
+        time=col("time").fill_null(0.0).to_numpy().astype(np.float64),
+        frame=col("frame").fill_null(0).to_numpy().astype(np.int64),
+        file=col("file").fill_null(0).to_numpy().astype(np.int64) if "file" in table.columns
+        else np.zeros(n, np.int64),
+    )
+
+
+def _talker_labels(
+    table: pl.DataFrame, ends: pl.DataFrame, protocol: str, client_ids: dict[tuple[str, int], str]
+) -> pl.Series:
+    """MQTT: the client of each message's connection, by clientid when its CONNECT was seen, else by
+    address. Modbus/BACnet: the sending address."""
+    if protocol != "mqtt":
+        return table.get_column("src").fill_null("?").alias("t")
+    ends = ends.select("caddr", pl.col("cport").cast(pl.Int32))
+    if client_ids:
+        lut = pl.DataFrame(
+            {"caddr": [k[0] for k in client_ids], "cport": [k[1] for k in client_ids],
+             "name": list(client_ids.values())},
+            schema={"caddr": pl.Utf8, "cport": pl.Int32, "name": pl.Utf8},
+        )
+        ends = ends.join(lut, on=["caddr", "cport"], how="left", maintain_order="left")
+        label = pl.coalesce(pl.col("name"), pl.col("caddr")).fill_null("?").alias("t")
+        return ends.select(label).get_column("t")
+    return ends.get_column("caddr").fill_null("?").alias("t")
+
+
+def chunk_order(prep: Prepared, lo: int, hi: int, mode: str) -> np.ndarray:
+    """Order (indices relative to lo) in which messages lo..hi-1 are fed to the LSTM."""
+    n = hi - lo
+    if mode == "paper" or n == 0:
+        return np.arange(n)
+    if mode == "direction":
+        key = prep.from_server[lo:hi].astype(np.int64)
+    elif mode == "flow":
+        # Flows ordered by first appearance in the chunk; messages within a flow in capture order.
+        _, first, inv = np.unique(prep.flow[lo:hi], return_index=True, return_inverse=True)
+        key = first[inv]
+    else:
+        raise ValueError(f"unknown sequence mode {mode!r}")
+    return np.argsort(key, kind="stable")
+
+
+def chunk_talkers(prep: Prepared, lo: int, hi: int, top: int = 3) -> tuple[str, ...]:
+    """The clients/devices with the most messages in lo..hi-1, most first (ties: by name)."""
+    counts = np.bincount(prep.talker[lo:hi], minlength=len(prep.talker_names))
+    idx = np.argsort(-counts, kind="stable")[:top]
+    return tuple(prep.talker_names[i] for i in idx if counts[i] > 0)
+
+
+def sequence_order(table: pl.DataFrame, mode: str) -> np.ndarray:
+    """Row order in which a chunk's messages are fed to the LSTM (a permutation of 0..n-1)."""
+    if table.height == 0:
+        return np.arange(0)
+    return chunk_order(prepare(table, "modbus"), 0, table.height, mode)
+
+
+def chunk_tensors(
+    seq: np.ndarray, prev: np.ndarray, batch: int, seq_len: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Next-message prediction pairs for one chunk of normalised features `seq` (chunk, F).
+
+    Targets are the chunk's messages; inputs are the same stream shifted by one, starting with the
+    previous chunk's last message `prev`, so every message is predicted exactly once.
+    """
+    x = np.concatenate([prev[None, :], seq[:-1]], axis=0)
+    f = seq.shape[1]
+    shape = (batch, seq_len, f)
+    return x.reshape(shape).astype(np.float32), seq.reshape(shape).astype(np.float32)
+
+
+def mqtt_client_ids(table: pl.DataFrame) -> dict[tuple[str, int], str]:
+    """(client address, client port) -> clientid, from the CONNECT messages (type 1) in `table`."""
+    if "clientid" not in table.columns:
+        return {}
+    rows = table.filter((pl.col("msgtype") == 1) & pl.col("clientid").is_not_null()).select(
+        "src", "sport", "clientid"
+    )
+    return {(s, int(p)): c for s, p, c in rows.iter_rows()}
+
+
+def top_talkers(
+    table: pl.DataFrame, protocol: str, client_ids: dict[tuple[str, int], str] | None = None, top: int = 3
+) -> tuple[str, ...]:
+    """The clients/devices that dominate a table (plain strings: hostile text, never markup)."""
+    if table.height == 0:
+        return ()
+    return chunk_talkers(prepare(table, protocol, client_ids), 0, table.height, top)

@@ -1,0 +1,219 @@
+"""Online chunk-by-chunk stacked-LSTM detector: one per protocol, driven by the engine's worker thread.
+
+For every full chunk of `cfg.chunk` (500) messages: order the messages by the sequence mode, normalise
+with the running statistics seen so far, score the chunk with the current weights (the anomaly score:
+data never trained on), train on it, re-score (the training loss), then update the statistics and the
+peak detector. Everything runs in the thread that calls `feed`; nothing here knows about the UI.
+
+End of source (`flush`): a remainder of at least `MIN_PARTIAL` messages is scored with the padding
+masked out of the loss, flagged against the same threshold, and not trained on; a smaller remainder
+is dropped (a loss over a handful of messages says nothing). Its ChunkScored has train_loss == score.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from spear_tui.detect import peaks
+from spear_tui.detect.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+from spear_tui.detect.features import (
+    Prepared,
+    RunningNorm,
+    chunk_order,
+    chunk_talkers,
+    chunk_tensors,
+    mqtt_client_ids,
+    prepare,
+)
+from spear_tui.detect.stacked_lstm import LSTMConfig, StackedLSTM, configure_xla
+from spear_tui.errors import UserError
+from spear_tui.events import Alert, ChunkScored
+
+KIND = "stacked_lstm"
+MIN_PARTIAL = 100
+_ARCH = ("layers", "units", "features", "chunk", "seq_len", "mode", "scaling", "loss")
+_KEEP = ("frame", "file", "time", "src", "dst", "sport", "dport", "msgtype", "length", "clientid")
+
+
+class OnlineLSTMDetector:
+    """The paper's online LSTM on one protocol's message stream. Not thread-safe: one feeding thread."""
+
+    name = "lstm"
+
+    def __init__(
+        self,
+        protocol: str,
+        config: LSTMConfig | None = None,
+        *,
+        seed: int = 0,
+        checkpoint: str | Path | None = None,
+    ):
+        configure_xla()
+        self.protocol = protocol
+        ckpt = load_checkpoint(checkpoint, KIND) if checkpoint is not None else None
+        cfg = config or LSTMConfig()
+        if ckpt is not None:
+            saved = LSTMConfig.from_dict(ckpt.config)
+            if ckpt.extra.get("protocol", protocol) != protocol:
+                raise UserError(f"{checkpoint} is a {ckpt.extra.get('protocol')} model, not {protocol}")
+            # The network's shape and sequence design come from the checkpoint; run-time knobs from `config`.
+            cfg = LSTMConfig.from_dict({**cfg.to_dict(), **{k: getattr(saved, k) for k in _ARCH}})
+        cfg.validate()
+        self.cfg = cfg
+        self.seed = seed
+        self.sensitivity: float = cfg.k
+        self.model = StackedLSTM(cfg, seed)
+        self.norm = RunningNorm(scaling=cfg.scaling)
+        self._trained_chunks = 0
+        if ckpt is not None:
+            try:
+                self.model.load_state_dict({"params": ckpt.params, **ckpt.extra.get("optimizer", {})})
+                self.norm = RunningNorm.from_dict(ckpt.extra["norm"])
+            except (KeyError, ValueError, TypeError):
+                raise UserError(f"{checkpoint} does not match the stacked-LSTM architecture") from None
+            self._trained_chunks = int(ckpt.extra.get("chunks_trained", 0))
+        self._pretrained = ckpt is not None
+        self._pending: list[pl.DataFrame] = []
+        self._pending_rows = 0
+        self._prev = np.zeros(cfg.features)  # raw features of the last message fed to the net
+        self._client_ids: dict[tuple[str, int], str] = {}
+        self.scores: list[float] = []
+        self.train_losses: list[float] = []
+        self.thresholds: list[float | None] = []
+
+    # -- public API --------------------------------------------------------------------------------
+    def feed(self, table: pl.DataFrame) -> list:
+        """Buffer `table`'s messages; score and train every full chunk. Returns ChunkScored/Alert events."""
+        if table.height == 0:
+            return []
+        table = table.select([c for c in _KEEP if c in table.columns])
+        if self.protocol == "mqtt":
+            self._client_ids.update(mqtt_client_ids(table))
+        self._pending.append(table)
+        self._pending_rows += table.height
+        n = self.cfg.chunk
+        if self._pending_rows < n:
+            return []
+        buf = pl.concat(self._pending, how="diagonal_relaxed") if len(self._pending) > 1 else self._pending[0]
+        full = (buf.height // n) * n
+        rest = buf.slice(full)
+        self._pending = [rest] if rest.height else []
+        self._pending_rows = rest.height
+        return self._run(buf.slice(0, full), train=True)
+
+    def flush(self) -> list:
+        """End of source: score (never train on) a remainder of >= MIN_PARTIAL messages, else drop it."""
+        if self._pending_rows < MIN_PARTIAL:
+            self._pending, self._pending_rows = [], 0
+            return []
+        buf = pl.concat(self._pending, how="diagonal_relaxed") if len(self._pending) > 1 else self._pending[0]
+        self._pending, self._pending_rows = [], 0
+        return self._run(buf, train=False)
+
+    def save(self, path: str | Path) -> None:
+        """Weights, optimiser state, normalisation statistics and config, atomically (msgpack)."""
+        state = self.model.state_dict()
+        save_checkpoint(
+            path,
+            Checkpoint(
+                kind=KIND,
+                config=self.cfg.to_dict(),
+                params=state["params"],
+                extra={
+                    "protocol": self.protocol,
+                    "norm": self.norm.to_dict(),
+                    "optimizer": {"opt_state": state["opt_state"]},
+                    "chunks_trained": self._trained_chunks,
+                    "seed": self.seed,
+                },
+            ),
+        )
+
+    def reflag(self, k: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Flags and thresholds of the whole score series at sensitivity `k` (default: current)."""
+        return peaks.flag_scores(
+            np.asarray(self.scores), self.sensitivity if k is None else k, self.cfg.warmup_chunks,
+            self.cfg.window,
+        )
+
+    # -- internals ---------------------------------------------------------------------------------
+    def _steps(self) -> int:
+        if not self._pretrained and self._trained_chunks < self.cfg.warmup_train:
+            return self.cfg.warmup_steps
+        return self.cfg.steps
+
+    def _run(self, table: pl.DataFrame, *, train: bool) -> list:
+        """Score/train every chunk of `table` (a multiple of the chunk size, or one partial chunk when
+        not training), in order: chunk i's threshold (from the scores before it) gates its training."""
+        cfg = self.cfg
+        prep = prepare(table, self.protocol, self._client_ids)
+        events: list = []
+        for lo in range(0, table.height, cfg.chunk):
+            hi = min(lo + cfg.chunk, table.height)
+            m = hi - lo
+            raw = prep.raw[lo:hi]
+            if self.norm.count == 0:
+                self.norm.update(raw)  # the very first chunk defines the scale it is scored with
+            order = chunk_order(prep, lo, hi, cfg.mode)
+            seq = self.norm.apply(raw[order])
+            prev = self.norm.apply(self._prev[None, :])[0]
+            mask = None
+            if m < cfg.chunk:
+                seq = np.concatenate([seq, np.zeros((cfg.chunk - m, cfg.features), np.float32)])
+                mask = (np.arange(cfg.chunk) < m).astype(np.float32).reshape(cfg.batch, cfg.seq_len)
+            x, y = chunk_tensors(seq, prev, cfg.batch, cfg.seq_len)
+            thr = self._next_threshold()
+            gate = thr if (cfg.gate and thr is not None) else float("inf")
+            score, after = self.model.run_chunk(x, y, self._steps() if train else 0, mask, gate)
+            if train:
+                self._trained_chunks += 1
+                self.norm.update(raw)
+            self._prev = raw[order[-1]]
+            events.extend(self._score_events(prep, lo, hi, score, after, thr))
+        return events
+
+    def _next_threshold(self) -> float | None:
+        """Threshold the next chunk will be judged by (None during warm-up)."""
+        s = np.append(np.asarray(self.scores, np.float64), 0.0)  # placeholder for the coming score
+        return peaks.latest_threshold(s, self.sensitivity, self.cfg.warmup_chunks, self.cfg.window)
+
+    def _score_events(
+        self, prep: Prepared, lo: int, hi: int, score: float, after: float, thr: float | None
+    ) -> list:
+        cfg = self.cfg
+        self.scores.append(score)
+        self.train_losses.append(after)
+        flagged = thr is not None and score > thr
+        self.thresholds.append(thr)
+        index = len(self.scores) - 1
+        start, end = float(prep.time[lo:hi].min()), float(prep.time[lo:hi].max())
+        first, last, file = int(prep.frame[lo]), int(prep.frame[hi - 1]), int(prep.file[lo])
+        talkers = chunk_talkers(prep, lo, hi)
+        events: list = [
+            ChunkScored(
+                protocol=self.protocol, index=index, start=start, end=end, first_frame=first,
+                last_frame=last, score=score, train_loss=after, flagged=bool(flagged), threshold=thr,
+                file=file, talkers=talkers,
+            )
+        ]
+        if flagged:
+            med, dev = peaks.latest_baseline(np.asarray(self.scores), cfg.warmup_chunks, cfg.window)
+            height = (score - med) / dev
+            severity = "high" if height >= 2 * self.sensitivity else "medium"
+            who = ", ".join(talkers) if talkers else "unknown"
+            events.append(
+                Alert(
+                    protocol=self.protocol, detector=self.name, start=start, end=end, first_frame=first,
+                    last_frame=last, score=score, threshold=float(thr), file=file, talkers=talkers,
+                    severity=severity, detectors=(self.name,),
+                    reason=(
+                        f"{self.protocol} chunk {index} ({hi - lo} messages): prediction loss {score:.3g} is "
+                        f"{height:.1f} baseline SDs above the rolling median {med:.3g} "
+                        f"(threshold {thr:.3g} at k={self.sensitivity:g}); most messages from {who}"
+                    ),
+                )
+            )
+        return events

@@ -1,0 +1,95 @@
+"""Peak detection on a chunk-score series: rolling median + k robust deviations, after a warm-up.
+
+Pure numpy functions so the console can re-flag the stored score series instantly when the user moves
+the sensitivity slider (no retraining). The deviation unit is 1.4826 x MAD (equal to the standard
+deviation for Gaussian noise), so "k" and the experiment's "peak height in baseline SDs" are the same
+scale. A median/MAD baseline is robust to the peaks it is looking for, so flagged chunks need not be
+excluded from it and the whole series is evaluated in one vectorised pass.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+MAD_TO_SD = 1.4826
+
+
+def baseline(
+    scores: np.ndarray, warmup: int, window: int = 50, rel_floor: float = 0.02
+) -> tuple[np.ndarray, np.ndarray]:
+    """Rolling median and robust deviation of the scores *before* each chunk (NaN during warm-up).
+
+    The baseline of chunk i uses scores[max(skip, i - window) : i], skip = warmup // 2: the first half
+    of the warm-up is the network still learning to predict at all, so those losses are not "normal".
+    The deviation is floored at `rel_floor` x median, so a very flat series does not turn noise into alerts.
+    """
+    s = np.asarray(scores, dtype=np.float64)
+    n = len(s)
+    med = np.full(n, np.nan)
+    dev = np.full(n, np.nan)
+    skip = warmup // 2
+    if n <= warmup:
+        return med, dev
+    # Pad so that every chunk i >= warmup sees exactly its preceding window (NaN-padded on the left).
+    hist = np.concatenate([np.full(window, np.nan), s])
+    hist[window : window + skip] = np.nan
+    wins = sliding_window_view(hist[:-1], window)[warmup:]  # row j: s[i - window : i] for i = warmup + j
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN windows (warmup 0) give NaN: no flag
+        m = np.nanmedian(wins, axis=1)
+        mad = np.nanmedian(np.abs(wins - m[:, None]), axis=1) * MAD_TO_SD
+    med[warmup:] = m
+    dev[warmup:] = np.maximum(mad, rel_floor * np.abs(m))
+    return med, dev
+
+
+def flag_scores(
+    scores: np.ndarray, k: float, warmup: int, window: int = 50, rel_floor: float = 0.02
+) -> tuple[np.ndarray, np.ndarray]:
+    """(flagged bool array, threshold array with NaN during warm-up) for a whole score series."""
+    s = np.asarray(scores, dtype=np.float64)
+    med, dev = baseline(s, warmup, window, rel_floor)
+    thr = med + k * dev
+    with np.errstate(invalid="ignore"):
+        flagged = np.where(np.isnan(thr), False, s > thr)
+    return flagged.astype(bool), thr
+
+
+def peak_heights(scores: np.ndarray, warmup: int, window: int = 50, rel_floor: float = 0.02) -> np.ndarray:
+    """How many baseline deviations each score lies above its rolling median (NaN during warm-up)."""
+    s = np.asarray(scores, dtype=np.float64)
+    med, dev = baseline(s, warmup, window, rel_floor)
+    return (s - med) / dev
+
+
+def latest_baseline(
+    scores: np.ndarray, warmup: int, window: int = 50, rel_floor: float = 0.02
+) -> tuple[float, float]:
+    """(median, deviation) for the last score only — what the online detector needs per chunk.
+
+    Same definition as `baseline` (so live flags equal a later `flag_scores` of the stored series),
+    at O(window) cost instead of O(n x window). NaN during warm-up.
+    """
+    s = np.asarray(scores, dtype=np.float64)
+    i = len(s) - 1
+    if i < warmup or i < 1:
+        return float("nan"), float("nan")
+    win = s[max(warmup // 2, i - window) : i]
+    if len(win) == 0:
+        return float("nan"), float("nan")
+    m = float(np.median(win))
+    mad = float(np.median(np.abs(win - m))) * MAD_TO_SD
+    return m, max(mad, rel_floor * abs(m))
+
+
+def latest_threshold(
+    scores: np.ndarray, k: float, warmup: int, window: int = 50, rel_floor: float = 0.02
+) -> float | None:
+    """Threshold for the last score (None during warm-up)."""
+    m, d = latest_baseline(scores, warmup, window, rel_floor)
+    if np.isnan(m):
+        return None
+    return m + k * d

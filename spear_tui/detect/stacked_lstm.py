@@ -1,0 +1,284 @@
+"""The paper's stacked LSTM (6 layers x 10 units, full sequences passed on, time-distributed dense)
+and its jitted, fixed-shape training/scoring functions.
+
+Why the functional wrapping: the model is defined with flax.nnx (`OptimizedLSTMCell`), but the jitted
+functions take the parameters and the optax state as plain pytrees (`nnx.split` outside, `nnx.merge`
+inside `jax.jit`). Plain `nnx.jit` re-traverses the object graph on every call, which costs more than
+the arithmetic at this size. One jitted call scores a chunk, trains on it and re-scores it, so a chunk
+costs one Python dispatch.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass
+from functools import partial
+from typing import Any
+
+import numpy as np
+
+SEQUENCE_MODES = ("flow", "direction", "paper")
+
+
+@dataclass(frozen=True)
+class LSTMConfig:
+    """Everything that defines a detector; saved in the checkpoint.
+
+    The defaults were chosen by measurement (see BENCHMARKS.md, "Shuffle experiment").
+    """
+
+    layers: int = 6  # the paper's depth
+    units: int = 10  # the paper's width
+    features: int = 2  # (message type, message length)
+    chunk: int = 500  # messages per chunk (= batch * seq_len)
+    seq_len: int = 10
+    lr: float = 3e-3  # Adam learning rate
+    steps: int = 1  # Adam steps per chunk
+    warmup_steps: int = 100  # Adam steps per chunk while a fresh net learns (it needs tens of steps)
+    warmup_train: int = 3  # first chunks trained with warmup_steps (none when loaded from a checkpoint)
+    mode: str = "flow"  # sequence design: "flow" | "direction" | "paper" (see features.py)
+    k: float = 6.0  # peak-detector sensitivity (baseline SDs = 1.4826 MAD above the rolling median)
+    gate: bool = True  # do not train on chunks scoring above the current threshold
+    warmup_chunks: int = 8  # chunks scored before the peak detector may flag
+    window: int = 50  # rolling-median window (chunks)
+    scaling: str = "zclip"  # feature normalisation, see features.RunningNorm
+    trim: float = 0.2  # score = mean per-message loss without the largest `trim` fraction (0 = plain mean)
+    loss: str = "mse"  # "mse" (the paper) | "huber" (delta 1: a rare-but-normal message costs linearly)
+    clip: float = 1.0  # global gradient-norm clip: one odd chunk cannot wreck the weights
+
+    @property
+    def batch(self) -> int:
+        return self.chunk // self.seq_len
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> LSTMConfig:
+        known = {f for f in cls.__dataclass_fields__}
+        return cls(**{k: v for k, v in d.items() if k in known})
+
+    def validate(self) -> None:
+        from spear_tui.errors import UserError
+
+        if self.chunk % self.seq_len:
+            raise UserError(f"chunk ({self.chunk}) must be a multiple of seq_len ({self.seq_len})")
+        if self.mode not in SEQUENCE_MODES:
+            raise UserError(f"unknown sequence mode {self.mode!r}; choose one of {', '.join(SEQUENCE_MODES)}")
+        if self.steps < 1 or self.warmup_steps < 0:
+            raise UserError("steps must be >= 1 and warmup_steps >= 0")
+
+
+def configure_xla(threads: int = 1) -> None:
+    """Keep XLA on one core (tshark owns the other); must run before jax is imported to take effect.
+
+    Measured in bench/model_step.py: single-threaded Eigen is not slower for this tiny net.
+    Also enables JAX's persistent compilation cache so the second start compiles in a fraction.
+    """
+    if "jax" in __import__("sys").modules:
+        return
+    flags = os.environ.get("XLA_FLAGS", "")
+    if "xla_cpu_multi_thread_eigen" not in flags:
+        flags += f" --xla_cpu_multi_thread_eigen={'true' if threads > 1 else 'false'}"
+        flags += f" intra_op_parallelism_threads={threads}"
+        os.environ["XLA_FLAGS"] = flags.strip()
+    cache = os.environ.get("SPEAR_TUI_JAX_CACHE", os.path.expanduser("~/.cache/spear-tui/jax"))
+    os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", cache)
+    os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0.2")
+
+
+def _build_model(cfg: LSTMConfig, seed: int):
+    import jax
+    import jax.numpy as jnp
+    from flax import nnx
+
+    class StackedLSTM(nnx.Module):
+        """`layers` LSTMs, each returning its whole hidden sequence, then a per-step Dense."""
+
+        def __init__(self, rngs: nnx.Rngs):
+            self.cells = nnx.List(
+                [
+                    nnx.OptimizedLSTMCell(cfg.features if i == 0 else cfg.units, cfg.units, rngs=rngs)
+                    for i in range(cfg.layers)
+                ]
+            )
+            self.out = nnx.Linear(cfg.units, cfg.features, rngs=rngs)
+
+        def __call__(self, x):  # x: (batch, time, features)
+            h_seq = x
+            for cell in self.cells:
+                zeros = jnp.zeros((x.shape[0], cfg.units), x.dtype)
+
+                def step(carry, x_t, cell=cell):
+                    return cell(carry, x_t)
+
+                _, h_tm = jax.lax.scan(step, (zeros, zeros), jnp.swapaxes(h_seq, 0, 1))
+                h_seq = jnp.swapaxes(h_tm, 0, 1)
+            return self.out(h_seq)
+
+    return StackedLSTM(nnx.Rngs(seed))
+
+
+class StackedLSTM:
+    """Parameters + optimiser state + the compiled chunk function. Not thread-safe; one owner thread."""
+
+    def __init__(self, cfg: LSTMConfig, seed: int = 0):
+        import jax
+        import optax
+        from flax import nnx
+
+        cfg.validate()
+        self.cfg = cfg
+        model = _build_model(cfg, seed)
+        self._graphdef, params = nnx.split(model, nnx.Param)
+        self.params = params.to_pure_dict()  # plain nested dict of arrays: the jit/optax/msgpack currency
+        self._tx = optax.chain(optax.clip_by_global_norm(cfg.clip), optax.adam(cfg.lr))
+        self.opt_state = self._tx.init(self.params)
+        self._chunk_fn = jax.jit(partial(_chunk_step, self._graphdef, self._tx, cfg.loss, cfg.trim))
+        self._compiled = None
+        self._ones = np.ones((cfg.batch, cfg.seq_len), np.float32)
+
+    # -- weights -----------------------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        import jax
+
+        return {
+            "params": jax.tree.map(np.asarray, self.params),
+            "opt_state": [jax.tree.map(np.asarray, leaf) for leaf in _opt_leaves(self.opt_state)],
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        import jax
+        import jax.numpy as jnp
+
+        ref = self.params
+        loaded = jax.tree.map(lambda r, v: jnp.asarray(v, r.dtype).reshape(r.shape), ref,
+                              _match(ref, state["params"]))
+        self.params = loaded
+        if "opt_state" in state:
+            leaves, treedef = jax.tree.flatten(self.opt_state)
+            saved = state["opt_state"]
+            if len(saved) == len(leaves):
+                self.opt_state = jax.tree.unflatten(
+                    treedef, [jnp.asarray(v, leaf.dtype).reshape(leaf.shape) for leaf, v in zip(leaves, saved,
+                                                                                                   strict=True)]
+                )
+
+    # -- compute -----------------------------------------------------------------------------------
+    def compile(self) -> None:
+        """Compile the chunk function now (about a second; cached on disk across runs)."""
+        if self._compiled is None:
+            import jax
+
+            c = self.cfg
+            x = jax.ShapeDtypeStruct((c.batch, c.seq_len, c.features), np.float32)
+            m = jax.ShapeDtypeStruct((c.batch, c.seq_len), np.float32)
+            s = jax.ShapeDtypeStruct((), np.int32)
+            g = jax.ShapeDtypeStruct((), np.float32)
+            self._compiled = self._chunk_fn.lower(self.params, self.opt_state, x, x, m, s, g).compile()
+
+    def run_chunk(
+        self, x: np.ndarray, y: np.ndarray, steps: int, mask: np.ndarray | None = None,
+        gate: float = float("inf"),
+    ) -> tuple[float, float]:
+        """Score (loss before training), train `steps` Adam steps, re-score. Returns (score, train_loss).
+
+        `mask` (batch, seq_len) weights each target; padding of a partial chunk gets 0.
+        """
+        score, after = self.dispatch(x, y, steps, mask, gate)
+        return float(score), float(after)
+
+    def dispatch(
+        self, x: np.ndarray, y: np.ndarray, steps: int, mask: np.ndarray | None = None,
+        gate: float = float("inf"),
+    ):
+        """Like run_chunk but returns device scalars without waiting, so the caller can prepare the
+        next chunk while this one computes (JAX dispatch is asynchronous)."""
+        self.compile()
+        if mask is None:
+            mask = self._ones
+        self.params, self.opt_state, score, after = self._compiled(
+            self.params, self.opt_state, x, y, mask, np.int32(steps), np.float32(gate)
+        )
+        return score, after
+
+
+def _opt_leaves(opt_state) -> list:
+    import jax
+
+    return jax.tree.leaves(opt_state)
+
+
+def _match(ref: Any, saved: Any) -> Any:
+    """Saved pure dicts come back from msgpack with string keys; map them onto the reference tree."""
+    if isinstance(ref, dict):
+        return {k: _match(v, saved[str(k)] if str(k) in saved else saved[k]) for k, v in ref.items()}
+    return saved
+
+
+def _message_losses(graphdef, kind, params, x, y):
+    """(batch, seq_len) loss of each predicted message."""
+    import jax.numpy as jnp
+    import optax
+    from flax import nnx
+
+    diff = nnx.merge(graphdef, params)(x) - y
+    if kind == "huber":
+        return jnp.mean(optax.huber_loss(diff, delta=1.0), axis=-1) * 2.0  # x2: equals MSE for small errors
+    return jnp.mean(diff**2, axis=-1)
+
+
+def _trimmed(err, mask, trim: float):
+    """Mean of the masked per-message losses without the largest `trim` fraction (robust chunk score)."""
+    import jax.numpy as jnp
+
+    flat = jnp.where(mask > 0, err, -jnp.inf).reshape(-1)
+    n = jnp.sum(mask)
+    keep = jnp.floor(n * (1.0 - trim))
+    ranked = jnp.sort(flat)[::-1]  # largest first; padding (-inf) last
+    pos = jnp.arange(ranked.shape[0])
+    use = (pos >= n - keep) & (pos < n)
+    return jnp.sum(jnp.where(use, ranked, 0.0)) / jnp.maximum(keep, 1.0)
+
+
+def _loss(graphdef, kind, params, x, y, mask):
+    """Masked mean loss, with the per-message losses as auxiliary output (for the trimmed score)."""
+    import jax.numpy as jnp
+
+    err = _message_losses(graphdef, kind, params, x, y)
+    return jnp.sum(err * mask) / jnp.maximum(jnp.sum(mask), 1.0), err
+
+
+def _chunk_step(graphdef, tx, kind, trim, params, opt_state, x, y, mask, steps, gate):
+    """score = loss before any update (from the first step's forward pass), then `steps` Adam steps
+    (0 = score only) unless score > gate (an anomalous chunk is not learned: one Adam step on it
+    measurably raised the loss of all following normal chunks), then the loss after training.
+    One compiled program for any `steps`/`gate`."""
+    import jax
+    import optax
+
+    loss_fn = partial(_loss, graphdef, kind)
+    grad_fn = jax.value_and_grad(loss_fn, has_aux=True)
+
+    def update(p, o, grads):
+        updates, o = tx.update(grads, o, p)
+        return optax.apply_updates(p, updates), o
+
+    (score, err), grads = grad_fn(params, x, y, mask)
+    if trim > 0:
+        score = _trimmed(err, mask, trim)
+    steps = jax.numpy.where(score > gate, 0, steps)
+    params, opt_state = jax.lax.cond(
+        steps > 0, update, lambda p, o, g: (p, o), params, opt_state, grads
+    )
+
+    def body(_, carry):
+        p, o = carry
+        _, g = grad_fn(p, x, y, mask)
+        return update(p, o, g)
+
+    params, opt_state = jax.lax.fori_loop(1, steps, body, (params, opt_state))
+    after, err = loss_fn(params, x, y, mask)
+    if trim > 0:
+        after = _trimmed(err, mask, trim)
+    return params, opt_state, score, after

@@ -25,6 +25,7 @@ COMMANDS: tuple[str, ...] = (
     "meter_sim",
     "review",
     "export",
+    "experiment",
 )
 
 

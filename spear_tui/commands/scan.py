@@ -4,61 +4,162 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
+from dataclasses import dataclass, field
+
+from spear_tui.commands._options import add_decode_as, add_detector_args, detector_choice
+from spear_tui.errors import UserError
+from spear_tui.events import Alert, ChunkScored, EngineError
+from spear_tui.report.text import utc
+
+EXIT_CODES = "exit status: 0 no alerts, 1 alerts found, 2 usage or input error"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "scan",
-        help="summarise capture files (messages, types, talkers) without the UI",
-        description="Read capture files with tshark and print per-protocol message "
-        "counts, message-type histograms and talkers.",
+        help="run the detectors over capture files without the UI (scripts, incident review)",
+        description="Read capture files with tshark, run the detectors (stacked LSTM per protocol and "
+        "novelty rules) and print per-protocol counts, message types, talkers, scored chunks and alerts.",
+        epilog=EXIT_CODES,
     )
     p.add_argument(
         "files", nargs="+", metavar="FILE", help="capture files (pcap, pcapng, ...), merged by time"
     )
     p.add_argument("--json", action="store_true", help="print the stable JSON document (see README)")
-    p.add_argument(
-        "--decode-as",
-        action="append",
-        default=[],
-        metavar="RULE",
-        help="tshark decode-as rule for a non-standard port, e.g. tcp.port==17501,mqtt (repeatable)",
-    )
+    p.add_argument("--csv", metavar="FILE", help="also write the alerts as CSV (chunks to FILE.chunks.csv)")
+    p.add_argument("--report", metavar="FILE.html", help="also write a self-contained HTML report")
+    p.add_argument("--store", metavar="FILE.db", help="also record every score and alert in a durable store")
+    add_decode_as(p)
+    add_detector_args(p)
     p.set_defaults(func=run)
 
 
-def scan(files: list[str], decode_as: list[str]) -> dict:
-    """The scan document (what --json prints); the integrator adds `chunks`/`alerts` from the engine."""
-    from spear_tui.capture.source import open_capture_files
-    from spear_tui.capture.summary import CaptureSummary
+def _finite(x: float | None) -> float | None:
+    return x if x is not None and math.isfinite(x) else None
 
-    source = open_capture_files(files, decode_as=decode_as)
-    summary = CaptureSummary()
+
+def chunk_json(c: ChunkScored) -> dict:
+    return {
+        "protocol": c.protocol,
+        "index": c.index,
+        "start": c.start,
+        "end": c.end,
+        "file": c.file,
+        "first_frame": c.first_frame,
+        "last_frame": c.last_frame,
+        "score": _finite(c.score),
+        "train_loss": _finite(c.train_loss),
+        "flagged": c.flagged,
+        "threshold": _finite(c.threshold),
+    }
+
+
+def alert_json(a: Alert) -> dict:
+    return {
+        "protocol": a.protocol,
+        "detector": a.detector,
+        "detectors": list(a.detectors or (a.detector,)),
+        "start": a.start,
+        "end": a.end,
+        "file": a.file,
+        "source": a.source,
+        "first_frame": a.first_frame,
+        "last_frame": a.last_frame,
+        "score": _finite(a.score),
+        "threshold": _finite(a.threshold),
+        "severity": a.severity,
+        "reason": a.reason,
+        "talkers": list(a.talkers),
+    }
+
+
+@dataclass
+class ScanResult:
+    doc: dict
+    chunks: list[ChunkScored] = field(default_factory=list)
+    alerts: list[Alert] = field(default_factory=list)
+
+
+def scan(files: list[str], decode_as: list[str], choice=None, sinks=()) -> ScanResult:
+    """Run the same engine as the console over the files, as fast as possible, and collect its events."""
+    from spear_tui.pipeline import DetectorChoice, build_engine, open_source
+
+    choice = choice or DetectorChoice()
+    source = open_source(files, decode_as=decode_as)
+    engine = build_engine(source, choice, speed=None, sinks=sinks, decode_as=decode_as)
+    result = ScanResult(doc={})
+    errors: list[str] = []
+
+    def collect(events: list) -> None:
+        for ev in events:
+            if isinstance(ev, ChunkScored):
+                result.chunks.append(ev)
+            elif isinstance(ev, Alert):
+                result.alerts.append(ev)
+            elif isinstance(ev, EngineError):
+                errors.append(ev.message)
+
     try:
-        for batch in source.batches():
-            summary.update(batch)
+        engine.run(collect)
     finally:
         source.close()
-    doc = {
+    if errors:
+        raise UserError(errors[0])
+    result.doc = {
         "files": source.files,
         "decode_as": list(decode_as),
-        **summary.to_json(),
+        **engine.summary.to_json(),
         "start_time": source.start_time,
         "end_time": source.end_time,
         "warnings": source.warnings,
+        "seed": choice.seed,
+        "detectors": {p: [d.name for d in dets] for p, dets in engine.detectors.items()},
+        "chunks": [chunk_json(c) for c in result.chunks],
+        "alerts": [alert_json(a) for a in result.alerts],
     }
-    return doc
+    return result
 
 
 def run(args: argparse.Namespace) -> int:
-    doc = scan(args.files, args.decode_as)
+    store = None
+    sinks = []
+    if args.store:
+        from spear_tui.store.sqlite_store import AlertStore
+
+        store = AlertStore(args.store, {"command": "scan", "files": list(args.files)})
+        sinks.append(store.write)
+    try:
+        result = scan(args.files, args.decode_as, detector_choice(args), sinks)
+    finally:
+        if store is not None:
+            store.close()
+    doc = result.doc
+    if args.csv:
+        from spear_tui.report.csv_out import write_chunks_csv, write_csv
+
+        write_csv(args.csv, result.alerts)
+        write_chunks_csv(f"{args.csv}.chunks.csv", result.chunks)
+    if args.report:
+        from spear_tui.report.html import write_html_report
+        from spear_tui.report.summary import summarise
+
+        counters = {p: {"messages": v["messages"]} for p, v in doc["protocols"].items()}
+        write_html_report(
+            args.report,
+            result.chunks,
+            result.alerts,
+            summarise(result.chunks, result.alerts, counters),
+            title=f"spear-tui scan: {', '.join(doc['files'])}",
+            sources=doc["files"],
+        )
     if args.json:
         json.dump(doc, sys.stdout, indent=2, ensure_ascii=True)
         sys.stdout.write("\n")
     else:
         print_text(doc)
-    return 0
+    return 1 if result.alerts else 0
 
 
 def _safe(text: object) -> str:
@@ -87,3 +188,14 @@ def print_text(doc: dict) -> None:
                 f"  {key}: " + ", ".join(f"{_safe(c['id'])} ({c['messages']})" for c in p[key][:10]) + "\n"
             )
     out.write(f"\nother frames (no MQTT/Modbus/BACnet message): {doc['other_frames']}\n")
+    flagged = sum(1 for c in doc["chunks"] if c["flagged"])
+    out.write(f"\nchunks scored: {len(doc['chunks'])}, flagged: {flagged}\n")
+    out.write(f"alerts: {len(doc['alerts'])}\n")
+    for a in doc["alerts"]:
+        who = ", ".join(_safe(t) for t in a["talkers"][:3])
+        out.write(
+            f"  {utc(a['start'])}  {a['protocol']:<6} {'+'.join(a['detectors']):<14} "
+            f"frames {a['first_frame']}-{a['last_frame']}  {_safe(a['reason'])}"
+            + (f"  [{who}]" if who else "")
+            + "\n"
+        )

@@ -211,6 +211,7 @@ class DayAccumulator:
         self._floor: dt.date | None = None
         self._sums = np.zeros((samples_per_day, len(self.measurements)))
         self._counts = np.zeros((samples_per_day, len(self.measurements)))
+        self._seen = np.zeros(len(self.measurements), bool)
         self._last_value: np.ndarray | None = None  # last known slot values (carried across days)
         self._carry_run = 0  # missing existing slots at the end of the previous day
         self.late = 0
@@ -276,7 +277,15 @@ class DayAccumulator:
             prefix = np.vstack([self._last_value[None, :], prefix])
         ext_grid = np.vstack([prefix, grid])
         ext_nonexistent = np.concatenate([np.zeros(len(prefix), bool), nonexistent])
+        # Measurements the meter has never delivered (e.g. a map register the device leaves NaN) are filled
+        # with 0 and do not make every day incomplete; once one has been seen, its gaps count.
+        self._seen |= self._counts.any(axis=0)
         values, missing, long = fill_grid(ext_grid, ext_nonexistent, self._max_gap_slots)
+        if not self._seen.all():
+            if self._seen.any():
+                _, missing, long = fill_grid(ext_grid[:, self._seen], ext_nonexistent, self._max_gap_slots)
+            else:
+                _, missing, long = fill_grid(ext_grid[:, :1], ext_nonexistent, self._max_gap_slots)
         values, missing, long = values[len(prefix) :], missing[len(prefix) :], long[len(prefix) :]
         known_rows = ~np.isnan(grid).all(axis=1)
         if known_rows.any() or self._last_value is not None:

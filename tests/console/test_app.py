@@ -240,3 +240,41 @@ async def test_eta_from_progress(settings: Settings) -> None:
         await pilot.pause()
         # 10 capture-seconds per wall second, 100 s left -> 10 s
         assert "ETA 0:00:10" in screen_text(app)
+
+
+async def test_training_bar_and_counters(settings: Settings) -> None:
+    from spear_tui.events import EngineError, OtherTraffic, PacketsSkipped, TrainingProgress
+
+    eng = ScriptedEngine(
+        [
+            [
+                TrainingProgress("seq2seq", 3, 10, 0.0123, 0.02),
+                PacketsSkipped("mqtt", 4, "malformed"),
+                OtherTraffic(17),
+                EngineError("tshark: capture file truncated"),
+            ]
+        ]
+    )
+    app = make_app(eng, settings)
+    async with app.run_test(size=(120, 24)) as pilot:
+        await settle(app, pilot, eng)
+        text = screen_text(app)
+        assert "train seq2seq" in text and "3/10  loss 0.0123  val 0.02" in text
+        status = text.splitlines()[0]
+        assert "skipped 4" in status and "other 17" in status
+        assert "tshark: capture file truncated" in status
+        app.emit([TrainingProgress("seq2seq", 10, 10, 0.01)])
+        app.drain()
+        await pilot.pause()
+        assert "train seq2seq" not in screen_text(app)  # hidden once training is done
+
+
+async def test_sixteen_colours_theme(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TEXTUAL_COLOR_SYSTEM", "standard")
+    batches, _ = basic_batches()
+    eng = ScriptedEngine(batches)
+    app = make_app(eng, settings)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot, eng)
+        assert app.theme == "ansi-dark"
+        assert "MQTT lstm" in screen_text(app)

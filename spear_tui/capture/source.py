@@ -91,13 +91,15 @@ class PacketSource:
         tables = dict(d.tables)
         skipped = dict(d.skipped)
         unaligned: dict[str, int] = {}
-        for proto, bad in d.bad.items():
-            if resolver is not None:
-                table, n_skipped, bad = resolver.resolve(proto, bad)
+        remaining = dict(d.bad)
+        if resolver is not None and remaining:
+            for proto, (table, n_skipped, still) in resolver.resolve(remaining).items():
                 skipped = add_counts(skipped, {proto: n_skipped})
                 if table.height:
                     tables[proto] = _concat_sorted(tables.get(proto), table)
-            if bad is not None and bad.height:
+                remaining[proto] = still
+        for proto, bad in remaining.items():
+            if bad.height:
                 table, n_skipped, n_unaligned = fallback(proto, bad, index, self.server_ports)
                 skipped = add_counts(skipped, {proto: n_skipped})
                 unaligned = add_counts(unaligned, {proto: n_unaligned})

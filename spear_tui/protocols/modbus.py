@@ -4,7 +4,8 @@ The MBAP header fields (trans_id, unit_id, len) occur once per PDU and zip. `fun
 per PDU too (tshark already strips the exception bit; the exception code is its own field). Optional
 fields are assigned by deduction in multi-PDU segments:
   - reference: requests of functions 1-6, 15, 16, 22 and responses of 5, 6, 15, 16
-  - exception_code and data: only when the segment holds one PDU, or none of its PDUs has them
+  - data: requests and responses of 5, 6 and requests of 15, 16 (or every PDU, or none)
+  - exception_code: when the segment holds one PDU, or all or none of its PDUs have one
 Direction comes from the port: a PDU sent from a server port (502 or a decode-as'd port) is a response.
 """
 
@@ -15,7 +16,7 @@ from collections.abc import Sequence
 import polars as pl
 
 from spear_tui.protocols.common import attach, explode_lists, finish, rank_within_frame
-from spear_tui.protocols.fields import AGGREGATOR, common_columns, malformed_in, occurrences, to_int
+from spear_tui.protocols.fields import common_columns, malformed_in, occurrences, to_int
 from spear_tui.protocols.schema import schema
 
 NAME = "modbus"
@@ -24,6 +25,8 @@ MALFORMED_NAMES = ("Modbus/TCP", "Modbus")
 MANDATORY = ["mb_trans_id", "mb_unit_id", "mb_len"]
 REF_REQUEST = [1, 2, 3, 4, 5, 6, 15, 16, 22]
 REF_RESPONSE = [5, 6, 15, 16]
+DATA_BOTH = [5, 6]
+DATA_REQUEST = [15, 16]
 
 FUNC_NAMES: dict[int, str] = {
     1: "Read Coils",
@@ -69,6 +72,7 @@ def _messages(frames: pl.DataFrame, server_ports: Sequence[int], file_index: int
         msgtype=fc,
         is_response=resp,
         need_ref=(~resp & fc.is_in(REF_REQUEST)) | (resp & fc.is_in(REF_RESPONSE)),
+        need_data=fc.is_in(DATA_BOTH) | (~resp & fc.is_in(DATA_REQUEST)),
     )
 
 
@@ -91,12 +95,23 @@ def decode(
         & ~malformed_in(MALFORMED_NAMES),
     )
     f = f.with_columns(
-        ok=pl.col("ok") & ((pl.col("n") == 1) | ((pl.col("n_exc") == 0) & (pl.col("n_data") == 0)))
+        ok=pl.col("ok") & ((pl.col("n") == 1) | ((pl.col("n_exc") == 0) | (pl.col("n_exc") == pl.col("n"))))
     )
     msgs = _messages(f.filter("ok"), server_ports, file_index)
-    exp = msgs.group_by("fid").agg(e_ref=pl.col("need_ref").sum())
+    exp = msgs.group_by("fid").agg(e_ref=pl.col("need_ref").sum(), e_data=pl.col("need_data").sum())
     f = f.join(exp, on="fid", how="left", maintain_order="left").with_columns(
-        ok=pl.col("ok") & ((pl.col("n") == 1) | (pl.col("n_ref") == pl.col("e_ref")))
+        ok=pl.col("ok")
+        & (
+            (pl.col("n") == 1)
+            | (
+                (pl.col("n_ref") == pl.col("e_ref"))
+                & (
+                    (pl.col("n_data") == 0)
+                    | (pl.col("n_data") == pl.col("e_data"))
+                    | (pl.col("n_data") == pl.col("n"))
+                )
+            )
+        )
     )
     good = f.filter("ok")
     bad = f.filter(~pl.col("ok")).select(raw.columns)
@@ -106,12 +121,15 @@ def decode(
         r_ref=pl.when(pl.col("n") == 1).then(0).otherwise(rank_within_frame(pl.col("need_ref")))
     )
     msgs = attach(msgs, good, "mb_ref", "r_ref", "ref_s")
-    singles = good.filter(pl.col("n") == 1).select(
-        "fid",
-        pl.col("mb_exc").str.split(AGGREGATOR).list.first().alias("exc_s"),
-        pl.col("mb_data").str.replace_all(AGGREGATOR, "", literal=True).alias("data"),
+    # exception_code and data: either every PDU of the segment has one or none has (else exact path).
+    msgs = attach(msgs, good, "mb_exc", "pos", "exc_s")
+    msgs = msgs.join(good.select("fid", "n_data", "e_data"), on="fid", how="left", maintain_order="left")
+    msgs = msgs.with_columns(
+        r_data=pl.when(pl.col("n_data") == pl.col("n"))
+        .then(pl.col("pos"))
+        .otherwise(rank_within_frame(pl.col("need_data")))
     )
-    msgs = msgs.join(singles, on="fid", how="left", maintain_order="left")
+    msgs = attach(msgs, good, "mb_data", "r_data", "data")
     table = msgs.with_columns(reference=to_int(pl.col("ref_s")), exception_code=to_int(pl.col("exc_s")))
     return finish(table, schema(NAME)), bad
 

@@ -1,0 +1,50 @@
+"""Real MQTT traffic from paho-mqtt clients, for recording test and benchmark captures.
+
+Not a simulator of packets: real clients talk to a real broker; what lands in the capture is whatever
+the TCP stacks made of it (including many MQTT messages coalesced into one segment).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+
+def mqtt_burst(host: str, port: int, clients: int = 4, messages: int = 1000, qos_cycle: tuple[int, ...] = (0, 1, 2),
+               topics_per_subscribe: int = 3, payload: bytes = b"21.5", prefix: str = "spear") -> int:
+    """`clients` paho clients each SUBSCRIBE to several topics at once, then publish `messages` messages
+    as fast as they can with QoS cycling through `qos_cycle`; returns how many publishes completed."""
+    import paho.mqtt.client as mqtt
+
+    done = [0]
+    lock = threading.Lock()
+
+    def run(i: int) -> None:
+        c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"{prefix}-client-{i}")
+        c.max_inflight_messages_set(1000)
+        c.max_queued_messages_set(0)
+        c.connect(host, port, keepalive=30)
+        c.loop_start()
+        try:
+            subs = [(f"{prefix}/{i}/cmd/{k}", k % 3) for k in range(topics_per_subscribe)]
+            c.subscribe(subs)
+            infos = []
+            for n in range(messages):
+                qos = qos_cycle[n % len(qos_cycle)]
+                infos.append(c.publish(f"{prefix}/{i}/sensor/{n % 7}", payload, qos=qos))
+            for info in infos:
+                info.wait_for_publish(timeout=30)
+            c.unsubscribe([s[0] for s in subs])
+            time.sleep(0.2)
+            with lock:
+                done[0] += sum(1 for x in infos if x.is_published())
+        finally:
+            c.disconnect()
+            c.loop_stop()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return done[0]

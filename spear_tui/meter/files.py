@@ -65,18 +65,29 @@ def _decode(data: bytes) -> str:
         return data.decode("latin-1")  # old Windows exports (e.g. "Zählerstand"); never fails
 
 
-def _sniff_separator(lines: list[str]) -> str:
-    """The separator that splits the header and the first lines into the same, largest number of fields."""
-    best, best_score = ",", -1
+def _sniff(lines: list[str]) -> tuple[str, int]:
+    """(separator, header line index): the separator that splits most of the first lines into the same,
+    largest number of fields; the header is the first line with that many (skips a metadata preamble such
+    as `Meter: 123` lines some portal exports put on top)."""
+    best, best_score, best_fields = ",", -1, 0
     for sep in _SEPARATORS:
-        counts = [line.count(sep) for line in lines if line.strip()]
-        if not counts or counts[0] == 0:
+        counts = [_fields(line, sep) for line in lines if line.strip()]
+        counts = [c for c in counts if c > 0]
+        if not counts:
             continue
-        same = sum(1 for c in counts if c == counts[0])
-        score = same * 100 + counts[0]
+        mode = max(set(counts), key=lambda c: (counts.count(c), c))
+        score = counts.count(mode) * 100 + mode
         if score > best_score:
-            best, best_score = sep, score
-    return best
+            best, best_score, best_fields = sep, score, mode
+    header = next(
+        (i for i, line in enumerate(lines) if line.strip() and _fields(line, best) == best_fields), 0
+    )
+    return best, header
+
+
+def _fields(line: str, sep: str) -> int:
+    """Separators in a line, ignoring trailing ones (many exports end every data row with `;`)."""
+    return line.rstrip().rstrip(sep).count(sep)
 
 
 def _read_csv(path: Path, data: bytes) -> pl.DataFrame:
@@ -84,8 +95,7 @@ def _read_csv(path: Path, data: bytes) -> pl.DataFrame:
     lines = text.splitlines()
     if not any(line.strip() for line in lines):
         raise UserError(f"meter file is empty: {path}")
-    first = next(i for i, line in enumerate(lines) if line.strip())
-    sep = _sniff_separator(lines[first : first + 20])
+    sep, first = _sniff(lines[:50])
     try:
         frame = pl.read_csv(
             io.StringIO("\n".join(lines[first:])),

@@ -209,3 +209,23 @@ def test_missing_directory_and_corrupt_parquet(tmp_path: Path) -> None:
     bad.write_bytes(b"PAR1" + b"\x00" * 50)
     with pytest.raises(UserError, match="Parquet"):
         read_meter_file(bad)
+
+
+def test_metadata_preamble_before_the_header_is_skipped(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "Meter: 0815-42\nExported: 02.01.2025\n\nZeitstempel;Wirkleistung (kW);Blindleistung (kvar)\n"
+        "01.01.2025 00:00;1,25;0,5\n01.01.2025 00:15;1,5;0,75\n01.01.2025 00:30;2;1\n",
+    )
+    s = read_meter_file(path)
+    assert s.measurements == ["active_power", "reactive_power"]
+    assert s.frame["active_power"].to_list() == [1.25, 1.5, 2.0]
+    assert s.frame["reactive_power"].to_list() == [0.5, 0.75, 1.0]
+    assert s.bad_rows == 0
+
+
+def test_trailing_separators_on_data_rows(tmp_path: Path) -> None:
+    path = write(tmp_path, "Zeit;P [kW];Q [kvar]\n01.01.2025 00:00;1,25;0,5;\n01.01.2025 00:15;1,5;0,75;\n")
+    s = read_meter_file(path)
+    assert s.measurements == ["active_power", "reactive_power"]
+    assert s.frame["active_power"].to_list() == [1.25, 1.5]

@@ -215,3 +215,34 @@ def test_meter_sim_bad_input_is_one_line(tmp_path: Path) -> None:
             f"spear-tui: error: {proc.stderr.split('error: ')[1].strip()}"
         ]
         assert message in proc.stderr
+
+
+async def test_poll_in_thread_feeds_callbacks_until_stopped(series) -> None:
+    import threading
+
+    from spear_tui.meter.poller import poll_in_thread
+
+    regmap = load_map("sdm630")
+    sim, server, port = await _start(series, regmap, speed=9000.0)
+    samples: list = []
+    stop = threading.Event()
+    try:
+        thread = poll_in_thread(
+            lambda: MeterPoller("127.0.0.1", port, regmap, clock_address=SIM_CLOCK_ADDRESS, interval=0.02),
+            stop,
+            on_sample=samples.append,
+        )
+        for _ in range(200):  # the server runs on this loop, so yield to it while the thread polls
+            if len(samples) >= 5:
+                break
+            await asyncio.sleep(0.02)
+        stop.set()
+        for _ in range(100):
+            if not thread.is_alive():
+                break
+            await asyncio.sleep(0.02)
+    finally:
+        await server.shutdown()
+    assert not thread.is_alive()
+    assert len(samples) >= 5
+    assert all(s.values["voltage_l1"] > 200 for s in samples)

@@ -155,3 +155,12 @@ def test_generator_reproduces_the_committed_files(tmp_path: Path) -> None:
     for name in (CSV.name, "office_2025.labels.json"):
         assert (tmp_path / name).read_bytes() == (SAMPLE / name).read_bytes(), name
     assert read_meter_file(tmp_path / PARQUET.name).frame.equals(read_meter_file(PARQUET).frame)
+
+
+def test_dst_days_have_92_and_100_rows_and_cut_to_96(days: MeterDays) -> None:
+    local = read_meter_file(CSV).frame["time"].dt.convert_time_zone(TZ).dt.date()
+    counts = local.value_counts().sort("time")
+    per_day = dict(zip(counts["time"].to_list(), counts["count"].to_list(), strict=True))
+    assert per_day[dt.date(2025, 3, 30)] == 92 and per_day[dt.date(2025, 10, 26)] == 100
+    for iso in ("2025-03-30", "2025-10-26"):
+        assert days.complete[day_index(days, iso)] and days.gaps[day_index(days, iso)] == 0

@@ -57,3 +57,15 @@ def test_messages_keep_source_frame_numbers(tmp_path: Path) -> None:
         assert list(zip(modbus["frame"], modbus["func_code"], strict=True)) == want
         assert set(table["file"]) == {1}
     assert ev.messages == pl.read_parquet(tmp_path / "m.parquet").height
+
+
+def test_csv_text_is_inert_parquet_exact(tmp_path: Path) -> None:
+    from spear_tui.evidence.messages import write_messages
+
+    hostile = "=cmd|' /C calc'!A0\x1b[31m\u202e"
+    table = pl.DataFrame({"protocol": ["mqtt"], "frame": [7], "clientid": [hostile], "topic": ["a/b"]})
+    write_messages(table, tmp_path / "m.csv", tmp_path / "m.parquet")
+    raw = (tmp_path / "m.csv").read_text()
+    assert "\x1b" not in raw and "\u202e" not in raw
+    assert pl.read_csv(tmp_path / "m.csv")["clientid"][0] == "'=cmd|' /C calc'!A0\\x1b[31m\\u202e"
+    assert pl.read_parquet(tmp_path / "m.parquet")["clientid"][0] == hostile

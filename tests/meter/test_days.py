@@ -153,3 +153,24 @@ def test_a_series_spanning_centuries_is_refused() -> None:
     s = series([dt.datetime(1900, 1, 1, tzinfo=UTC), dt.datetime(2090, 1, 1, tzinfo=UTC)], [1.0, 2.0])
     with pytest.raises(UserError, match="spans"):
         to_days(s)
+
+
+def test_naive_local_file_across_autumn_dst(tmp_path: Path) -> None:
+    # A logger writing local wall-clock time without offsets repeats 03:00..03:45 on 2025-10-26 (Athens).
+    # The second copy maps to the same instant (earlier one taken), is dropped as a duplicate, and the
+    # local day still has 96 filled slots.
+    lines = ["time;P"]
+    t = dt.datetime(2025, 10, 26)
+    values = []
+    for i in range(100):
+        wall = t + dt.timedelta(minutes=15 * (i if i < 16 else i - 4))
+        lines.append(f"{wall:%Y-%m-%d %H:%M};{i}")
+        values.append(i)
+    path = tmp_path / "naive.csv"
+    path.write_text("\n".join(lines) + "\n")
+    s = read_meter_file(path, tz="Europe/Athens")
+    assert s.frame.height == 96 and s.duplicates == 4 and s.bad_rows == 0
+    d = to_days(s)
+    assert d.dates == [dt.date(2025, 10, 26)] and d.complete.all() and d.gaps[0] == 0
+    expected = np.array(values[:16] + values[20:], dtype=np.float32)  # first copy of the repeated hour kept
+    np.testing.assert_array_equal(d.values[0, :, 0], expected)

@@ -44,8 +44,9 @@ def _source_info(src: Any) -> dict[str, Any]:
 class AlertStore:
     """Append-only store of one session's events; several sessions may share one file.
 
-    `session_meta` is any JSON-able dict; its `sources` list (capture paths in source order, so that
-    `Alert.file` / `ChunkScored.file` index it) is recorded with each file's size and mtime.
+    `session_meta` is any JSON-able dict; its `sources` (or `files`) list — capture paths in source
+    order, so that `Alert.file` / `ChunkScored.file` index it — is recorded with each file's absolute
+    path, size and mtime (what `export` needs). Put `decode_as` in it too, so export decodes alike.
     Thread-safe: built on one thread, written from the engine's sink thread.
     """
 
@@ -54,7 +55,8 @@ class AlertStore:
         self._lock = threading.Lock()
         self._conn: sqlite3.Connection | None = connect(self.path, create=True)
         meta = {"spear_tui_version": __version__, **session_meta}
-        sources = [_source_info(s) for s in meta.pop("sources", []) or []]
+        paths = meta.pop("sources", None) or meta.pop("files", None) or []  # "files": PacketSource.files
+        sources = [_source_info(s) for s in paths]
         try:
             mode = self._conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
             self._conn.execute("PRAGMA synchronous=FULL")

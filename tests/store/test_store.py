@@ -80,6 +80,9 @@ def test_sources_record_absolute_path_size_and_mtime(tmp_path: Path) -> None:
         "mtime": cap.stat().st_mtime,
     }
     assert s.sources[1]["path"] == "eth0" and s.sources[1]["size"] is None
+    with AlertStore(tmp_path / "s.db", {"files": [str(cap)]}):  # PacketSource.files under its own name
+        pass
+    assert open_store(tmp_path / "s.db").sessions()[1].sources[0]["path"] == str(cap.resolve())
 
 
 def test_sessions_append_and_reader_sees_commits_of_a_running_writer(tmp_path: Path) -> None:

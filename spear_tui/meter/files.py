@@ -123,6 +123,8 @@ def _read_parquet(path: Path, data: bytes) -> pl.DataFrame:
 
 def _to_float(col: pl.Series) -> pl.Series:
     """Numbers as Float64: strings may use decimal commas (`1.234,5`) or dots; junk becomes null."""
+    if col.dtype.is_nested() or col.dtype in (pl.Binary, pl.Object, pl.Null):
+        return pl.Series(col.name, [None] * col.len(), dtype=pl.Float64)
     if col.dtype.is_numeric():
         out = col.cast(pl.Float64, strict=False)
     elif col.dtype == pl.Boolean:
@@ -151,7 +153,7 @@ def _to_float(col: pl.Series) -> pl.Series:
 
 def _numeric_share(col: pl.Series) -> float:
     present = col.len() - col.null_count()
-    if present == 0:
+    if present == 0 or col.dtype.is_nested() or col.dtype in (pl.Binary, pl.Object, pl.Null):
         return 0.0
     if col.dtype.is_numeric():
         return 1.0
@@ -174,6 +176,17 @@ def read_meter_file(
     are absolute. `measurements`: canonical names or headers to keep (default: every numeric column)."""
     path = Path(path)
     _check_tz(tz)
+    try:
+        return _read(path, timestamp, tz, measurements)
+    except (
+        pl.exceptions.PolarsError
+    ) as exc:  # a column shape we did not foresee: still one line, no traceback
+        raise UserError(f"cannot interpret {path}: {str(exc).splitlines()[0][:120]}") from None
+
+
+def _read(
+    path: Path, timestamp: str | None, tz: str | None, measurements: Sequence[str] | None
+) -> MeterSeries:
     data = _read_bytes(path)
     if path.suffix.lower() in (".parquet", ".pq") or data[:4] == PARQUET_MAGIC:
         raw = _read_parquet(path, data)

@@ -229,3 +229,23 @@ def test_trailing_separators_on_data_rows(tmp_path: Path) -> None:
     s = read_meter_file(path)
     assert s.measurements == ["active_power", "reactive_power"]
     assert s.frame["active_power"].to_list() == [1.25, 1.5]
+
+
+def test_parquet_with_nested_and_binary_columns(tmp_path: Path) -> None:
+    frame = pl.DataFrame(
+        {
+            "t": [dt.date(2025, 1, 1), dt.date(2025, 1, 2)],
+            "tags": [[1, 2], [3]],
+            "blob": [b"x", b"y"],
+            "kw": [1.0, 2.0],
+        }
+    )
+    path = tmp_path / "odd.parquet"
+    frame.write_parquet(path)
+    s = read_meter_file(path)
+    assert s.measurements == ["active_power"]
+    assert times(s) == [dt.datetime(2025, 1, 1, tzinfo=UTC), dt.datetime(2025, 1, 2, tzinfo=UTC)]
+    only_nested = tmp_path / "nested.parquet"
+    frame.select("t", "tags").write_parquet(only_nested)
+    with pytest.raises(UserError, match="no numeric measurement"):
+        read_meter_file(only_nested)

@@ -4,7 +4,7 @@ The MBAP header fields (trans_id, unit_id, len) occur once per PDU and zip. `fun
 per PDU too (tshark already strips the exception bit; the exception code is its own field). Optional
 fields are assigned by deduction in multi-PDU segments:
   - reference: requests of functions 1-6, 15, 16, 22 and responses of 5, 6, 15, 16
-  - data: requests and responses of 5, 6 and requests of 15, 16 (or every PDU, or none)
+  - data: requests and responses of 5, 6 and requests of 15 (or every PDU, or none)
   - exception_code: when the segment holds one PDU, or all or none of its PDUs have one
 Direction comes from the port: a PDU sent from a server port (502 or a decode-as'd port) is a response.
 """
@@ -26,7 +26,7 @@ MANDATORY = ["mb_trans_id", "mb_unit_id", "mb_len"]
 REF_REQUEST = [1, 2, 3, 4, 5, 6, 15, 16, 22]
 REF_RESPONSE = [5, 6, 15, 16]
 DATA_BOTH = [5, 6]
-DATA_REQUEST = [15, 16]
+DATA_REQUEST = [15]  # tshark shows 16 (write registers) as register values, not modbus.data
 
 FUNC_NAMES: dict[int, str] = {
     1: "Read Coils",

@@ -69,8 +69,9 @@ def _find_all(obj, key: str, out: list) -> list:
     return out
 
 
-def json_layers(path: str | Path, protocols: str, decode_as: tuple[str, ...] = (), display_filter: str = ""
-                ) -> dict[int, dict[str, list]]:
+def json_layers(
+    path: str | Path, protocols: str, decode_as: tuple[str, ...] = (), display_filter: str = ""
+) -> dict[int, dict[str, list]]:
     """frame number -> {protocol: [per-message layer dict, ...]} from tshark -T json --no-duplicate-keys."""
     args = [TSHARK, "-r", str(path), "-n", "-T", "json", "--no-duplicate-keys", "-J", f"frame {protocols}"]
     for d in decode_as:
@@ -98,33 +99,37 @@ def mqtt_reference(path: str | Path, decode_as: tuple[str, ...] = ()) -> list[di
     for frame, per in sorted(json_layers(path, "mqtt", decode_as, "mqtt").items()):
         for layer in per.get("mqtt", []):
             msgid = _find(layer, "mqtt.msgid")
-            msgs.append({
-                "frame": frame,
-                "msgtype": int(_find(layer, "mqtt.msgtype")),
-                "length": int(_find(layer, "mqtt.len")),
-                "msgid": int(msgid) if msgid is not None else None,
-                "clientid": _find(layer, "mqtt.clientid"),
-                "topics": _find_all(layer, "mqtt.topic", []),
-            })
+            msgs.append(
+                {
+                    "frame": frame,
+                    "msgtype": int(_find(layer, "mqtt.msgtype")),
+                    "length": int(_find(layer, "mqtt.len")),
+                    "msgid": int(msgid) if msgid is not None else None,
+                    "clientid": _find(layer, "mqtt.clientid"),
+                    "topics": _find_all(layer, "mqtt.topic", []),
+                }
+            )
     return msgs
 
 
 def modbus_reference(path: str | Path) -> dict[int, list[dict]]:
-    """frame -> per-PDU dicts (trans_id, func_code, reference, data) for frames where every MBAP header has
-    its Modbus PDU layer (tshark lists mbtcp and modbus layers separately)."""
+    """frame -> per-PDU dicts (trans_id, func_code, reference, data) for multi-PDU frames where every
+    MBAP header has its Modbus PDU layer (tshark lists mbtcp and modbus layers separately)."""
     out = {}
-    for frame, per in json_layers(path, "mbtcp modbus", (), "mbtcp").items():
+    for frame, per in json_layers(path, "mbtcp modbus", (), "count(mbtcp.trans_id) > 1").items():
         heads, pdus = per.get("mbtcp", []), per.get("modbus", [])
         if len(heads) != len(pdus):
             continue
         rows = []
         for h, p in zip(heads, pdus, strict=True):
             ref = _find(p, "modbus.reference_num")
-            rows.append({
-                "trans_id": int(_find(h, "mbtcp.trans_id")),
-                "func_code": int(_find(p, "modbus.func_code")),
-                "reference": int(ref) if ref is not None else None,
-                "data": (_find(p, "modbus.data") or "").replace(":", "") or None,
-            })
+            rows.append(
+                {
+                    "trans_id": int(_find(h, "mbtcp.trans_id")),
+                    "func_code": int(_find(p, "modbus.func_code")),
+                    "reference": int(ref) if ref is not None else None,
+                    "data": (_find(p, "modbus.data") or "").replace(":", "") or None,
+                }
+            )
         out[frame] = rows
     return out

@@ -66,6 +66,9 @@ def save_checkpoint(path: str | Path, ckpt: Checkpoint) -> None:
     data = msgpack.packb(payload, use_bin_type=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.fchmod(fd, 0o666 & ~umask)  # mkstemp's 0600 would make shipped models unreadable to others
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()

@@ -19,6 +19,11 @@ import numpy as np
 
 SEQUENCE_MODES = ("flow", "direction", "paper")
 
+# Compiled chunk programs shared by every detector with the same network and optimiser settings
+# (the parameters are arguments, so MQTT, Modbus and BACnet detectors compile once between them).
+_COMPILED: dict[tuple, Any] = {}
+_COMPILE_LOCK = __import__("threading").Lock()
+
 
 @dataclass(frozen=True)
 class LSTMConfig:
@@ -166,16 +171,21 @@ class StackedLSTM:
 
     # -- compute -----------------------------------------------------------------------------------
     def compile(self) -> None:
-        """Compile the chunk function now (about a second; cached on disk across runs)."""
-        if self._compiled is None:
-            import jax
+        """Compile the chunk function now (a second or two; shared in-process, cached on disk)."""
+        if self._compiled is not None:
+            return
+        import jax
 
-            c = self.cfg
-            x = jax.ShapeDtypeStruct((c.batch, c.seq_len, c.features), np.float32)
-            m = jax.ShapeDtypeStruct((c.batch, c.seq_len), np.float32)
-            s = jax.ShapeDtypeStruct((), np.int32)
-            g = jax.ShapeDtypeStruct((), np.float32)
-            self._compiled = self._chunk_fn.lower(self.params, self.opt_state, x, x, m, s, g).compile()
+        c = self.cfg
+        key = (c.layers, c.units, c.features, c.batch, c.seq_len, c.lr, c.clip, c.loss, c.trim)
+        with _COMPILE_LOCK:
+            if key not in _COMPILED:
+                x = jax.ShapeDtypeStruct((c.batch, c.seq_len, c.features), np.float32)
+                m = jax.ShapeDtypeStruct((c.batch, c.seq_len), np.float32)
+                s = jax.ShapeDtypeStruct((), np.int32)
+                g = jax.ShapeDtypeStruct((), np.float32)
+                _COMPILED[key] = self._chunk_fn.lower(self.params, self.opt_state, x, x, m, s, g).compile()
+            self._compiled = _COMPILED[key]
 
     def run_chunk(
         self, x: np.ndarray, y: np.ndarray, steps: int, mask: np.ndarray | None = None,

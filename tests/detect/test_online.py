@@ -1,0 +1,146 @@
+"""Online detector on real recorded traffic: the paper's shuffle experiment, events, checkpoints."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+
+from spear_tui.errors import UserError
+from spear_tui.events import Alert, ChunkScored
+
+ROOT = Path(__file__).resolve().parents[2]
+NORMAL = ROOT / "sample_captures" / "normal.pcapng.gz"
+MODELS = ROOT / "models"
+
+pytestmark = pytest.mark.skipif(shutil.which("tshark") is None, reason="tshark is not installed")
+
+
+@pytest.fixture(scope="module")
+def mqtt_normal() -> pl.DataFrame:
+    if not NORMAL.exists():
+        pytest.skip(f"{NORMAL} missing (record it with sample_captures/record.py normal)")
+    from spear_tui.commands.experiment import load_messages
+
+    return load_messages(NORMAL, "mqtt", 10**9, [])
+
+
+@pytest.fixture(scope="module")
+def shuffle_result(mqtt_normal):
+    """The paper's experiment on the first 10,000 MQTT messages of the normal sample capture, with the
+    shipped model (trained on messages 10,000+ of that capture, so these were never trained on)."""
+    from spear_tui.commands.experiment import run_shuffle
+
+    return run_shuffle(mqtt_normal.slice(0, 10_000), "mqtt", modes=("flow",), seed=0,
+                       checkpoint=MODELS / "mqtt.msgpack")
+
+
+def test_both_shuffled_chunks_flagged_and_no_false_alarm_after_warmup(shuffle_result):
+    m = shuffle_result.modes[0]
+    assert shuffle_result.chunks == 20
+    assert m.full_flagged, m
+    assert m.partial_flagged, m
+    assert m.false_alarms == [], m
+    assert set(m.flagged) == {shuffle_result.full_at, shuffle_result.partial_at}
+    assert m.full_height > m.partial_height > m.max_normal_height
+
+
+def test_without_shuffles_nothing_is_flagged(mqtt_normal):
+    from spear_tui.detect.online import OnlineLSTMDetector
+
+    det = OnlineLSTMDetector("mqtt", seed=0, checkpoint=MODELS / "mqtt.msgpack")
+    events = det.feed(mqtt_normal.slice(0, 10_000))
+    assert [e for e in events if isinstance(e, Alert)] == []
+    assert len(det.scores) == 20
+
+
+@pytest.fixture(scope="module")
+def fed(mqtt_normal):
+    """A fresh detector fed 5,250 messages in uneven pieces, and a twin fed them in one go."""
+    from spear_tui.detect.online import OnlineLSTMDetector
+
+    data = mqtt_normal.slice(0, 5_250)
+    a = OnlineLSTMDetector("mqtt", seed=3)
+    events = []
+    for lo, hi in ((0, 120), (120, 1_490), (1_490, 1_500), (1_500, 5_250)):
+        events += a.feed(data.slice(lo, hi - lo))
+    b = OnlineLSTMDetector("mqtt", seed=3)
+    b.feed(data)
+    return data, a, b, events
+
+
+def test_chunks_do_not_depend_on_how_the_stream_was_batched(fed):
+    _, a, b, _ = fed
+    assert len(a.scores) == 10
+    assert a.scores == b.scores and a.train_losses == b.train_losses  # also: deterministic per seed
+
+
+def test_chunk_events_name_their_time_and_frame_range_and_talkers(fed):
+    data, _, _, events = fed
+    chunks = [e for e in events if isinstance(e, ChunkScored)]
+    assert [c.index for c in chunks] == list(range(10))
+    for c in chunks:
+        part = data.slice(c.index * 500, 500)
+        assert c.first_frame == part["frame"][0] and c.last_frame == part["frame"][-1]
+        assert c.start == part["time"].min() and c.end == part["time"].max()
+        assert c.file == 0 and c.protocol == "mqtt"
+        assert c.talkers and all(isinstance(t, str) for t in c.talkers)
+        assert (c.threshold is None) == (c.index < 8)  # warm-up: no threshold yet
+    # the recorded clients connect with their clientids: talkers use them, not bare addresses
+    known = set(data.filter(pl.col("msgtype") == 1)["clientid"].drop_nulls().to_list())
+    assert set(chunks[0].talkers) <= known
+
+
+def test_flush_scores_a_remainder_without_training_and_drops_a_tiny_one(fed):
+    from spear_tui.detect.online import MIN_PARTIAL
+
+    data, _, b, _ = fed
+    assert b._pending_rows == 250
+    before = b.model.state_dict()["params"]
+    events = b.flush()
+    assert len(events) >= 1 and isinstance(events[0], ChunkScored)
+    assert events[0].score == events[0].train_loss  # scored only
+    assert events[0].first_frame == data["frame"][5_000] and events[0].last_frame == data["frame"][-1]
+    after = b.model.state_dict()["params"]
+    assert np.array_equal(before["out"]["kernel"], after["out"]["kernel"])
+    b.feed(data.slice(0, MIN_PARTIAL - 1))
+    assert b.flush() == []
+
+
+def test_checkpoint_round_trip_continues_identically(tmp_path, mqtt_normal):
+    from spear_tui.detect.online import OnlineLSTMDetector
+
+    data = mqtt_normal.slice(10_000, 2_000)
+    a = OnlineLSTMDetector("mqtt", seed=0, checkpoint=MODELS / "mqtt.msgpack")
+    a.feed(data.slice(0, 1_000))
+    path = tmp_path / "m.msgpack"
+    a.save(path)
+    b = OnlineLSTMDetector("mqtt", seed=123, checkpoint=path)
+    b._prev = a._prev.copy()  # the one-message context is per stream, not part of the model
+    a.feed(data.slice(1_000, 1_000))
+    b.feed(data.slice(1_000, 1_000))
+    # weights, Adam moments and normalisation statistics all came back
+    assert a.scores[2:] == b.scores and a.train_losses[2:] == b.train_losses
+
+
+def test_checkpoint_of_another_protocol_is_refused(tmp_path):
+    from spear_tui.detect.online import OnlineLSTMDetector
+
+    with pytest.raises(UserError, match="modbus model"):
+        OnlineLSTMDetector("mqtt", checkpoint=MODELS / "modbus.msgpack")
+    with pytest.raises(UserError):
+        OnlineLSTMDetector("mqtt", checkpoint=tmp_path / "missing.msgpack")
+
+
+def test_sensitivity_reflags_stored_scores_without_retraining(fed):
+    _, a, _, _ = fed
+    n = len(a.scores)
+    loose, _ = a.reflag(0.5)
+    strict, _ = a.reflag(100.0)
+    assert len(a.scores) == n
+    assert strict.sum() <= loose.sum()
+    a.sensitivity = 100.0
+    assert a.reflag()[0].sum() == strict.sum()

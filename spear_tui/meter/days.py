@@ -38,6 +38,7 @@ class MeterDays:
     )  # bool (n_days, spd): interpolated
     gaps: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))  # int (n_days,): missing slots
     tz: str = "UTC"
+    units: dict[str, str] = field(default_factory=dict)  # measurement -> unit, from the series
 
     def measurement(self, name: str) -> np.ndarray:
         """(n_days, samples_per_day) array of one measurement."""
@@ -169,6 +170,7 @@ def to_days(
         filled=(missing | nonexistent).reshape(shape),
         gaps=missing.reshape(shape).sum(axis=1).astype(np.int32),
         tz=tz,
+        units=dict(series.units),
     )
 
 

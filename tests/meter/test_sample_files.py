@@ -49,6 +49,7 @@ def day_index(days: MeterDays, iso: str) -> int:
 def test_a_full_year_of_96_sample_days(days: MeterDays) -> None:
     assert days.values.shape == (365, 96, 9)
     assert days.measurements == ALL
+    assert days.units["active_power"] == "kW" and days.units["current_l1"] == "A"
     assert days.dates[0] == dt.date(2025, 1, 1) and days.dates[-1] == dt.date(2025, 12, 31)
     assert not np.isnan(days.values).any()
     outage = day_index(days, incidents("outage")[0]["date"])

@@ -31,6 +31,17 @@ MODBUS_FUNCTIONS: dict[int, str] = {
     24: "read FIFO queue",
     43: "encapsulated interface transport",
 }
+MODBUS_EXCEPTIONS: dict[int, str] = {
+    1: "illegal function",
+    2: "illegal data address",
+    3: "illegal data value",
+    4: "server device failure",
+    5: "acknowledge",
+    6: "server device busy",
+    8: "memory parity error",
+    10: "gateway path unavailable",
+    11: "gateway target failed to respond",
+}
 MODBUS_WRITES: tuple[int, ...] = (5, 6, 15, 16, 22, 23)
 
 BACNET_CONFIRMED: dict[int, str] = {

@@ -51,7 +51,7 @@ class NoveltyDetector:
         baseline: str | Path | None = None,
         rate_sensitivity: float = 1.0,
         window: float = 10.0,
-        hold: float = 10.0,
+        hold: float = 5.0,
         max_hold: float = 60.0,
     ) -> None:
         if protocol not in RULESETS:

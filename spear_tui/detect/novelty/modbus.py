@@ -10,7 +10,13 @@ from typing import Any
 
 import polars as pl
 
-from spear_tui.detect.novelty._text import MODBUS_WRITES, int_ranges, listing, modbus_function
+from spear_tui.detect.novelty._text import (
+    MODBUS_EXCEPTIONS,
+    MODBUS_WRITES,
+    int_ranges,
+    listing,
+    modbus_function,
+)
 from spear_tui.detect.novelty.base import KnownSet, ProtocolRules, touch_groups
 from spear_tui.detect.novelty.episodes import Episode, EpisodeBook
 from spear_tui.detect.novelty.rates import RateRule
@@ -45,16 +51,19 @@ class ModbusRules(ProtocolRules):
 
     def rate_rules(self) -> list[RateRule]:
         exc = pl.col("exception_code").is_not_null()
+        names = pl.col("exception_code").replace_strict(
+            MODBUS_EXCEPTIONS, default="exception", return_dtype=pl.Utf8
+        )
         return [
             RateRule(
                 "exception_burst",
                 exc,
                 pl.lit("*"),
                 min_count=10,
-                detail=pl.format("exception {} to {}", pl.col("exception_code"), pl.col("func_code")),
+                detail=pl.format("{} ({}) to {}", names, pl.col("exception_code"), pl.col("dst")),
             ),
             RateRule("diagnostic_burst", _REQ & (pl.col("fc") == 8), pl.lit("*"), min_count=5),
-            RateRule("rate_jump", _REQ & (pl.col("fc") != 8), pl.col("src"), min_count=50, new_min=300),
+            RateRule("rate_jump", _REQ & (pl.col("fc") != 8), pl.col("src"), min_count=50),
         ]
 
     def prepare(self, table: pl.DataFrame) -> pl.DataFrame:

@@ -50,7 +50,6 @@ class MqttRules(ProtocolRules):
                 ~pl.col("_from_broker") & (pl.col("msgtype") != CONNECT),
                 pl.col("src"),
                 min_count=50,
-                new_min=300,
             ),
         ]
 

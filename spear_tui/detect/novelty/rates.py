@@ -2,7 +2,8 @@
 
 A window is flagged when its count reaches
     max(min_count, ratio × learned mean per window, margin × learned peak per window) / sensitivity
-for keys the baseline knows, and `new_min / sensitivity` for keys it never saw. All counting is
+for keys the baseline knows, and `new_min / sensitivity` for keys it never saw (never, when a
+first-seen rule already reports new keys). The global key "*" is always known. All counting is
 polars group-bys over the whole batch; the last (still open) window of each key is carried to the
 next batch so a burst split across batches is counted whole.
 """
@@ -18,6 +19,7 @@ import polars as pl
 _BIN_SCHEMA = {
     "key": pl.Utf8(),
     "bin": pl.Int64(),
+    "sub": pl.Int64(),
     "detail": pl.Utf8(),
     "src": pl.Utf8(),
     "n": pl.Int64(),
@@ -29,6 +31,9 @@ _BIN_SCHEMA = {
 }
 
 
+SUBS = 10  # sub-windows per window, to place a burst's start and end inside its window
+
+
 @dataclass(frozen=True)
 class RateRule:
     name: str
@@ -37,7 +42,7 @@ class RateRule:
     min_count: int  # never flag fewer messages per window than this
     ratio: float = 10.0  # × learned mean per window
     margin: float = 2.0  # × learned peak per window
-    new_min: int | None = None  # threshold for keys the baseline never saw (default: min_count)
+    new_min: int | None = None  # threshold for keys the baseline never saw (None: only known keys count)
     detail: pl.Expr | None = None  # Utf8 label counted in flagged windows (e.g. "Who-Is")
 
 
@@ -55,6 +60,7 @@ class RateState:
         cols = [
             self.rule.key.alias("key"),
             (pl.col("time") / self.window).floor().cast(pl.Int64).alias("bin"),
+            (pl.col("time") * SUBS / self.window).floor().cast(pl.Int64).alias("sub"),
             pl.col("time"),
             pl.col("frame"),
             pl.col("file"),
@@ -81,14 +87,15 @@ class RateState:
 
     def thresholds(self, keys: pl.DataFrame, sensitivity: float) -> pl.DataFrame:
         r = self.rule
-        new_min = float(r.new_min if r.new_min is not None else r.min_count)
+        new_min = float(r.new_min) if r.new_min is not None else float("inf")
         known = pl.max_horizontal(
-            pl.lit(float(r.min_count)), r.ratio * pl.col("mean"), r.margin * pl.col("peak")
+            pl.lit(float(r.min_count)),
+            r.ratio * pl.col("mean").fill_null(0.0),
+            r.margin * pl.col("peak").fill_null(0.0),
         )
+        unseen = pl.col("peak").is_null() & (pl.col("key") != "*")
         return keys.join(self.stats, on="key", how="left").with_columns(
-            (pl.when(pl.col("peak").is_null()).then(pl.lit(new_min)).otherwise(known) / sensitivity).alias(
-                "thr"
-            )
+            (pl.when(unseen).then(pl.lit(new_min)).otherwise(known) / sensitivity).alias("thr")
         )
 
     def detect(self, table: pl.DataFrame, now: float, sensitivity: float) -> list[dict[str, Any]]:
@@ -100,7 +107,7 @@ class RateState:
         sel = self._selected(table)
         if sel.height == 0 and self._carry.height == 0:
             return []
-        fine = sel.group_by("key", "bin", "detail", "src").agg(
+        fine = sel.group_by("key", "bin", "sub", "detail", "src").agg(
             pl.len().cast(pl.Int64).alias("n"),
             pl.col("time").min().alias("t0"),
             pl.col("time").max().alias("t1"),
@@ -110,7 +117,7 @@ class RateState:
         )
         fine = (
             pl.concat([self._carry, fine.select(list(_BIN_SCHEMA))])
-            .group_by("key", "bin", "detail", "src")
+            .group_by("key", "bin", "sub", "detail", "src")
             .agg(
                 pl.col("n").sum(),
                 pl.col("t0").min(),
@@ -141,6 +148,19 @@ class RateState:
             if self.rule.detail is not None:
                 labels = part.group_by("detail").agg(pl.col("n").sum())
                 row["details"] = dict(labels.iter_rows())
+            # the burst inside the window: sub-windows running at the threshold's rate or above
+            subs = part.group_by("sub").agg(
+                pl.col("n").sum(),
+                pl.col("t0").min(),
+                pl.col("t1").max(),
+                pl.col("f0").min(),
+                pl.col("f1").max(),
+            )
+            # (and above anything a whole learned window held, so normal chatter just before is left out)
+            hot = subs.filter((pl.col("n") >= row["thr"] / SUBS) & (pl.col("n") > (row["peak"] or 0)))
+            if hot.height:
+                row["t0"], row["t1"] = hot["t0"].min(), hot["t1"].max()
+                row["f0"], row["f1"] = hot["f0"].min(), hot["f1"].max()
             out.append(row)
         return out
 

@@ -54,19 +54,24 @@ _FIELDS = {
 _FILTER = {"mqtt": "mqtt", "modbus": "mbtcp", "bacnet": "bvlc"}
 
 
-def _pipeline_table(path: Path, protocol: str, decode_as: tuple[str, ...]) -> pl.DataFrame | None:
+@functools.cache
+def _pipeline_tables(path: Path, decode_as: tuple[str, ...]) -> dict[str, pl.DataFrame] | None:
+    """Every protocol's table from one pass of the project's pipeline (None until it exists)."""
     try:
         from spear_tui.capture.source import open_capture_files
     except ImportError:
         return None
     src = open_capture_files([path], decode_as=decode_as)
+    parts: dict[str, list[pl.DataFrame]] = {}
     try:
-        parts = [b.tables[protocol] for b in src.batches() if protocol in b.tables]
+        for batch in src.batches():
+            for protocol, table in batch.tables.items():
+                parts.setdefault(protocol, []).append(table)
     finally:
         close = getattr(src, "close", None)
         if close:
             close()
-    return pl.concat(parts) if parts else pl.DataFrame(schema=schema(protocol))
+    return {p: pl.concat(v) for p, v in parts.items()}
 
 
 def _first(col: str) -> pl.Expr:
@@ -148,10 +153,10 @@ def _tshark_table(path: Path, protocol: str, decode_as: tuple[str, ...]) -> pl.D
 def capture_table(path: Path, protocol: str, decode_as: tuple[str, ...] = ()) -> pl.DataFrame:
     if shutil.which("tshark") is None:
         pytest.skip("tshark is not installed")
-    table = _pipeline_table(path, protocol, decode_as)
-    if table is None:
-        table = _tshark_table(path, protocol, decode_as)
-    return table
+    tables = _pipeline_tables(path, decode_as)
+    if tables is None:
+        return _tshark_table(path, protocol, decode_as)
+    return tables.get(protocol, pl.DataFrame(schema=schema(protocol)))
 
 
 @functools.cache

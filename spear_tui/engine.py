@@ -47,6 +47,12 @@ class PacketDetector(Protocol):
     def flush(self) -> list[Event]: ...
 
 
+def _one_line(exc: BaseException) -> str:
+    if isinstance(exc, UserError):
+        return str(exc)
+    return f"internal error: {type(exc).__name__}: {exc}".splitlines()[0]
+
+
 class PacketEngine:
     def __init__(
         self,
@@ -124,7 +130,7 @@ class PacketEngine:
     # --- the worker --------------------------------------------------------------------------
     def run(self, emit: Sink | None = None) -> None:
         """Blocking; call from a worker thread. Never raises: problems become EngineError events."""
-        sinks = self.sinks + ([emit] if emit else [])
+        durable = list(self.sinks)
         pending: list[Event] = []
         last_emit = last_summary = time.monotonic()
 
@@ -132,8 +138,16 @@ class PacketEngine:
             nonlocal pending, last_emit
             if pending:
                 batch, pending = pending, []
-                for sink in sinks:
-                    sink(batch)
+                for sink in list(durable):
+                    try:
+                        sink(batch)
+                    except Exception as exc:  # e.g. disk full: say so, and stop rather than go on unrecorded
+                        log.exception("durable sink failed")
+                        durable.remove(sink)
+                        batch.append(EngineError(_one_line(exc)))
+                        self._stop.set()
+                if emit is not None:
+                    emit(batch)
             last_emit = time.monotonic()
 
         try:
@@ -152,11 +166,10 @@ class PacketEngine:
                     pending.extend(self._merge(det.flush()))
             pending.extend(self._snapshots())
             pending.append(self._progress(done=True))
-        except UserError as exc:
-            pending.append(EngineError(str(exc)))
         except Exception as exc:  # a worker must report, not vanish with a traceback on the console
-            log.exception("engine worker failed")
-            pending.append(EngineError(f"internal error: {type(exc).__name__}: {exc}"))
+            if not isinstance(exc, UserError):
+                log.exception("engine worker failed")
+            pending.append(EngineError(_one_line(exc)))
         finally:
             try:
                 deliver()

@@ -128,7 +128,9 @@ def run(args: argparse.Namespace) -> int:
     if args.store:
         from spear_tui.store.sqlite_store import AlertStore
 
-        store = AlertStore(args.store, {"command": "scan", "files": list(args.files)})
+        store = AlertStore(
+            args.store, {"command": "scan", "files": list(args.files), "decode_as": list(args.decode_as)}
+        )
         sinks.append(store.write)
     try:
         result = scan(args.files, args.decode_as, detector_choice(args), sinks)

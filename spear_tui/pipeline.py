@@ -36,23 +36,15 @@ class DetectorChoice:
 
 
 def lstm_checkpoint(protocol: str, models: Path | None = None) -> Path | None:
-    base = models or models_dir()
-    for candidate in (
-        base / f"{protocol}.ckpt",
-        base / protocol / "model.ckpt",
-        base / f"{protocol}_lstm.ckpt",
-    ):
-        if candidate.is_file():
-            return candidate
-    return None
+    """`<protocol>.msgpack` in the models directory (None: the detector starts untrained)."""
+    path = (models or models_dir()) / f"{protocol}.msgpack"
+    return path if path.is_file() else None
 
 
 def novelty_baseline(protocol: str, models: Path | None = None) -> Path | None:
-    base = models or models_dir()
-    for candidate in (base / f"{protocol}_novelty.ckpt", base / protocol / "novelty.ckpt"):
-        if candidate.is_file():
-            return candidate
-    return None
+    """`<protocol>_novelty.msgpack` (None: the novelty rules learn from the start of the traffic)."""
+    path = (models or models_dir()) / f"{protocol}_novelty.msgpack"
+    return path if path.is_file() else None
 
 
 def build_detectors(choice: DetectorChoice) -> dict[str, list]:

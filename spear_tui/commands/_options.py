@@ -24,7 +24,7 @@ def add_detector_args(p: argparse.ArgumentParser) -> None:
         "--model",
         metavar="DIR",
         type=Path,
-        help="directory of checkpoints (<protocol>.ckpt, <protocol>_novelty.ckpt); default: models/",
+        help="directory of checkpoints (<protocol>.msgpack, <protocol>_novelty.msgpack); default: models/",
     )
     g.add_argument("--no-lstm", action="store_true", help="do not run the stacked-LSTM detectors")
     g.add_argument("--no-novelty", action="store_true", help="do not run the novelty detectors")

@@ -10,8 +10,16 @@ import threading
 import time
 
 
-def mqtt_burst(host: str, port: int, clients: int = 4, messages: int = 1000, qos_cycle: tuple[int, ...] = (0, 1, 2),
-               topics_per_subscribe: int = 3, payload: bytes = b"21.5", prefix: str = "spear") -> int:
+def mqtt_burst(
+    host: str,
+    port: int,
+    clients: int = 4,
+    messages: int = 1000,
+    qos_cycle: tuple[int, ...] = (0, 1, 2),
+    topics_per_subscribe: int = 3,
+    payload: bytes = b"21.5",
+    prefix: str = "spear",
+) -> int:
     """`clients` paho clients each SUBSCRIBE to several topics at once, then publish `messages` messages
     as fast as they can with QoS cycling through `qos_cycle`; returns how many publishes completed."""
     import paho.mqtt.client as mqtt

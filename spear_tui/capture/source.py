@@ -140,6 +140,19 @@ class PacketSource:
         finally:
             stream.close()
 
+    def wait_ready(self, timeout: float = 10.0) -> bool:
+        """Live: block until tshark is capturing (traffic sent before that is not seen). True if ready."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                streams = list(self._streams)
+            if streams:
+                return streams[0].ready.wait(max(0.0, deadline - time.monotonic()))
+            time.sleep(0.02)
+        return False
+
     def close(self) -> None:
         with self._lock:
             self._closed = True
@@ -175,8 +188,6 @@ def _overlap_groups(infos: list[FileInfo]) -> list[list[int]]:
 def merge_by_time(streams: list[Iterator[Batch]]) -> Iterator[Batch]:
     """k-way merge of per-file batch streams: emit messages up to the earliest position every still
     running stream has reached, so output is in time order while each file is read once."""
-    import polars as pl
-
     heads: dict[int, float] = {}
     active = dict(enumerate(streams))
     buffer: list[Batch] = []
@@ -192,8 +203,12 @@ def merge_by_time(streams: list[Iterator[Batch]]) -> Iterator[Batch]:
             heads.pop(i, None)
         if not buffer:
             continue
-        watermark = min((heads[k] for k in active if k in heads), default=float("inf"))
+        # A stream that has not delivered yet could still have the earliest messages.
+        watermark = min((heads.get(k, float("-inf")) for k in active), default=float("inf"))
         merged = combine(buffer)
+        if watermark == float("-inf"):
+            buffer = [merged]
+            continue
         ready, rest = {}, {}
         for name, t in merged.tables.items():
             mask = t["time"] <= watermark
@@ -208,7 +223,6 @@ def merge_by_time(streams: list[Iterator[Batch]]) -> Iterator[Batch]:
         pos = min(watermark, merged.position)
         yield Batch(ready, merged.skipped, merged.other_frames, pos, merged.unaligned)
         buffer = [Batch(rest, {}, 0, merged.position)] if rest else []
-    del pl
 
 
 def open_capture_files(

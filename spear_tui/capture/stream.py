@@ -59,6 +59,7 @@ class TsharkStream:
             self.cmd.insert(1, "-l")
         self.stderr_lines: collections.deque[str] = collections.deque(maxlen=50)
         self._closed = threading.Event()
+        self.ready = threading.Event()  # live: set once tshark reports "Capturing on ..."
         try:
             self.proc = subprocess.Popen(
                 self.cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0
@@ -71,8 +72,11 @@ class TsharkStream:
     def _drain_stderr(self) -> None:
         for line in iter(self.proc.stderr.readline, b""):
             text = line.decode("utf-8", "replace").strip()
+            if text.startswith("Capturing on"):
+                self.ready.set()
             if text and not any(n in text for n in _NOISE):
                 self.stderr_lines.append(text)
+        self.ready.set()  # ended (error or done): nobody should keep waiting
 
     def messages(self) -> list[str]:
         """tshark's own diagnostics (e.g. "cut short in the middle of a packet"), minus its chatter."""

@@ -2,7 +2,7 @@
 
     .venv/bin/python -m spear_tui.detect.novelty.learn sample_captures/normal.pcapng.gz --out models/
 
-writes `models/<protocol>_novelty.ckpt` for every protocol the captures hold (the names
+writes `models/<protocol>_novelty.msgpack` for every protocol the captures hold (the names
 `spear_tui.pipeline.novelty_baseline` looks for). The whole capture is the learning period.
 """
 
@@ -49,7 +49,7 @@ def learn_baselines(
         raise UserError("no MQTT, Modbus/TCP or BACnet/IP messages in the captures: nothing to learn")
     out: dict[str, Path] = {}
     for protocol, det in dets.items():
-        path = Path(out_dir) / f"{protocol}_novelty.ckpt"
+        path = Path(out_dir) / f"{protocol}_novelty.msgpack"
         det.save_baseline(path)
         out[protocol] = path
     return out

@@ -18,7 +18,15 @@ from novelty_tables import capture_table, feed_all, tshark_rows
 from spear_tui.detect.novelty import NoveltyDetector
 
 SAMPLES = Path(__file__).resolve().parents[3] / "sample_captures"
-NORMAL = SAMPLES / "normal.pcapng.gz"
+
+
+def _normal_capture() -> Path:
+    """The normal day named by its labels file (the recorder may store it gzip-compressed)."""
+    lab = SAMPLES / "normal.labels.json"
+    return SAMPLES / json.loads(lab.read_text())["capture"] if lab.exists() else SAMPLES / "normal.pcapng"
+
+
+NORMAL = _normal_capture()
 SLACK = 0.5  # seconds: the label marks are taken by the recorder around its first/last action
 
 

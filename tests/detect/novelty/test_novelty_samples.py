@@ -11,9 +11,17 @@ from novelty_tables import capture_table, feed_all, tshark_rows
 from spear_tui.detect.novelty import NoveltyDetector
 
 SAMPLES = Path(__file__).resolve().parents[3] / "sample_captures"
-NORMAL = SAMPLES / "normal.pcapng.gz"
 
-pytestmark = pytest.mark.skipif(not NORMAL.exists(), reason="sample_captures/normal.pcapng.gz not recorded")
+
+def _normal_capture() -> Path:
+    """The normal day named by its labels file (the recorder may store it gzip-compressed)."""
+    lab = SAMPLES / "normal.labels.json"
+    return SAMPLES / json.loads(lab.read_text())["capture"] if lab.exists() else SAMPLES / "normal.pcapng"
+
+
+NORMAL = _normal_capture()
+
+pytestmark = pytest.mark.skipif(not NORMAL.exists(), reason=f"{NORMAL} not recorded")
 
 
 def _labels(path: Path) -> dict:

@@ -26,7 +26,10 @@ def register(subparsers: Any) -> None:
         "headless (exit 0: nothing flagged, 1: flagged days, 2: error); `spear-tui meter FILE` opens the "
         "console's meter screen.",
     )
-    p.add_argument("target", metavar="scan|FILE", help="`scan` for headless scoring, else the meter file")
+    p.add_argument(
+        "target", nargs="?", metavar="scan|FILE",
+        help="`scan` for headless scoring, else the meter file (omit with --modbus)",
+    )
     p.add_argument("file", nargs="?", metavar="FILE", help="meter file (CSV or Parquet) after `scan`")
     p.add_argument("--measurement", metavar="M", help="measurement to score (default: active power)")
     p.add_argument("--train-from", metavar="DATE", type=_date, help="first normal training day (ISO)")
@@ -50,7 +53,37 @@ def register(subparsers: Any) -> None:
     p.add_argument("--epochs", type=int, default=150, metavar="N", help="maximum training epochs")
     p.add_argument("--seed", type=int, default=0, metavar="N")
     p.add_argument("--json", action="store_true", help="print one JSON document")
+    _console_options(p)
     p.set_defaults(func=run)
+
+
+def _console_options(p: argparse.ArgumentParser) -> None:
+    from spear_tui.commands._options import parse_speed
+
+    g = p.add_argument_group(
+        "console (`meter FILE` or `meter --modbus HOST:PORT`)",
+        "Without --model or a training range the console scores with the shipped model "
+        "(models/meter*.msgpack, trained on the sample office file).",
+    )
+    g.add_argument(
+        "--speed", type=parse_speed, default=None, metavar="N|max",
+        help="file mode: days shown per second (default max)",
+    )
+    g.add_argument(
+        "--modbus", metavar="HOST:PORT", help="poll a live meter over Modbus/TCP instead of a file"
+    )
+    g.add_argument(
+        "--map", default="sdm630", dest="regmap", metavar="MAP",
+        help="register map for --modbus: sdm630, generic or a TOML file (default sdm630)",
+    )
+    g.add_argument("--unit", type=int, default=None, metavar="ID", help="Modbus unit id (default: the map's)")
+    g.add_argument(
+        "--interval", type=float, default=10.0, metavar="S", help="seconds between polls (default 10)"
+    )
+    g.add_argument(
+        "--sim-clock", action="store_true",
+        help="timestamp samples with meter-sim's clock (register 65280) instead of the wall clock",
+    )
 
 
 def _date(text: str) -> date:
@@ -72,19 +105,14 @@ def run(args: argparse.Namespace) -> int:
     if args.target != "scan":
         if args.file:
             raise UserError(f"unexpected argument {args.file!r}; did you mean `meter scan {args.target}`?")
-        return _console(args)
+        if (args.target is None) == (args.modbus is None):
+            raise UserError("give a meter FILE or --modbus HOST:PORT (not both)")
+        from spear_tui.commands._meter_console import open_console
+
+        return open_console(args)
     if not args.file:
         raise UserError("meter scan needs a FILE")
     return scan(args)
-
-
-def _console(args: argparse.Namespace) -> int:
-    """The console's meter screen needs an engine factory for meter days; until the integrator wires
-    one in (spear_tui.console.app.run_meter_console), say so in one line instead of opening a blank UI."""
-    raise UserError(
-        f"the meter console is not available yet; use `spear-tui meter scan {args.target}` "
-        "for headless scoring"
-    )
 
 
 def _pick_measurement(available: list[str], wanted: str | None) -> str:

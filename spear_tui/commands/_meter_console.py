@@ -1,0 +1,151 @@
+"""`spear-tui meter FILE | --modbus HOST:PORT`: the console's meter screen on a MeterEngine.
+
+Everything that can fail on user input (file, time zone, model, register map, address, training range)
+is checked here, before the screen opens, so a bad file is one `spear-tui: error:` line and exit 2. Only
+the model itself (JAX) is built in the console's worker, so the first frame is not delayed.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from spear_tui.errors import UserError
+
+PREFERRED = ("active_power", "apparent_power", "reactive_power")
+MIN_TRAIN_DAYS = 4
+
+
+def shipped_models(models: Path | None = None) -> list[Path]:
+    from spear_tui.pipeline import models_dir
+
+    return sorted((models or models_dir()).glob("meter*.msgpack"))
+
+
+def checkpoint_info(path: str | Path) -> tuple[int, str]:
+    """(samples_per_day, measurement) of a seq2seq checkpoint, read without JAX; UserError if unusable."""
+    from spear_tui.detect.checkpoint import load_checkpoint
+
+    ck = load_checkpoint(path, "seq2seq")
+    try:
+        spd = int(ck.config.get("samples_per_day", 96))
+    except (TypeError, ValueError, AttributeError):
+        raise UserError(f"{path} is not a usable seq2seq checkpoint (bad config)") from None
+    return spd, str(ck.extra.get("measurement", "value"))
+
+
+def pick_measurement(available: list[str], wanted: str | None) -> str:
+    if wanted:
+        if wanted not in available:
+            raise UserError(f"no measurement {wanted!r}; available: {', '.join(available)}")
+        return wanted
+    for name in PREFERRED:
+        if name in available:
+            return name
+    return available[0]
+
+
+def _model_for(args: argparse.Namespace, available: list[str]) -> tuple[Path | None, int, str]:
+    """(model path or None = train, samples per day, measurement)."""
+    training = args.train_from is not None or args.train_to is not None or bool(args.exclude)
+    if args.model and training:
+        raise UserError("--model scores with a saved model; drop --train-from/--train-to/--exclude")
+    if args.model:
+        spd, meas = checkpoint_info(args.model)
+        return Path(args.model), spd, pick_measurement(available, args.measurement or meas)
+    if training:
+        return None, args.samples_per_day, pick_measurement(available, args.measurement)
+    wanted = pick_measurement(available, args.measurement)
+    for path in shipped_models():
+        spd, meas = checkpoint_info(path)
+        if meas == wanted:
+            return path, spd, wanted
+    return None, args.samples_per_day, wanted  # no shipped model for it: train on every complete day
+
+
+def _host_port(text: str) -> tuple[str, int]:
+    host, sep, port = text.rpartition(":")
+    try:
+        number = int(port)
+    except ValueError:
+        number = -1
+    if not sep or not host or not 0 < number < 65536:
+        raise UserError(f"--modbus wants HOST:PORT (e.g. 127.0.0.1:5020), got {text!r}")
+    return host.strip("[]"), number
+
+
+def prepare(args: argparse.Namespace) -> tuple[Callable[[], Any], str, str]:
+    """Check the input and return (engine factory, source name, measurement)."""
+    from spear_tui.detect.meter_threshold import parse_threshold
+    from spear_tui.meter_engine import LiveMeter, MeterEngine, TrainPlan
+
+    rule = parse_threshold(args.threshold)
+    if args.holidays and not args.calendar:
+        raise UserError("--holidays needs --calendar")
+    if args.epochs < 1 or args.samples_per_day < 1:
+        raise UserError("--epochs and --samples-per-day must be positive")
+    common: dict[str, Any] = {"rule": rule, "save_model": args.save_model}
+    if args.modbus:
+        from spear_tui.meter.registers import load_map
+        from spear_tui.meter.sim import SIM_CLOCK_ADDRESS
+
+        host, port = _host_port(args.modbus)
+        if not args.interval > 0:
+            raise UserError("--interval must be positive")
+        if args.unit is not None and not 0 <= args.unit <= 255:
+            raise UserError(f"--unit must be 0..255, got {args.unit}")
+        regmap = load_map(args.regmap)
+        model, _, measurement = _model_for(args, list(regmap.measurements))
+        if model is None:
+            raise UserError("live meter mode scores with a saved model: give --model PATH")
+        meter = LiveMeter(
+            host, port, regmap, interval=args.interval, tz=args.tz, unit_id=args.unit,
+            clock_address=SIM_CLOCK_ADDRESS if args.sim_clock else None,
+        )
+        return (lambda: MeterEngine.live(meter, measurement, model=model, **common)), meter.name, measurement
+
+    from spear_tui.meter.days import to_days
+    from spear_tui.meter.files import read_meter_file
+
+    series = read_meter_file(args.target, timestamp=args.timestamp, tz=args.tz)
+    # the model decides the day length, so read its header (cheap, no JAX) before cutting days
+    model, spd, measurement = _model_for(args, list(series.measurements))
+    days = to_days(series, samples_per_day=spd, tz=args.tz)
+    plan = None
+    if model is None:
+        plan = TrainPlan(
+            args.train_from, args.train_to, tuple(args.exclude), epochs=args.epochs, seed=args.seed,
+            calendar=args.calendar, holidays=args.holidays,
+        )
+        n = int(plan.mask(days.dates, days.complete).sum())
+        if n < MIN_TRAIN_DAYS:
+            raise UserError(
+                f"only {n} complete day(s) to train on; the meter model needs at least {MIN_TRAIN_DAYS}"
+            )
+    source = str(args.target)
+
+    def factory() -> MeterEngine:
+        return MeterEngine.from_days(
+            days, measurement, source=source, model=model, train=plan, speed=args.speed, **common
+        )
+
+    return factory, source, measurement
+
+
+def open_console(args: argparse.Namespace) -> int:
+    from spear_tui.console.app import meter_key, run_meter_console
+    from spear_tui.console.settings import Settings
+
+    factory, source, measurement = prepare(args)
+    settings = Settings()
+    saved = settings.get(meter_key(measurement))
+
+    def engine() -> Any:
+        eng = factory()
+        if saved is not None:  # the slider's persisted value: the engine flags with it from the first day
+            eng.set_threshold(measurement, saved)
+        return eng
+
+    return run_meter_console(engine, source=source, settings=settings)

@@ -1,0 +1,439 @@
+"""The meter engine: meter days → seq2seq autoencoder → DayScored events, for the console and headless use.
+
+Two sources, one scoring path:
+- file mode (`MeterEngine.from_days`): the days are cut up front (so a bad file fails before any screen
+  opens); in the worker the model is loaded or trained on the user's normal days (TrainingProgress events),
+  every day is scored in one vectorised call, and DayScored events go out paced (`speed` = days per second,
+  None = as fast as possible) so a replay can look live;
+- live mode (`MeterEngine.live`): a MeterPoller in its own thread fills day windows; each completed day is
+  scored when it arrives.
+
+Like the packet engine, events are batched (at most `1 / emit_interval` emits a second) and `run` never
+raises: problems become one EngineError line. Scores stay in memory, so the console can plot any day
+(`day_series`) and a moved threshold re-flags the stored MSEs (`flags`) without retraining. No Textual here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from spear_tui.detect.meter_threshold import AUTO, ThresholdRule, flag_days
+from spear_tui.errors import UserError
+from spear_tui.events import DayScored, EngineError, Event, PacketsSkipped, SourceProgress, TrainingProgress
+
+log = logging.getLogger(__name__)
+
+DAY = 86_400.0
+Emit = Callable[[list[Event]], None]
+
+
+@dataclass(frozen=True)
+class TrainPlan:
+    """Train on the complete days inside [start, end] (None: open end) minus the excluded ranges."""
+
+    start: dt.date | None = None
+    end: dt.date | None = None
+    exclude: tuple[tuple[dt.date, dt.date], ...] = ()
+    epochs: int = 150
+    seed: int = 0
+    calendar: bool = False
+    holidays: str | None = None
+
+    def mask(self, dates: Sequence[dt.date], complete: np.ndarray) -> np.ndarray:
+        return np.array(
+            [
+                bool(c)
+                and (self.start is None or d >= self.start)
+                and (self.end is None or d <= self.end)
+                and not any(lo <= d <= hi for lo, hi in self.exclude)
+                for d, c in zip(dates, complete, strict=True)
+            ],
+            dtype=bool,
+        )
+
+
+@dataclass(frozen=True)
+class LiveMeter:
+    """Where and how to poll (see spear_tui.meter.poller.MeterPoller)."""
+
+    host: str
+    port: int
+    regmap: Any  # spear_tui.meter.registers.RegisterMap
+    interval: float = 1.0
+    tz: str | None = None
+    clock_address: int | None = None  # meter-sim's clock: samples carry file time, not wall time
+    unit_id: int | None = None
+
+    @property
+    def name(self) -> str:
+        return f"modbus://{self.host}:{self.port} ({self.regmap.name})"
+
+
+@dataclass
+class DayRecord:
+    """One scored day, kept for the plot: values in the meter's units, error in normalised units."""
+
+    date: dt.date
+    measured: np.ndarray  # (S,)
+    reconstructed: np.ndarray  # (S,)
+    error: np.ndarray  # (S,) squared error (normalised units), NaN on incomplete days
+    mse: float  # NaN when incomplete
+    complete: bool
+    gaps: int = 0
+
+
+@dataclass
+class _Scored:
+    records: dict[str, DayRecord] = field(default_factory=dict)  # ISO date -> record, in date order
+    mses: list[float] = field(default_factory=list)
+
+
+def _one_line(exc: BaseException) -> str:
+    if isinstance(exc, UserError):
+        return str(exc)
+    return f"internal error: {type(exc).__name__}: {exc}".splitlines()[0]
+
+
+class MeterEngine:
+    """EngineLike for meter days (spear_tui.console.engine_api); build with `from_days` or `live`."""
+
+    def __init__(
+        self,
+        *,
+        source: str,
+        measurement: str,
+        model: str | Path | None = None,
+        train: TrainPlan | None = None,
+        rule: ThresholdRule = AUTO,
+        speed: float | None = None,
+        emit_interval: float = 0.1,
+        days: Any = None,  # spear_tui.meter.days.MeterDays (file mode)
+        live: LiveMeter | None = None,
+        save_model: str | Path | None = None,
+    ) -> None:
+        if (days is None) == (live is None):
+            raise ValueError("give exactly one of days= (file mode) or live= (live mode)")
+        if model is None and train is None:
+            raise UserError("the meter engine needs a model (--model) or normal days to train on")
+        if live is not None and model is None:
+            raise UserError("live meter mode scores with a saved model: give --model PATH")
+        self.source = source
+        self.measurement = measurement
+        self.model_path = model
+        self.train = train
+        self.rule = rule
+        self.emit_interval = emit_interval
+        self.days = days
+        self.live_meter = live
+        self.save_model = save_model
+        self.detector: Any = None  # MeterDetector once loaded/trained
+        self.threshold_override: float | None = None
+        self.scored = _Scored()
+        self.poll_stats: Any = None
+        self.finished = threading.Event()
+        self._speed = speed
+        self._paused = threading.Event()
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+
+    # ---------------------------------------------------------------- constructors
+    @classmethod
+    def from_days(cls, days: Any, measurement: str, **kw: Any) -> MeterEngine:
+        """File mode; `days` from spear_tui.meter.days.to_days (checked before the console opens)."""
+        if measurement not in days.measurements:
+            raise UserError(f"no measurement {measurement!r} (have: {', '.join(days.measurements)})")
+        return cls(days=days, measurement=measurement, **kw)
+
+    @classmethod
+    def live(cls, meter: LiveMeter, measurement: str, **kw: Any) -> MeterEngine:
+        if measurement not in meter.regmap.measurements:
+            raise UserError(
+                f"register map {meter.regmap.name!r} has no {measurement!r} "
+                f"(it has: {', '.join(meter.regmap.measurements)})"
+            )
+        return cls(live=meter, measurement=measurement, source=meter.name, **kw)
+
+    # ---------------------------------------------------------------- intents (any thread)
+    @property
+    def paused(self) -> bool:
+        return self._paused.is_set()
+
+    @property
+    def speed(self) -> float | None:
+        return self._speed
+
+    def pause(self) -> None:
+        self._paused.set()
+
+    def resume(self) -> None:
+        self._paused.clear()
+
+    def set_speed(self, speed: float | None) -> None:
+        """Days per second in file mode (None: no pacing); live days arrive when the meter completes them."""
+        self._speed = speed
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._paused.clear()
+
+    def set_threshold(self, measurement: str, value: float) -> None:
+        """A fixed MSE threshold from the slider; days scored from now on are flagged against it."""
+        if measurement == self.measurement:
+            self.threshold_override = float(value)
+
+    def set_sensitivity(self, protocol: str, detector: str, k: float) -> None:
+        if detector == "seq2seq":
+            self.set_threshold(protocol, k)
+
+    def get_sensitivity(self, protocol: str, detector: str) -> float | None:
+        if detector == "seq2seq" and protocol == self.measurement:
+            return self.threshold_override
+        return None
+
+    # ---------------------------------------------------------------- queries (any thread)
+    def day_series(self, measurement: str, date: str) -> tuple[np.ndarray, np.ndarray] | None:
+        """Measured and reconstructed samples of a scored day, in the meter's units."""
+        rec = self.record(measurement, date)
+        return None if rec is None else (rec.measured, rec.reconstructed)
+
+    def day_error(self, measurement: str, date: str) -> np.ndarray | None:
+        """Per-sample squared error of a scored day (normalised units, the MSE's own): *where* it deviates."""
+        rec = self.record(measurement, date)
+        return None if rec is None else rec.error
+
+    def record(self, measurement: str, date: str) -> DayRecord | None:
+        if measurement != self.measurement:
+            return None
+        with self._lock:
+            return self.scored.records.get(date)
+
+    def flags(self, threshold: float | None = None) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """(dates, thresholds, flagged) of every scored day, re-flagged from the stored MSEs: with
+        `threshold` (or the slider's override) as a fixed value, else with the engine's rule."""
+        with self._lock:
+            dates = list(self.scored.records)
+            mse = np.asarray(self.scored.mses, dtype=np.float64)
+        thr = threshold if threshold is not None else self.threshold_override
+        if thr is not None:
+            f = flag_days(mse, float(thr))
+        else:
+            f = flag_days(mse, self.rule, self.detector.train_mse if self.detector is not None else None)
+        return dates, f.thresholds, f.flagged
+
+    # ---------------------------------------------------------------- the worker
+    def run(self, emit: Emit | None = None) -> None:
+        """Blocking; call from a worker thread. Never raises: problems become EngineError events."""
+        out = _Outbox(emit, self.emit_interval)
+        try:
+            from spear_tui.detect.stacked_lstm import configure_xla
+
+            configure_xla(threads=2)  # no tshark in meter mode: XLA may use both cores
+            if self.live_meter is not None:
+                self._run_live(out)
+            else:
+                self._run_file(out)
+        except Exception as exc:  # a worker must report, not vanish with a traceback on the console
+            if not isinstance(exc, UserError):
+                log.exception("meter engine failed")
+            out.add(EngineError(_one_line(exc)))
+        finally:
+            try:
+                out.flush()
+            finally:
+                self.finished.set()
+
+    def _load_or_train(self, out: _Outbox) -> Any:
+        from spear_tui.detect.seq2seq import MeterDetector, Seq2SeqConfig
+
+        if self.model_path is not None:
+            det = MeterDetector.load(self.model_path)
+            if self.days is not None and det.cfg.samples_per_day != self.days.samples_per_day:
+                raise UserError(
+                    f"model {self.model_path} expects {det.cfg.samples_per_day} samples a day, "
+                    f"the days have {self.days.samples_per_day}"
+                )
+            return det
+        plan = self.train
+        assert plan is not None and self.days is not None
+        days = self.days
+        mask = plan.mask(days.dates, days.complete)
+        if not mask.any():
+            raise UserError("no complete day in the training range; check --train-from/--train-to/--exclude")
+        cfg = Seq2SeqConfig(
+            samples_per_day=days.samples_per_day, calendar=plan.calendar, holidays=plan.holidays,
+            epochs=plan.epochs, seed=plan.seed,
+        )
+        det = MeterDetector(cfg, self.measurement)
+        values = days.measurement(self.measurement)
+        dates = [d for d, k in zip(days.dates, mask, strict=True) if k]
+        last: list[TrainingProgress] = []
+
+        def progress(ev: TrainingProgress) -> None:
+            ev = TrainingProgress(f"seq2seq/{self.measurement}", ev.epoch, ev.epochs, ev.loss, ev.val_loss)
+            last[:] = [ev]
+            out.add(ev, coalesce=True)
+
+        fit = det.fit(values[mask], dates, progress=progress, should_stop=self._stop.is_set)
+        if last:  # early stopping ends before `epochs`: a final event at 100 % so the bar closes
+            ev = last[0]
+            out.add(TrainingProgress(ev.model, fit.epochs_run, fit.epochs_run, ev.loss, ev.val_loss))
+        if self.save_model is not None:
+            det.save(self.save_model)
+        return det
+
+    def _run_file(self, out: _Outbox) -> None:
+        days = self.days
+        n = len(days.dates)
+        out.add(SourceProgress(self.source, 0.0, n * DAY, paused=self.paused))
+        out.flush()
+        self.detector = det = self._load_or_train(out)
+        if self._stop.is_set():
+            return
+        values = days.measurement(self.measurement)
+        scores = det.score(values, days.dates, days.complete)
+        f = flag_days(scores.mse, self.rule, det.train_mse)
+        gaps = days.gaps if len(days.gaps) == n else np.zeros(n, np.int32)
+        last = time.monotonic()
+        for i, d in enumerate(days.dates):
+            while self.paused and not self._stop.is_set():
+                out.tick()
+                time.sleep(0.05)
+            if self._stop.is_set():
+                return
+            rec = DayRecord(
+                d, values[i].astype(np.float32), scores.reconstruction[i].astype(np.float32),
+                scores.per_sample_error[i], float(scores.mse[i]), bool(scores.complete[i]), int(gaps[i]),
+            )
+            thr, flagged = float(f.thresholds[i]), bool(f.flagged[i])
+            if self.threshold_override is not None:
+                thr = self.threshold_override
+                flagged = bool(np.isfinite(rec.mse) and rec.mse > thr)
+            out.add(self._store(rec, thr, flagged))
+            out.add(SourceProgress(self.source, (i + 1) * DAY, n * DAY, paused=self.paused), coalesce=True)
+            speed = self._speed
+            if speed is not None and speed > 0:
+                last += 1.0 / speed
+                while (wait := last - time.monotonic()) > 0 and not self._stop.is_set():
+                    out.tick()
+                    self._stop.wait(min(wait, self.emit_interval))
+                last = max(last, time.monotonic() - 1.0)  # a stall (or pause) does not cause a burst
+            out.tick()
+        out.add(SourceProgress(self.source, n * DAY, n * DAY, done=True))
+
+    def _store(self, rec: DayRecord, threshold: float, flagged: bool) -> DayScored:
+        iso = rec.date.isoformat()
+        with self._lock:
+            self.scored.records[iso] = rec
+            self.scored.mses.append(rec.mse)
+        return DayScored(self.measurement, iso, rec.mse, flagged, rec.complete, threshold)
+
+    def _run_live(self, out: _Outbox) -> None:
+        from spear_tui.meter.poller import MeterPoller, poll_in_thread
+
+        meter = self.live_meter
+        assert meter is not None
+        self.detector = det = self._load_or_train(out)
+        spd = det.cfg.samples_per_day
+        completed: queue.Queue = queue.Queue()
+        first: list[float] = []
+        latest: list[float] = [0.0]
+
+        def factory() -> MeterPoller:
+            poller = MeterPoller(
+                meter.host, meter.port, meter.regmap, unit_id=meter.unit_id, interval=meter.interval,
+                clock_address=meter.clock_address, samples_per_day=spd, tz=meter.tz,
+            )
+            self.poll_stats = poller.stats
+            return poller
+
+        def on_sample(sample: Any) -> None:
+            t = sample.time.timestamp()
+            if not first:
+                first.append(t)
+            latest[0] = t
+
+        stop = threading.Event()
+        thread = poll_in_thread(factory, stop, on_sample=on_sample, on_day=completed.put)
+        k = list(meter.regmap.measurements).index(self.measurement)
+        failures = 0
+        try:
+            while not self._stop.is_set():
+                try:
+                    day = completed.get(timeout=self.emit_interval)
+                except queue.Empty:
+                    day = None
+                if day is not None and not self.paused:
+                    out.add(self._score_live(det, day, k))
+                elif day is not None:  # paused: hold the day, score it on resume
+                    while self.paused and not self._stop.is_set():
+                        out.tick()
+                        time.sleep(0.05)
+                    out.add(self._score_live(det, day, k))
+                stats = self.poll_stats
+                if stats is not None and stats.failures > failures:
+                    why = f"poll failed: {stats.last_error}"
+                    out.add(PacketsSkipped("meter", stats.failures - failures, why))
+                    failures = stats.failures
+                if first:
+                    out.add(SourceProgress(self.source, latest[0] - first[0], None, paused=self.paused),
+                            coalesce=True)
+                out.tick()
+        finally:
+            stop.set()
+            thread.join(timeout=5)
+
+    def _score_live(self, det: Any, day: Any, k: int) -> DayScored:
+        values = day.values[:, k][None, :]
+        s = det.score(values, [day.date], np.array([day.complete]))
+        rec = DayRecord(
+            day.date, values[0].astype(np.float32), s.reconstruction[0].astype(np.float32),
+            s.per_sample_error[0], float(s.mse[0]), bool(s.complete[0]), int(day.gaps),
+        )
+        with self._lock:
+            mses = np.asarray([*self.scored.mses, rec.mse], dtype=np.float64)
+        if self.threshold_override is not None:
+            thr = self.threshold_override
+        else:
+            thr = float(flag_days(mses, self.rule, det.train_mse).thresholds[-1])
+        return self._store(rec, thr, bool(np.isfinite(rec.mse) and rec.mse > thr))
+
+
+class _Outbox:
+    """Batches events to the sink: at most one emit per `interval`; `coalesce` keeps only the latest of a
+    kind (progress), so pacing and training never flood the console."""
+
+    def __init__(self, emit: Emit | None, interval: float) -> None:
+        self.emit = emit
+        self.interval = interval
+        self.pending: list[Event] = []
+        self.latest: dict[type, Event] = {}
+        self.last = time.monotonic()
+
+    def add(self, ev: Event, *, coalesce: bool = False) -> None:
+        if coalesce:
+            self.latest[type(ev)] = ev
+        else:
+            self.latest.pop(type(ev), None)  # an older coalesced event must not land after this one
+            self.pending.append(ev)
+        self.tick()
+
+    def tick(self) -> None:
+        if time.monotonic() - self.last >= self.interval:
+            self.flush()
+
+    def flush(self) -> None:
+        batch = self.pending + list(self.latest.values())
+        self.pending, self.latest = [], {}
+        self.last = time.monotonic()
+        if batch and self.emit is not None:
+            self.emit(batch)

@@ -78,6 +78,7 @@ class SpearApp(App[int]):
         self.kind = kind
         self.settings = settings if settings is not None else Settings()
         self.clock = clock
+        self.started = clock()
         self.refresh_hz = refresh_hz
         self.state = ConsoleState()
         self.engine: EngineLike | None = None

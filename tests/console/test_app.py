@@ -219,6 +219,10 @@ async def test_palette_lists_every_action(settings: Settings) -> None:
             "Help",
         ):
             assert t in titles
+        await pilot.press("2")
+        titles = {c.title for c in app.get_system_commands(app.screen)}
+        assert {"Filter", "Sort", "Reverse", "View", "Clear filter"} <= titles  # the screen's own actions
+        await pilot.press("1")
         await pilot.press("ctrl+p")
         await pilot.pause()
         assert type(app.screen).__name__ == "CommandPalette"

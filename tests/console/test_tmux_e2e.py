@@ -25,7 +25,8 @@ SPEAR = Path(sys.executable).with_name("spear-tui")
 
 
 def _incident_sample() -> Path | None:
-    for pattern in ("*incident*.pcap*", "*attack*.pcap*", "*anomal*.pcap*"):
+    # mqtt_shuffle is the paper's experiment (a shuffled chunk): the stacked LSTM flags it
+    for pattern in ("mqtt_shuffle.pcap*", "*incident*.pcap*"):
         found = sorted((ROOT / "sample_captures").glob(pattern))
         if found:
             return found[0]
@@ -41,7 +42,7 @@ def _replay_available() -> str | None:
     if r.returncode != 0:
         return "`spear-tui replay` is not available yet: " + (r.stderr.strip().splitlines() or ["?"])[-1]
     if _incident_sample() is None:
-        return "no incident sample in sample_captures/ (*incident*.pcap*)"
+        return "no incident sample in sample_captures/ (mqtt_shuffle.pcapng)"
     return None
 
 

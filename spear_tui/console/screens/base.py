@@ -6,9 +6,12 @@ on the visible screen after each drained batch, and a screen coming back into vi
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from functools import partial
 from typing import TYPE_CHECKING
 
-from textual.app import ComposeResult
+from textual.app import ComposeResult, SystemCommand
+from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer
 
@@ -29,7 +32,7 @@ class StateScreen(Screen):
 
     def compose(self) -> ComposeResult:
         app = self.spear
-        yield StatusBar(app.state, app.source, clock=app.clock, id="status")
+        yield StatusBar(app.state, app.source, clock=app.clock, started=app.started, id="status")
         yield from self.compose_body()
         yield TrainingBar(id="training")
         yield ReplayBar(clock=app.clock, id="replay")
@@ -59,3 +62,15 @@ class StateScreen(Screen):
 
     def update_body(self, changed: set[str]) -> None:
         pass
+
+    def screen_commands(self) -> Iterable[SystemCommand]:
+        """Command-palette entries for this screen's own key bindings (so every action has one)."""
+        for binding in self.BINDINGS:
+            if not isinstance(binding, Binding):
+                continue
+            keys = binding.key_display or binding.key.split(",")[0]
+            yield SystemCommand(
+                binding.description,
+                f"{binding.description} ({keys})",
+                partial(self.run_action, binding.action),
+            )

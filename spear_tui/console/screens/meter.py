@@ -21,7 +21,7 @@ SLIDER_STEPS = 200
 
 
 class MeterScreen(StateScreen):
-    BINDINGS = [Binding("m", "next_measurement", "Measurement", show=False)]
+    BINDINGS = [Binding("m", "next_measurement", "Next measurement", show=False)]
     DEFAULT_CSS = """
     MeterScreen #meter-main { height: 1fr; }
     MeterScreen #days { width: 36; height: 1fr; }
@@ -165,10 +165,3 @@ class MeterScreen(StateScreen):
             self.selected = None
             self._reset_table()
             self.update_body({"days"})
-
-    def screen_commands(self):  # noqa: ANN201 - command palette entries of this screen
-        from textual.app import SystemCommand
-
-        yield SystemCommand(
-            "Next measurement", "Meter: show the next measurement (m)", self.action_next_measurement
-        )

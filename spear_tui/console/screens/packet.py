@@ -68,7 +68,7 @@ class PacketScreen(StateScreen):
             getattr(engine, "source", None), "decode_as", None
         )
         try:
-            lines = dissect_frame(self.path, self.frame, decode_as)
+            lines = dissect_frame(self.path, self.frame, tuple(decode_as or ()))
         except UserError as exc:
             self.app.call_from_thread(self._show_text, str(exc))
             return
@@ -79,3 +79,6 @@ class PacketScreen(StateScreen):
 
     def _show_lines(self, lines: list[tuple[int, str]]) -> None:
         self.query_one("#packet-body", Static).update(render_dissection(lines))
+        titles = [i for i, (depth, _) in enumerate(lines) if depth == 0]
+        if titles:  # open on the last layer (the MQTT/Modbus/BACnet message), not on Ethernet
+            self.call_after_refresh(self.query_one("#packet-scroll").scroll_to, y=titles[-1], animate=False)

@@ -27,13 +27,14 @@ class StatusBar(Widget):
         source: str,
         *,
         clock: Callable[[], float] = time.monotonic,
+        started: float | None = None,
         id: str | None = None,
     ) -> None:
         super().__init__(id=id)
         self.state = state
         self.source = source
         self.clock = clock
-        self.started = clock()
+        self.started = clock() if started is None else started  # the app's start: same on every screen
 
     def render(self) -> Text:
         st = self.state

@@ -109,13 +109,24 @@ async def test_alert_to_messages_to_packet(settings: Settings) -> None:
             if "dissecting" not in str(body.render()):
                 break
             await pilot.pause(0.05)
-        text = screen_text(app)
+        shown_text = str(body.render())
         try:
             import spear_tui.capture.dissect  # noqa: F401
         except ImportError:
-            assert "packet dissection is not available" in text
+            assert "packet dissection is not available" in shown_text
         else:
-            assert "MQ Telemetry Transport" in text
+            # independent check: the lines tshark -V prints for this frame's MQTT message are all shown
+            verbose = subprocess.run(
+                ["tshark", "-r", str(PCAP), "-Y", f"frame.number=={int(df['frame'][1])}", "-V"],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+            wanted = [ln.strip() for ln in verbose.splitlines() if "Message Type:" in ln or "Topic:" in ln]
+            assert len(wanted) >= 2
+            for line in wanted:
+                assert line in shown_text
+            assert "\nMQTT" in shown_text  # the layer title
         await pilot.press("escape")
         assert isinstance(app.screen, ChunkScreen)
         await pilot.press("escape")

@@ -11,7 +11,7 @@ from spear_tui.console.widgets.protocol_table import ProtocolTable
 from spear_tui.events import SummaryUpdated
 
 from ..harness import ScriptedEngine, make_app, screen_text, settle
-from .test_drilldown import tshark_messages
+from .test_drilldown import PCAP, tshark_messages
 
 
 def summary_from(df: pl.DataFrame) -> dict:
@@ -86,3 +86,34 @@ async def test_empty_view_says_so(settings: Settings) -> None:
         await pilot.press("3")
         await pilot.pause()
         assert "no Modbus/TCP traffic summarised yet" in screen_text(app)
+
+
+async def test_real_protocol_summary(settings: Settings) -> None:
+    """The capture engineer's ProtocolSummary of a real capture, as the engine sends it: every view renders
+    and the talkers view agrees with tshark's own per-source counts."""
+    from spear_tui.capture.source import open_capture_files
+    from spear_tui.capture.summary import ProtocolSummary
+
+    df = tshark_messages()
+    summary = ProtocolSummary("mqtt")
+    for batch in open_capture_files([str(PCAP)]).batches():
+        if "mqtt" in batch.tables:
+            summary.update(batch.tables["mqtt"])
+    snapshot = summary.to_json()
+    eng = ScriptedEngine([[SummaryUpdated("mqtt", snapshot)]])
+    app = make_app(eng, settings)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot, eng)
+        await pilot.press("2")
+        screen = app.screen
+        assert isinstance(screen, ProtocolScreen)
+        assert set(screen.views) >= {"talkers", "clients", "topics", "types"}
+        screen.view = "talkers"
+        screen._show_view()
+        table = screen.query_one(ProtocolTable)
+        sent = dict(df.group_by("src").len().iter_rows())
+        for addr, n in sent.items():
+            assert int(table.get_cell(addr, "sent").plain.replace(",", "")) == n
+        text = screen_text(app)
+        assert f"messages {df.height}" in text
+        assert "first_time 2022-01-24" in text  # epoch shown as a UTC time

@@ -3,8 +3,8 @@ a dense output; one model per measurement, input (days, samples_per_day, 1).
 
 Why it looks like this:
 - LSTM layers are a hand-written `lax.scan` with the input projection hoisted out of the loop (one
-  big matmul for all time steps, only the recurrent matmul inside the scan) — the fused form that
-  makes CPU training competitive with PyTorch (see BENCHMARKS.md "Seq2seq").
+  big matmul for all time steps, only the recurrent matmul inside the scan); speed against PyTorch
+  is measured in BENCHMARKS.md "Seq2seq".
 - Jitted via `nnx.split`/`nnx.merge` around `jax.jit` (plain `nnx.jit` re-walks the graph each call),
   and a whole epoch is one `lax.scan` over fixed-size, mask-padded batches: one compile per fit.
 - Optional calendar channels (day of week, holiday flag, see `calendar.py`) go to the decoder next to
@@ -71,40 +71,54 @@ class FitResult:
     history: list[tuple[float, float]] = field(default_factory=list)
 
 
+def lstm_scan(x: Any, wi: Any, wh: Any, b: Any) -> Any:
+    """One LSTM layer (PyTorch gate order i, f, g, o) as a `lax.scan`; x: (T, B, din) time-major.
+
+    The input projection is one matmul for all steps, outside the loop; only the recurrent matmul
+    runs per step. (A wavefront scan running both layers per iteration, a single-sigmoid gate trick
+    and `unroll` > 1 were all slower on CPU in an interleaved A/B: see BENCHMARKS.md "Seq2seq".)
+    """
+    import jax
+    import jax.numpy as jnp
+
+    h = wh.shape[0]
+    xi = x @ wi + b
+    zeros = jnp.zeros((x.shape[1], h), x.dtype)
+
+    def step(carry: Any, xt: Any) -> tuple[Any, Any]:
+        hp, cp = carry
+        z = xt + hp @ wh
+        i = jax.nn.sigmoid(z[:, :h])
+        f = jax.nn.sigmoid(z[:, h : 2 * h])
+        g = jnp.tanh(z[:, 2 * h : 3 * h])
+        o = jax.nn.sigmoid(z[:, 3 * h :])
+        c = f * cp + i * g
+        hn = o * jnp.tanh(c)
+        return (hn, c), hn
+
+    return jax.lax.scan(step, (zeros, zeros), xi)[1]
+
+
+def lstm2_scan(x: Any, l1: tuple, l2: tuple) -> Any:
+    """Two stacked LSTM layers; l1/l2 = (wi, wh, b). Returns layer 2's outputs (T, B, h)."""
+    return lstm_scan(lstm_scan(x, *l1), *l2)
+
+
 def _build_model(cfg: Seq2SeqConfig, seed: int) -> Any:
     import jax
     import jax.numpy as jnp
     from flax import nnx
 
     class LSTM(nnx.Module):
-        """One LSTM layer; gates (i, f, g, o) as in PyTorch, input projection hoisted out of the scan."""
+        """Weights of one LSTM layer (PyTorch gate order i, f, g, o); run in pairs by `lstm2_scan`."""
 
         def __init__(self, din: int, h: int, rngs: nnx.Rngs):
-            self.h = h
             self.wi = nnx.Param(nnx.initializers.glorot_uniform()(rngs.params(), (din, 4 * h)))
             self.wh = nnx.Param(nnx.initializers.orthogonal()(rngs.params(), (h, 4 * h)))
             self.b = nnx.Param(jnp.zeros((4 * h,)).at[h : 2 * h].set(1.0))
 
-        def __call__(self, x: jax.Array) -> jax.Array:
-            # x: (T, B, din) time-major -> (T, B, h)
-            xi = x @ self.wi[...] + self.b[...]
-            wh = self.wh[...]
-            h = self.h
-            zeros = jnp.zeros((x.shape[1], h), x.dtype)
-
-            def step(carry, xt):
-                hp, cp = carry
-                z = xt + hp @ wh
-                i = jax.nn.sigmoid(z[:, :h])
-                f = jax.nn.sigmoid(z[:, h : 2 * h])
-                g = jnp.tanh(z[:, 2 * h : 3 * h])
-                o = jax.nn.sigmoid(z[:, 3 * h :])
-                c = f * cp + i * g
-                hn = o * jnp.tanh(c)
-                return (hn, c), hn
-
-            _, ys = jax.lax.scan(step, (zeros, zeros), xi)
-            return ys
+        def weights(self) -> tuple[jax.Array, jax.Array, jax.Array]:
+            return self.wi[...], self.wh[...], self.b[...]
 
     class Seq2Seq(nnx.Module):
         def __init__(self, cfg: Seq2SeqConfig, rngs: nnx.Rngs):
@@ -121,14 +135,14 @@ def _build_model(cfg: Seq2SeqConfig, seed: int) -> Any:
         def __call__(self, x: jax.Array, cal: jax.Array) -> jax.Array:
             # x: (B, S, 1), cal: (B, n_cal) -> reconstruction (B, S)
             xt = jnp.swapaxes(x, 0, 1)
-            hs = self.enc2(self.enc1(xt))
+            hs = lstm2_scan(xt, self.enc1.weights(), self.enc2.weights())
             z = jnp.tanh(self.to_latent(hs[-1]))  # (B, latent)
             s, b = x.shape[1], x.shape[0]
             pos = jnp.broadcast_to(self.pos[...][:, None, :], (s, b, 2))
             parts = [jnp.broadcast_to(z[None], (s, b, z.shape[-1])), pos]
             if cal.shape[-1]:
                 parts.append(jnp.broadcast_to(cal[None], (s, b, cal.shape[-1])))
-            d = self.dec2(self.dec1(jnp.concatenate(parts, -1)))
+            d = lstm2_scan(jnp.concatenate(parts, -1), self.dec1.weights(), self.dec2.weights())
             return jnp.swapaxes(self.out(d)[..., 0], 0, 1)
 
     return Seq2Seq(cfg, nnx.Rngs(params=seed))
@@ -260,7 +274,7 @@ class MeterDetector:
         import jax
         from flax import nnx
 
-        bsz = 64
+        bsz = 128  # one fixed shape: one compile serves every call
         if self._score_fn is None:
             graphdef, rest = self._graphdef, self._rest
             self._score_fn = jax.jit(lambda p, xb, cb: nnx.merge(graphdef, p, rest)(xb, cb))

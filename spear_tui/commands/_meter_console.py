@@ -134,18 +134,27 @@ def prepare(args: argparse.Namespace) -> tuple[Callable[[], Any], str, str]:
     return factory, source, measurement
 
 
-def open_console(args: argparse.Namespace) -> int:
-    from spear_tui.console.app import meter_key, run_meter_console
-    from spear_tui.console.settings import Settings
+def with_saved_threshold(factory: Callable[[], Any], settings: Any, measurement: str) -> Callable[[], Any]:
+    """The slider's persisted value for this measurement's model (console settings) is applied to the
+    engine before its first day, so the engine's flags agree with the restored slider from the start."""
+    from spear_tui.console.app import meter_key
 
-    factory, source, measurement = prepare(args)
-    settings = Settings()
     saved = settings.get(meter_key(measurement))
 
     def engine() -> Any:
         eng = factory()
-        if saved is not None:  # the slider's persisted value: the engine flags with it from the first day
+        if saved is not None:
             eng.set_threshold(measurement, saved)
         return eng
 
+    return engine
+
+
+def open_console(args: argparse.Namespace) -> int:
+    from spear_tui.console.app import run_meter_console
+    from spear_tui.console.settings import Settings
+
+    factory, source, measurement = prepare(args)
+    settings = Settings()
+    engine = with_saved_threshold(factory, settings, measurement)
     return run_meter_console(engine, source=source, settings=settings)

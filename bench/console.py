@@ -227,6 +227,58 @@ def _pty_run(argv: list[str], marker: bytes, idle_seconds: float = 0.0) -> tuple
     return (first if first is not None else float("nan")), cpu
 
 
+E2E_CONSOLE = """
+import asyncio, sys
+from spear_tui.console.app import SpearApp
+from spear_tui.console.settings import Settings
+from spear_tui.pipeline import DetectorChoice, build_engine, open_source
+
+src = open_source([sys.argv[1]])
+app = SpearApp(lambda: build_engine(src, DetectorChoice(), speed=None), source=src.name, settings=Settings())
+
+async def main():
+    async with app.run_test(size=(120, 40)) as pilot:
+        while not (app.state.progress and app.state.progress.done) and not app.state.errors:
+            await pilot.pause(0.1)
+        print(sum(t.messages for t in app.state.tracks.values()), app.state.alerts_total)
+        await pilot.press("q")
+
+asyncio.run(main())
+"""
+
+
+def bench_end_to_end(capture: Path, repeats: int) -> tuple[float, float, list[float], int, int]:
+    """Whole-process wall time of `spear-tui scan FILE` vs the console (headless run_test) replaying the
+    same file at max speed with the same detectors; both include start-up, model load and JIT."""
+    import json
+
+    spear = Path(sys.executable).with_name("spear-tui")
+    env = {**os.environ, "XDG_CONFIG_HOME": tempfile.mkdtemp()}
+    scans, cons, msgs, alerts = [], [], 0, 0
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        out = subprocess.run(
+            [str(spear), "scan", "--json", str(capture)], capture_output=True, text=True, env=env
+        )
+        scans.append(time.perf_counter() - t0)
+        doc = json.loads(out.stdout)
+        msgs = sum(p["messages"] for p in doc["protocols"].values())
+        alerts = len(doc["alerts"])
+        t0 = time.perf_counter()
+        out = subprocess.run(
+            [sys.executable, "-c", E2E_CONSOLE, str(capture)],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=True,
+        )
+        cons.append(time.perf_counter() - t0)
+        shown, shown_alerts = (int(x) for x in out.stdout.split()[-2:])
+        assert shown == msgs and shown_alerts == alerts, (shown, msgs, shown_alerts, alerts)
+    ratios = sorted(s / c for s, c in zip(scans, cons, strict=True))  # console msgs/s over scan msgs/s
+    return msgs / statistics.median(scans), msgs / statistics.median(cons), ratios, msgs, alerts
+
+
 BARE = """
 from textual.app import App
 from textual.widgets import Static, Footer
@@ -260,6 +312,8 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=200)
     ap.add_argument("--idle", type=float, default=5.0)
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--capture", default=str(ROOT / "sample_captures" / "mqtt_shuffle.pcapng"))
+    ap.add_argument("--e2e-repeats", type=int, default=2, help="0 skips the scan vs console comparison")
     args = ap.parse_args()
     if shutil.which("tshark") is None:
         sys.exit("tshark is required")
@@ -267,11 +321,22 @@ def main() -> None:
     bare_t, bare_cpu = _pty_run([py, "-c", BARE], b"bare-ref-ready", args.idle)
     con_t, con_cpu = _pty_run([py, "-c", CONSOLE], b"idle-bench", args.idle)
     ref, with_console, ratios = bench_throughput(args.rounds, args.repeats)
+    e2e = bench_end_to_end(Path(args.capture), args.e2e_repeats) if args.e2e_repeats else None
     print("## Console\n")
     cmd = f"--rounds {args.rounds} --idle {args.idle:g} --repeats {args.repeats}"
+    cmd += f" --e2e-repeats {args.e2e_repeats}"
     print(f"`.venv/bin/python bench/console.py {cmd}`\n")
     print("| measure | console | reference (same run) | ratio |")
     print("|---|---|---|---|")
+    if e2e is not None:
+        scan_rate, con_rate, e2e_ratios, msgs, alerts = e2e
+        pairs = ", ".join(f"{r:.2f}" for r in e2e_ratios)
+        print(
+            f"| end to end msgs/s, max-speed replay in the console vs `spear-tui scan` "
+            f"({Path(args.capture).name}: {msgs:,} msgs, {alerts} alerts) | {con_rate:,.0f} | "
+            f"{scan_rate:,.0f} | "
+            f"{statistics.median(e2e_ratios):.2f}× (pairs: {pairs}) |"
+        )
     spread = ", ".join(f"{r:.2f}" for r in ratios)
     print(
         f"| ingest msgs/s, console as sink vs null sink (medians) | {with_console:,.0f} | {ref:,.0f} | "

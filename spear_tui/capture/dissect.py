@@ -9,6 +9,7 @@ order inside one message can differ from tshark -V; every field is there.
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -44,6 +45,8 @@ def dissect_frame(
         packets = [p for _, p in zip(range(1), cap, strict=False)]
     finally:
         cap.close()
+        del cap
+        gc.collect()  # let pyshark's subprocess transports go while their loop is still open
         loop.close()
     if not packets:
         raise UserError(f"{path}: no frame {frame_number}")

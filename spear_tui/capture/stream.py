@@ -7,9 +7,10 @@ No per-packet Python: stdout is read in large blocks, cut at the last newline, a
 from __future__ import annotations
 
 import collections
+import fcntl
 import io
 import os
-import selectors
+import queue
 import subprocess
 import threading
 import time
@@ -22,6 +23,9 @@ from spear_tui.errors import UserError
 from spear_tui.protocols.fields import COLUMNS, tshark_field_args
 
 READ_BLOCK = 1 << 20
+PIPE_SIZE = 1 << 20  # ask Linux for a 1 MiB pipe: fewer wake-ups per MB of tshark output
+F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)
+QUEUE_CHUNKS = 256  # bounded read-ahead (<= QUEUE_CHUNKS x READ_BLOCK bytes)
 _TEXT = dict.fromkeys(COLUMNS, pl.Utf8)
 _NOISE = (
     "Running as user",
@@ -82,42 +86,64 @@ class TsharkStream:
         """tshark's own diagnostics (e.g. "cut short in the middle of a packet"), minus its chatter."""
         return list(self.stderr_lines)
 
+    def _read_stdout(self, out: queue.Queue) -> None:
+        """Reader thread: drain tshark's stdout as fast as it writes, so tshark never waits on a full pipe
+        while the consumer is busy in polars. The queue is bounded (memory stays bounded)."""
+        fd = self.proc.stdout.fileno()
+        try:
+            fcntl.fcntl(fd, F_SETPIPE_SZ, PIPE_SIZE)
+        except OSError:
+            pass
+        try:
+            while True:
+                chunk = os.read(fd, READ_BLOCK)
+                out.put(chunk)
+                if not chunk:
+                    return
+        except OSError:
+            out.put(b"")
+
     def blocks(self, max_lines: int, flush_after: float = 0.1) -> Iterator[pl.DataFrame]:
         """Frame tables of up to ~max_lines frames; when live, also flushed every `flush_after` seconds
         (an empty table when nothing arrived, so consumers can notice time passing and stop)."""
-        fd = self.proc.stdout.fileno()
-        sel = selectors.DefaultSelector() if self.live else None
-        if sel:
-            sel.register(fd, selectors.EVENT_READ)
-        pending = b""
-        lines = 0
-        last_flush = time.monotonic()
+        chunks: queue.Queue[bytes] = queue.Queue(maxsize=QUEUE_CHUNKS)
+        reader = threading.Thread(target=self._read_stdout, args=(chunks,), daemon=True)
+        reader.start()
+        eof = False
         try:
-            while not self._closed.is_set():
-                if sel:
-                    ready = sel.select(timeout=flush_after)
-                    chunk = os.read(fd, READ_BLOCK) if ready else None
-                else:
-                    chunk = self.proc.stdout.read(READ_BLOCK)
+            parts: list[bytes] = []
+            lines = 0
+            last_flush = time.monotonic()
+            while not eof and not self._closed.is_set():
+                try:
+                    wait = max(0.0, flush_after - (time.monotonic() - last_flush)) if self.live else None
+                    chunk = chunks.get(timeout=wait)
+                except queue.Empty:
+                    chunk = None
                 if chunk == b"":
-                    break
-                if chunk:
-                    pending += chunk
+                    eof = True
+                elif chunk:
+                    parts.append(chunk)
                     lines += chunk.count(b"\n")
                 now = time.monotonic()
                 if lines >= max_lines or (self.live and now - last_flush >= flush_after):
-                    cut = pending.rfind(b"\n") + 1
-                    block, pending = pending[:cut], pending[cut:]
-                    lines = pending.count(b"\n")
+                    data = b"".join(parts)
+                    cut = data.rfind(b"\n") + 1
+                    parts = [data[cut:]] if cut < len(data) else []
+                    lines = 0
                     last_flush = now
-                    yield parse_lines(block)
-            if pending and not self._closed.is_set():
-                if not pending.endswith(b"\n"):
-                    pending += b"\n"
-                yield parse_lines(pending)
+                    yield parse_lines(data[:cut])
+            if parts and not self._closed.is_set():
+                data = b"".join(parts)
+                yield parse_lines(data if data.endswith(b"\n") else data + b"\n")
         finally:
-            if sel:
-                sel.close()
+            if not eof:  # consumer stopped early or close() was called: stop tshark, unblock the reader
+                self.close()
+                while reader.is_alive():
+                    try:
+                        chunks.get(timeout=0.1)
+                    except queue.Empty:
+                        pass
         self._finish()
 
     def _finish(self) -> None:

@@ -14,6 +14,7 @@ from bacpypes3.apdu import (
     DeviceCommunicationControlRequest,
     ReadPropertyRequest,
     ReinitializeDeviceRequest,
+    SimpleAckPDU,
     SubscribeCOVRequest,
 )
 from bacpypes3.app import Application
@@ -23,6 +24,7 @@ from bacpypes3.local.analog import AnalogInputObject, AnalogValueObject
 from bacpypes3.local.binary import BinaryValueObject
 from bacpypes3.pdu import Address, IPv4Address, LocalBroadcast, LocalStation
 from bacpypes3.primitivedata import ObjectIdentifier
+from bacpypes3.service.device import DeviceCommunicationControlServices
 
 from .capture import BACNET_PORT
 
@@ -54,12 +56,45 @@ async def _indication_on_wire(self: IPv4DatagramServer, pdu: Any) -> None:
 IPv4DatagramServer.indication = _indication_on_wire  # type: ignore[method-assign]
 
 
-def make_app(address: str, instance: int, name: str, apdu_timeout_ms: int = 600) -> Application:
+class Controller(Application, DeviceCommunicationControlServices):
+    """bacpypes3's application plus DeviceCommunicationControl (a mixin it ships but does not use)
+    and a ReinitializeDevice that is acknowledged (a controller that restarts its program)."""
+
+    async def do_DeviceCommunicationControlRequest(self, apdu: DeviceCommunicationControlRequest) -> None:
+        # bacpypes3 0.0.110 compares the enumerated value with str ("disable"), which never
+        # matches, so a disabled device kept talking; compare its name instead.
+        state = str(apdu.enableDisable)
+        if state == "enable":
+            self.enable_communications()
+        else:
+            self.disable_communications(state)
+            if apdu.timeDuration:
+                self._dcc_enable_handle = asyncio.get_event_loop().call_later(
+                    apdu.timeDuration * 60, self.enable_communications
+                )
+        await self.response(SimpleAckPDU(context=apdu))
+
+    async def do_ReinitializeDeviceRequest(self, apdu: ReinitializeDeviceRequest) -> None:
+        await self.response(SimpleAckPDU(context=apdu))
+
+
+class Tool(Controller):
+    """A scanning/engineering tool: it sends requests but does not answer Who-Is, so it only
+    shows up on the network while it is being used."""
+
+    async def do_WhoIsRequest(self, apdu: Any) -> None:
+        return None
+
+
+def make_app(
+    address: str, instance: int, name: str, apdu_timeout_ms: int = 600, tool: bool = False
+) -> Application:
     """A bacpypes3 application on ``address`` (/8, port 47808) with a device object."""
     args = SimpleArgumentParser().parse_args(
         ["--name", name, "--instance", str(instance), "--address", f"{address}/8:{BACNET_PORT}"]
     )
-    app = Application.from_args(args)
+    app = (Tool if tool else Controller).from_args(args)
+    app.smap = app.asap  # the DCC mixin talks to the access point under this name
     app.device_object.apduTimeout = apdu_timeout_ms
     app.device_object.numberOfApduRetries = 0
     return app
@@ -67,28 +102,46 @@ def make_app(address: str, instance: int, name: str, apdu_timeout_ms: int = 600)
 
 #: HVAC controllers: name, address, device instance, objects (type, instance, name, value, cov increment).
 DEVICES: dict[str, tuple[str, int, list[tuple[str, int, str, float, float]]]] = {
-    "ahu-1": ("127.0.5.1", 1001, [
-        ("analogInput", 1, "supply-air-temp", 18.0, 0.2),
-        ("analogInput", 2, "return-air-temp", 22.0, 0.2),
-        ("analogInput", 3, "return-air-humidity", 45.0, 1.0),
-        ("analogValue", 1, "supply-temp-setpoint", 18.0, 0.1),
-        ("binaryValue", 1, "supply-fan", 0.0, 0.0),
-    ]),
-    "vav-2": ("127.0.5.2", 1002, [
-        ("analogInput", 1, "zone-temp", 21.5, 0.2),
-        ("analogValue", 1, "damper-position", 30.0, 5.0),
-        ("analogValue", 2, "zone-setpoint", 21.0, 0.1),
-    ]),
+    "ahu-1": (
+        "127.0.5.1",
+        1001,
+        [
+            ("analogInput", 1, "supply-air-temp", 18.0, 0.2),
+            ("analogInput", 2, "return-air-temp", 22.0, 0.2),
+            ("analogInput", 3, "return-air-humidity", 45.0, 1.0),
+            ("analogValue", 1, "supply-temp-setpoint", 18.0, 0.1),
+            ("binaryValue", 1, "supply-fan", 0.0, 0.0),
+        ],
+    ),
+    "vav-2": (
+        "127.0.5.2",
+        1002,
+        [
+            ("analogInput", 1, "zone-temp", 21.5, 0.2),
+            ("analogValue", 1, "damper-position", 30.0, 5.0),
+            ("analogValue", 2, "zone-setpoint", 21.0, 0.1),
+        ],
+    ),
 }
 
 
 def _make_object(kind: str, inst: int, name: str, value: float, cov: float) -> Any:
     if kind == "binaryValue":
-        return BinaryValueObject(objectIdentifier=(kind, inst), objectName=name,
-                                 presentValue="active" if value else "inactive", statusFlags=[0, 0, 0, 0])
+        return BinaryValueObject(
+            objectIdentifier=(kind, inst),
+            objectName=name,
+            presentValue="active" if value else "inactive",
+            statusFlags=[0, 0, 0, 0],
+        )
     cls = AnalogInputObject if kind == "analogInput" else AnalogValueObject
-    return cls(objectIdentifier=(kind, inst), objectName=name, presentValue=value,
-               statusFlags=[0, 0, 0, 0], covIncrement=cov, units="degreesCelsius")
+    return cls(
+        objectIdentifier=(kind, inst),
+        objectName=name,
+        presentValue=value,
+        statusFlags=[0, 0, 0, 0],
+        covIncrement=cov,
+        units="degreesCelsius",
+    )
 
 
 class BacnetWorld:
@@ -109,8 +162,10 @@ class BacnetWorld:
         self.apps[name] = app
         self.addresses[name] = address
 
-    def add_client(self, name: str, address: str, instance: int, device_name: str | None = None) -> None:
-        self.apps[name] = make_app(address, instance, device_name or name)
+    def add_client(
+        self, name: str, address: str, instance: int, device_name: str | None = None, tool: bool = False
+    ) -> None:
+        self.apps[name] = make_app(address, instance, device_name or name, tool=tool)
         self.addresses[name] = address
 
     async def start(self) -> None:
@@ -132,7 +187,9 @@ class BacnetWorld:
         if kind == "set":
             obj = self.objects[(actor, args["object"])]
             value = args["value"]
-            obj.presentValue = ("active" if value else "inactive") if args["object"].startswith("binary") else value
+            obj.presentValue = (
+                ("active" if value else "inactive") if args["object"].startswith("binary") else value
+            )
             return None
         app = self.apps[actor]
         target = args.get("device")
@@ -144,13 +201,19 @@ class BacnetWorld:
             app.i_am()
             return None
         if kind == "read":
-            apdu = ReadPropertyRequest(objectIdentifier=ObjectIdentifier(args["object"]),
-                                       propertyIdentifier=args["property"], destination=dest)
+            apdu = ReadPropertyRequest(
+                objectIdentifier=ObjectIdentifier(args["object"]),
+                propertyIdentifier=args["property"],
+                destination=dest,
+            )
         elif kind == "subscribe":
-            apdu = SubscribeCOVRequest(subscriberProcessIdentifier=args["process"],
-                                       monitoredObjectIdentifier=ObjectIdentifier(args["object"]),
-                                       issueConfirmedNotifications=False, lifetime=args["lifetime"],
-                                       destination=dest)
+            apdu = SubscribeCOVRequest(
+                subscriberProcessIdentifier=args["process"],
+                monitoredObjectIdentifier=ObjectIdentifier(args["object"]),
+                issueConfirmedNotifications=False,
+                lifetime=args["lifetime"],
+                destination=dest,
+            )
         elif kind == "dcc":
             apdu = DeviceCommunicationControlRequest(enableDisable=args["state"], destination=dest)
             if args.get("minutes"):

@@ -31,7 +31,8 @@ def check_ports_free() -> None:
                 busy.append(f"{cols[0]} {cols[4]} -> {cols[5]}")
     if busy:
         raise RecorderError(
-            "ports 1883/502/47808 must be free on this machine while recording; in use: " + "; ".join(busy[:5])
+            "ports 1883/502/47808 must be free on this machine while recording; in use: "
+            + "; ".join(busy[:5])
         )
 
 

@@ -43,8 +43,15 @@ class MeterState:
     def __init__(self) -> None:
         self.measurements = [0] * MEASUREMENT_COUNT
 
-    async def action(self, function_code: int, start_address: int, address: int, count: int,
-                     registers: list[int], set_values: Any) -> None:
+    async def action(
+        self,
+        function_code: int,
+        start_address: int,
+        address: int,
+        count: int,
+        registers: list[int],
+        set_values: Any,
+    ) -> None:
         if function_code == 4 and set_values is None:
             for i in range(MEASUREMENT_COUNT):
                 registers[i - start_address] = self.measurements[i]
@@ -85,8 +92,9 @@ class ModbusWorld:
         self._serve: list[asyncio.Task[Any]] = []
 
     async def start(self) -> None:
-        gateway = ModbusTcpServer([meter_device(u, s) for u, s in self.meters.items()],
-                                  address=(GATEWAY_ADDR, MODBUS_PORT))
+        gateway = ModbusTcpServer(
+            [meter_device(u, s) for u, s in self.meters.items()], address=(GATEWAY_ADDR, MODBUS_PORT)
+        )
         plc = ModbusTcpServer([plc_device()], address=(PLC_ADDR, MODBUS_PORT))
         self.servers = [gateway, plc]
         for server in self.servers:
@@ -97,8 +105,9 @@ class ModbusWorld:
         key = (source, server)
         client = self.clients.get(key)
         if client is None or not client.connected:
-            client = AsyncModbusTcpClient(server, port=MODBUS_PORT, source_address=(source, 0),
-                                          timeout=1, retries=0, reconnect_delay=0)
+            client = AsyncModbusTcpClient(
+                server, port=MODBUS_PORT, source_address=(source, 0), timeout=1, retries=0, reconnect_delay=0
+            )
             await client.connect()
             self.clients[key] = client
         return client
@@ -116,8 +125,9 @@ class ModbusWorld:
         for task in self._serve:
             task.cancel()
 
-    async def request(self, source: str, server: str, fc: int, unit: int, address: int,
-                      count: int = 1, values: Any = None) -> None:
+    async def request(
+        self, source: str, server: str, fc: int, unit: int, address: int, count: int = 1, values: Any = None
+    ) -> None:
         """One request/response; exceptions and timeouts are part of the traffic, not errors."""
         try:
             client = await self.client(source, server)

@@ -18,8 +18,8 @@ class Cast:
 
     protocols: tuple[str, ...]
     mqtt_extra: list[tuple[str, str, str, dict[str, Any]]] = field(default_factory=list)  # name, id, addr, kw
-    bacnet_extra: list[tuple[str, str, int, str | None]] = field(default_factory=list)  # name, addr, inst, dev name
-    bacnet_devices: list[tuple[str, str | None]] = field(default_factory=lambda: [("ahu-1", None), ("vav-2", None)])
+    #: name, address, device instance, device name, tool (does not answer Who-Is)
+    bacnet_extra: list[tuple[str, str, int, str, bool]] = field(default_factory=list)
 
 
 async def _record(actions: list[Action], cast: Cast) -> dict[str, float]:
@@ -33,8 +33,13 @@ async def _record(actions: list[Action], cast: Cast) -> dict[str, float]:
         for sensor in SENSORS:
             subs = ((SETPOINT_TOPIC, 1),) if sensor.kind == "thermo" else ()
             # quiet, battery-powered sensors use a longer keepalive than mains-powered ones
-            mqtt_world.add(sensor.name, sensor.client_id, sensor.address,
-                           keepalive=3 if sensor.period == 0 else 5, subscriptions=subs)
+            mqtt_world.add(
+                sensor.name,
+                sensor.client_id,
+                sensor.address,
+                keepalive=3 if sensor.period == 0 else 5,
+                subscriptions=subs,
+            )
         name, client_id, addr = DASHBOARD
         mqtt_world.add(name, client_id, addr, keepalive=2, subscriptions=(("home/#", 1), ("office/#", 1)))
         for name, client_id, addr, kw in cast.mqtt_extra:
@@ -53,11 +58,11 @@ async def _record(actions: list[Action], cast: Cast) -> dict[str, float]:
         from .bacnet import BacnetWorld
 
         bacnet_world = BacnetWorld()
-        for dev, dev_name in cast.bacnet_devices:
-            bacnet_world.add_device(dev, dev_name)
+        for dev in ("ahu-1", "vav-2"):
+            bacnet_world.add_device(dev)
         bacnet_world.add_client(*BMS)
-        for name, addr, inst, dev_name in cast.bacnet_extra:
-            bacnet_world.add_client(name, addr, inst, dev_name)
+        for name, addr, inst, dev_name, tool in cast.bacnet_extra:
+            bacnet_world.add_client(name, addr, inst, dev_name, tool=tool)
         await bacnet_world.start()
         for name in bacnet_world.apps:
             routes[name] = bacnet_world

@@ -110,8 +110,8 @@ def run_shuffle(
             continue  # a checkpoint fixes its sequence mode
         det.feed(data)
         scores = np.asarray(det.scores)
-        flags, thr = peaks.flag_scores(scores, kk, cfg.warmup_chunks, cfg.window)
-        heights = peaks.peak_heights(scores, cfg.warmup_chunks, cfg.window)
+        flags, thr = peaks.flag_scores(scores, kk, **det.peak_params())
+        heights = peaks.peak_heights(scores, **det.peak_params())
         flagged = [int(i) for i in np.flatnonzero(flags)]
         result.modes.append(
             ModeResult(
@@ -299,8 +299,8 @@ def score_incidents(table, incidents: list[dict], protocol: str, *, mode: str, s
     events = det.feed(table)
     chunks = [e for e in events if type(e).__name__ == "ChunkScored"]
     scores = np.asarray(det.scores)
-    heights = peaks.peak_heights(scores, det.cfg.warmup_chunks, det.cfg.window)
-    flags, _ = peaks.flag_scores(scores, det.sensitivity, det.cfg.warmup_chunks, det.cfg.window)
+    heights = peaks.peak_heights(scores, **det.peak_params())
+    flags, _ = peaks.flag_scores(scores, det.sensitivity, **det.peak_params())
     mine = [inc for inc in incidents if inc.get("protocol", protocol) == protocol]
     hit: set[int] = set()
     rows = []

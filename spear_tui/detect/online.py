@@ -132,11 +132,19 @@ class OnlineLSTMDetector:
             ),
         )
 
+    def peak_params(self) -> dict:
+        """Keyword arguments of peaks.flag_scores/peak_heights that reproduce this detector's flags."""
+        return {"warmup": self.cfg.warmup_chunks, "window": self.cfg.window, "skip": self.baseline_skip}
+
+    @property
+    def baseline_skip(self) -> int:
+        """Leading scores left out of the baseline: half the warm-up (fresh net) or none (trained)."""
+        return 0 if self._pretrained else self.cfg.warmup_chunks // 2
+
     def reflag(self, k: float | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Flags and thresholds of the whole score series at sensitivity `k` (default: current)."""
         return peaks.flag_scores(
-            np.asarray(self.scores), self.sensitivity if k is None else k, self.cfg.warmup_chunks,
-            self.cfg.window,
+            np.asarray(self.scores), self.sensitivity if k is None else k, **self.peak_params()
         )
 
     # -- internals ---------------------------------------------------------------------------------
@@ -178,12 +186,11 @@ class OnlineLSTMDetector:
     def _next_threshold(self) -> float | None:
         """Threshold the next chunk will be judged by (None during warm-up)."""
         s = np.append(np.asarray(self.scores, np.float64), 0.0)  # placeholder for the coming score
-        return peaks.latest_threshold(s, self.sensitivity, self.cfg.warmup_chunks, self.cfg.window)
+        return peaks.latest_threshold(s, self.sensitivity, **self.peak_params())
 
     def _score_events(
         self, prep: Prepared, lo: int, hi: int, score: float, after: float, thr: float | None
     ) -> list:
-        cfg = self.cfg
         self.scores.append(score)
         self.train_losses.append(after)
         flagged = thr is not None and score > thr
@@ -200,7 +207,7 @@ class OnlineLSTMDetector:
             )
         ]
         if flagged:
-            med, dev = peaks.latest_baseline(np.asarray(self.scores), cfg.warmup_chunks, cfg.window)
+            med, dev = peaks.latest_baseline(np.asarray(self.scores), **self.peak_params())
             height = (score - med) / dev
             severity = "high" if height >= 2 * self.sensitivity else "medium"
             who = ", ".join(talkers) if talkers else "unknown"

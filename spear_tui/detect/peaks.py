@@ -18,19 +18,20 @@ MAD_TO_SD = 1.4826
 
 
 def baseline(
-    scores: np.ndarray, warmup: int, window: int = 50, rel_floor: float = 0.02
+    scores: np.ndarray, warmup: int, window: int = 50, rel_floor: float = 0.02, skip: int | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Rolling median and robust deviation of the scores *before* each chunk (NaN during warm-up).
 
-    The baseline of chunk i uses scores[max(skip, i - window) : i], skip = warmup // 2: the first half
-    of the warm-up is the network still learning to predict at all, so those losses are not "normal".
+    The baseline of chunk i uses scores[max(skip, i - window) : i], skip = warmup // 2 by default: for
+    a fresh net the first half of the warm-up is it still learning to predict at all, so those losses
+    are not "normal". A detector started from trained weights passes skip=0.
     The deviation is floored at `rel_floor` x median, so a very flat series does not turn noise into alerts.
     """
     s = np.asarray(scores, dtype=np.float64)
     n = len(s)
     med = np.full(n, np.nan)
     dev = np.full(n, np.nan)
-    skip = warmup // 2
+    skip = warmup // 2 if skip is None else min(skip, warmup)
     if n <= warmup:
         return med, dev
     # Pad so that every chunk i >= warmup sees exactly its preceding window (NaN-padded on the left).
@@ -47,26 +48,32 @@ def baseline(
 
 
 def flag_scores(
-    scores: np.ndarray, k: float, warmup: int, window: int = 50, rel_floor: float = 0.02
+    scores: np.ndarray, k: float, warmup: int, window: int = 50, rel_floor: float = 0.02,
+    skip: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(flagged bool array, threshold array with NaN during warm-up) for a whole score series."""
+    """(flagged bool array, threshold array with NaN during warm-up) for a whole score series.
+
+    Use the detector's `peak_params()` (or `OnlineLSTMDetector.reflag`) so the result equals the live flags.
+    """
     s = np.asarray(scores, dtype=np.float64)
-    med, dev = baseline(s, warmup, window, rel_floor)
+    med, dev = baseline(s, warmup, window, rel_floor, skip)
     thr = med + k * dev
     with np.errstate(invalid="ignore"):
         flagged = np.where(np.isnan(thr), False, s > thr)
     return flagged.astype(bool), thr
 
 
-def peak_heights(scores: np.ndarray, warmup: int, window: int = 50, rel_floor: float = 0.02) -> np.ndarray:
+def peak_heights(
+    scores: np.ndarray, warmup: int, window: int = 50, rel_floor: float = 0.02, skip: int | None = None
+) -> np.ndarray:
     """How many baseline deviations each score lies above its rolling median (NaN during warm-up)."""
     s = np.asarray(scores, dtype=np.float64)
-    med, dev = baseline(s, warmup, window, rel_floor)
+    med, dev = baseline(s, warmup, window, rel_floor, skip)
     return (s - med) / dev
 
 
 def latest_baseline(
-    scores: np.ndarray, warmup: int, window: int = 50, rel_floor: float = 0.02
+    scores: np.ndarray, warmup: int, window: int = 50, rel_floor: float = 0.02, skip: int | None = None
 ) -> tuple[float, float]:
     """(median, deviation) for the last score only — what the online detector needs per chunk.
 
@@ -77,7 +84,8 @@ def latest_baseline(
     i = len(s) - 1
     if i < warmup or i < 1:
         return float("nan"), float("nan")
-    win = s[max(warmup // 2, i - window) : i]
+    skip = warmup // 2 if skip is None else min(skip, warmup)
+    win = s[max(skip, i - window) : i]
     if len(win) == 0:
         return float("nan"), float("nan")
     m = float(np.median(win))
@@ -86,10 +94,11 @@ def latest_baseline(
 
 
 def latest_threshold(
-    scores: np.ndarray, k: float, warmup: int, window: int = 50, rel_floor: float = 0.02
+    scores: np.ndarray, k: float, warmup: int, window: int = 50, rel_floor: float = 0.02,
+    skip: int | None = None,
 ) -> float | None:
     """Threshold for the last score (None during warm-up)."""
-    m, d = latest_baseline(scores, warmup, window, rel_floor)
+    m, d = latest_baseline(scores, warmup, window, rel_floor, skip)
     if np.isnan(m):
         return None
     return m + k * d

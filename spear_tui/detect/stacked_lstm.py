@@ -213,6 +213,25 @@ class StackedLSTM:
         return score, after
 
 
+    def train_step_fn(self):
+        """A jitted plain training step (params, opt_state, x, y) -> (params, opt_state, loss): the
+        unit bench/model_step.py compares with PyTorch (forward + backward + Adam, nothing else)."""
+        import jax
+        import optax
+
+        graphdef, tx, kind = self._graphdef, self._tx, self.cfg.loss
+        ones = self._ones
+
+        def step(params, opt_state, x, y):
+            (loss, _), grads = jax.value_and_grad(partial(_loss, graphdef, kind), has_aux=True)(
+                params, x, y, ones
+            )
+            updates, opt_state = tx.update(grads, opt_state, params)
+            return optax.apply_updates(params, updates), opt_state, loss
+
+        return jax.jit(step)
+
+
 def _opt_leaves(opt_state) -> list:
     import jax
 

@@ -60,17 +60,26 @@ def test_peak_heights_in_deviations():
     st.floats(0.5, 10.0),
     st.integers(0, 12),
     st.integers(1, 30),
+    st.one_of(st.none(), st.integers(0, 12)),
 )
-def test_online_threshold_equals_batch_reflag(scores, k, warmup, window):
+def test_online_threshold_equals_batch_reflag(scores, k, warmup, window, skip):
     """What the detector decides live must equal what the console recomputes from stored scores."""
     s = np.asarray(scores)
-    _, thr = flag_scores(s, k, warmup, window)
+    _, thr = flag_scores(s, k, warmup, window, skip=skip)
     for i in range(len(s)):
-        live = latest_threshold(s[: i + 1], k, warmup, window)
+        live = latest_threshold(s[: i + 1], k, warmup, window, skip=skip)
         if np.isnan(thr[i]):
             assert live is None
         else:
             assert live is not None and np.isclose(live, thr[i])
+
+
+def test_skip_zero_lets_the_first_scores_into_the_baseline():
+    s = np.array([1.0, 2.0, 3.0, 4.0, 9.0])
+    _, default = flag_scores(s, 1.0, warmup=4)  # baseline of chunk 4: [3, 4]
+    _, trained = flag_scores(s, 1.0, warmup=4, skip=0)  # [1, 2, 3, 4]
+    assert np.isclose(default[4], 3.5 + 0.5 * MAD_TO_SD)
+    assert np.isclose(trained[4], 2.5 + 1.0 * MAD_TO_SD)
 
 
 def test_higher_k_flags_a_subset():

@@ -3,6 +3,7 @@ the MSE threshold slider, which re-flags the stored days instantly and is saved 
 
 from __future__ import annotations
 
+import numpy as np
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -81,7 +82,9 @@ class MeterScreen(StateScreen):
         slider = self.query_one("#meter-slider", ThresholdSlider)
         if track is None or not track.days:
             return
-        top = max(float(track.mses().max()), track.current_threshold() or 0.0) * 1.2 or 1.0
+        mses = track.mses()
+        mses = mses[np.isfinite(mses)]  # incomplete days carry NaN (never scored)
+        top = max(float(mses.max()) if mses.size else 0.0, track.current_threshold() or 0.0) * 1.2 or 1.0
         with slider.prevent(ThresholdSlider.Changed):
             slider.set_range(0.0, top, top / SLIDER_STEPS)
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from spear_tui.commands.experiment_plot import terminal_plot, write_svg
 from spear_tui.errors import UserError
 
 MODES = ("flow", "direction", "paper")
@@ -79,6 +80,7 @@ def run_shuffle(
     partial_count: int = 50,
     config=None,
     checkpoint: Path | None = None,
+    pretrain=None,
 ) -> ShuffleResult:
     """Shuffle two chunks of `table` and score the stream with a fresh detector per mode."""
     from spear_tui.detect import peaks
@@ -105,7 +107,10 @@ def run_shuffle(
     result = ShuffleResult(protocol, data.height, chunks, full_at, partial_at, kk, seed)
     for mode in modes:
         cfg = LSTMConfig.from_dict({**base.to_dict(), "mode": mode, "k": kk})
-        det = OnlineLSTMDetector(protocol, cfg, seed=seed, checkpoint=checkpoint)
+        if pretrain is not None:
+            det = _pretrained(pretrain, protocol, cfg, seed)
+        else:
+            det = OnlineLSTMDetector(protocol, cfg, seed=seed, checkpoint=checkpoint)
         if checkpoint is not None and det.cfg.mode != mode:
             continue  # a checkpoint fixes its sequence mode
         det.feed(data)
@@ -131,89 +136,6 @@ def run_shuffle(
             )
         )
     return result
-
-
-# -- rendering ---------------------------------------------------------------------------------------
-def terminal_plot(res: ShuffleResult, mode: ModeResult, height: int = 10, width: int = 100) -> str:
-    """A plain-text plot of one mode's score series: '*' score, '-' threshold, F/P shuffled chunks."""
-    s = np.asarray(mode.scores)
-    t = np.asarray([np.nan if v is None else v for v in mode.thresholds])
-    n = len(s)
-    cols = min(n, width)
-    bins = np.array_split(np.arange(n), cols)
-    top = float(np.nanmax(np.concatenate([s, t[~np.isnan(t)]]))) if n else 1.0
-    bot = float(np.nanmin(s)) if n else 0.0
-    span = max(top - bot, 1e-9)
-
-    def row(v: float) -> int:
-        return int(round((v - bot) / span * (height - 1)))
-
-    grid = [[" "] * cols for _ in range(height)]
-    marks = [" "] * cols
-    for c, b in enumerate(bins):
-        tv = np.nanmax(t[b]) if not np.all(np.isnan(t[b])) else np.nan
-        if not np.isnan(tv):
-            grid[height - 1 - min(row(tv), height - 1)][c] = "-"
-        grid[height - 1 - row(float(s[b].max()))][c] = "*"
-        if res.full_at in b:
-            marks[c] = "F"
-        elif res.partial_at in b:
-            marks[c] = "P"
-        elif any(i in mode.flagged for i in b):
-            marks[c] = "!"
-    lines = [f"{top:8.3f} |" + "".join(grid[0])]
-    lines += ["         |" + "".join(r) for r in grid[1:-1]]
-    lines.append(f"{bot:8.3f} |" + "".join(grid[-1]))
-    lines.append("          " + "".join(marks))
-    return "\n".join(lines)
-
-
-def write_svg(res: ShuffleResult, path: Path) -> None:
-    """One panel per mode: score polyline, threshold, shuffled chunks shaded. Plain SVG, no deps."""
-    w, ph, pad = 900, 220, 50
-    h = pad + len(res.modes) * (ph + pad)
-    colours = {"flow": "#1f77b4", "direction": "#2ca02c", "paper": "#d62728"}
-    out = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="monospace" '
-        f'font-size="12"><rect width="{w}" height="{h}" fill="white"/>',
-        f'<text x="{pad}" y="25" font-size="14">shuffle experiment: {res.protocol}, {res.messages} messages, '
-        f"{res.chunks} chunks of 500; F = fully shuffled chunk {res.full_at}, P = 50/500 shuffled chunk "
-        f"{res.partial_at}; k = {res.k:g}</text>",
-    ]
-    n = res.chunks
-    for j, m in enumerate(res.modes):
-        y0 = pad + j * (ph + pad)
-        s = np.asarray(m.scores)
-        t = [v for v in m.thresholds if v is not None]
-        lo, hi = float(s.min()), float(max(s.max(), max(t) if t else s.max()))
-        span = max(hi - lo, 1e-9)
-
-        def xy(i: int, v: float, y0: int = y0, lo: float = lo, span: float = span) -> tuple[float, float]:
-            return pad + i * (w - 2 * pad) / max(n - 1, 1), y0 + ph - (v - lo) / span * ph
-
-        for i, lab in ((res.full_at, "F"), (res.partial_at, "P")):
-            x, _ = xy(i, lo)
-            out.append(f'<rect x="{x - 4:.1f}" y="{y0}" width="8" height="{ph}" fill="#ffe08a"/>')
-            out.append(f'<text x="{x - 4:.1f}" y="{y0 + ph + 14}">{lab}</text>')
-        out.append(
-            f'<rect x="{pad}" y="{y0}" width="{w - 2 * pad}" height="{ph}" fill="none" stroke="#999"/>'
-        )
-        pts = " ".join(f"{a:.1f},{b:.1f}" for a, b in (xy(i, v) for i, v in enumerate(s)))
-        out.append(f'<polyline points="{pts}" fill="none" stroke="{colours.get(m.mode, "black")}"/>')
-        tp = " ".join(
-            f"{a:.1f},{b:.1f}" for a, b in (xy(i, v) for i, v in enumerate(m.thresholds) if v is not None)
-        )
-        if tp:
-            out.append(f'<polyline points="{tp}" fill="none" stroke="#777" stroke-dasharray="4 3"/>')
-        for i in m.flagged:
-            a, b = xy(i, s[i])
-            out.append(f'<circle cx="{a:.1f}" cy="{b:.1f}" r="4" fill="red"/>')
-        out.append(
-            f'<text x="{pad}" y="{y0 - 6}">mode {m.mode}: full {m.full_height:.1f} SDs, partial '
-            f"{m.partial_height:.1f} SDs, false alarms {len(m.false_alarms)} (loss {lo:.3g}..{hi:.3g})</text>"
-        )
-    out.append("</svg>")
-    path.write_text("\n".join(out) + "\n", encoding="utf-8")
 
 
 def summary_lines(res: ShuffleResult) -> list[str]:
@@ -249,6 +171,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="tshark decode-as rule for non-standard ports (repeatable)")
     s.add_argument("--checkpoint", type=Path, default=None,
                    help="start from trained weights (e.g. models/mqtt.msgpack) instead of a fresh net")
+    s.add_argument("--pretrain", type=Path, default=None,
+                   help="train each mode's net on this normal capture first (if it is CAPTURE itself, "
+                   "only on the messages after the first --messages)")
     s.add_argument("--out", type=Path, default=None, help="write the score plot as SVG")
     s.add_argument("--json", action="store_true", help="print the results as JSON instead of text")
     s.set_defaults(func=run)
@@ -289,11 +214,7 @@ def score_incidents(table, incidents: list[dict], protocol: str, *, mode: str, s
 
     cfg = LSTMConfig(mode=mode) if k is None else LSTMConfig(mode=mode, k=k)
     if pretrain is not None:
-        det, _ = train_offline(pretrain, protocol, epochs=4, steps=10, mode=mode, seed=seed)
-        det.cfg = cfg
-        det.sensitivity = cfg.k
-        det.scores, det.train_losses, det.thresholds = [], [], []
-        det._pretrained = True
+        det = _pretrained(pretrain, protocol, cfg, seed)
     else:
         det = OnlineLSTMDetector(protocol, cfg, seed=seed, checkpoint=checkpoint)
     events = det.feed(table)
@@ -366,6 +287,17 @@ def train_offline(table, protocol: str, *, epochs: int, steps: int, mode: str, s
     return det, per_epoch
 
 
+def _pretrained(table, protocol: str, cfg, seed: int):
+    """A detector trained like the shipped models (`experiment train`), then set to run-time `cfg`."""
+    det, _ = train_offline(table, protocol, epochs=4, steps=10, mode=cfg.mode, seed=seed)
+    det.cfg = cfg
+    det.sensitivity = cfg.k
+    det.scores, det.train_losses, det.thresholds = [], [], []
+    det._pretrained = True
+    det._pending, det._pending_rows = [], 0
+    return det
+
+
 def run_train(args: argparse.Namespace) -> int:
     if args.epochs < 1 or args.steps < 1 or args.skip < 0:
         raise UserError("--epochs and --steps must be >= 1, --skip >= 0")
@@ -400,8 +332,14 @@ def run(args: argparse.Namespace) -> int:
     configure_xla()
     table = load_messages(args.capture, args.protocol, args.messages, args.decode_as)
     modes = MODES if args.mode == "all" else (args.mode,)
+    normal = None
+    if args.pretrain is not None:
+        normal = load_messages(args.pretrain, args.protocol, 10**12, args.decode_as)
+        if args.pretrain.resolve() == args.capture.resolve():
+            normal = normal.slice(args.messages)
     res = run_shuffle(table, args.protocol, modes=modes, seed=args.seed, k=args.k,
-                      full_at=args.full_at, partial_at=args.partial_at, checkpoint=args.checkpoint)
+                      full_at=args.full_at, partial_at=args.partial_at, checkpoint=args.checkpoint,
+                      pretrain=normal)
     if args.out is not None:
         try:
             write_svg(res, args.out)

@@ -3,6 +3,8 @@ the MSE threshold slider, which re-flags the stored days instantly and is saved 
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from rich.text import Text
 from textual.app import ComposeResult
@@ -74,7 +76,7 @@ class MeterScreen(StateScreen):
             track.reflag(saved)
         self._fit_slider_range(track)
         thr = track.current_threshold() if track is not None else None
-        if thr is not None:
+        if thr is not None and math.isfinite(thr):
             with slider.prevent(ThresholdSlider.Changed):
                 slider.value = thr
 
@@ -84,7 +86,9 @@ class MeterScreen(StateScreen):
             return
         mses = track.mses()
         mses = mses[np.isfinite(mses)]  # incomplete days carry NaN (never scored)
-        top = max(float(mses.max()) if mses.size else 0.0, track.current_threshold() or 0.0) * 1.2 or 1.0
+        thr = track.current_threshold()
+        thr = thr if thr is not None and math.isfinite(thr) else 0.0
+        top = max(float(mses.max()) if mses.size else 0.0, thr) * 1.2 or 1.0
         with slider.prevent(ThresholdSlider.Changed):
             slider.set_range(0.0, top, top / SLIDER_STEPS)
 
@@ -112,7 +116,7 @@ class MeterScreen(StateScreen):
                     Text(day.date),
                     Text(fmt_score(day.mse), justify="right"),
                     Text("FLAG" if flag else "", style="bold red"),
-                    Text("" if day.complete else "partial"),
+                    Text("" if day.complete else "gaps"),
                     key=day.date,
                 )
             elif self.shown_flags[day.date] != flag:
@@ -120,7 +124,11 @@ class MeterScreen(StateScreen):
             self.shown_flags[day.date] = flag
         slider = self.query_one("#meter-slider", ThresholdSlider)
         slider.flagged, slider.total = int(flags.sum()), len(flags)
-        self.query_one(MseHistogram).show(track.mses(), track.current_threshold())
+        self.query_one(MseHistogram).show(
+            track.mses(),
+            track.current_threshold(),
+            "threshold" if track.threshold is not None else "last day's thr",
+        )
         if self.selected is None and track.days:
             self._select(track.days[0].date)
 
@@ -144,6 +152,11 @@ class MeterScreen(StateScreen):
     def _select(self, date: str) -> None:
         self.selected = date
         title = inert(f"{self.measurement} {date}").plain
+        track = self.spear.state.meters.get(self.measurement)
+        day = next((d for d in reversed(track.days) if d.date == date), None) if track else None
+        if day is not None:
+            thr = track.threshold if track.threshold is not None else day.threshold
+            title += f"  MSE {fmt_score(day.mse)} vs {fmt_score(thr)}"
         getter = getattr(self.spear.engine, "day_series", None)
         if getter is None:
             self.query_one(DayPlot).show_note(title, "this engine keeps no day series")

@@ -30,10 +30,14 @@ class MseHistogram(Widget):
         super().__init__(id=id)
         self.values = np.zeros(0)
         self.threshold: float | None = None
+        self.label = "threshold"
 
-    def show(self, values: np.ndarray, threshold: float | None) -> None:
+    def show(self, values: np.ndarray, threshold: float | None, label: str = "threshold") -> None:
+        """`label` says what the line is: the slider's fixed threshold, or the engine's per-day rule
+        (whose thresholds move day by day; the line is then the latest one)."""
         self.values = np.asarray(values, dtype=np.float64)
-        self.threshold = threshold
+        self.threshold = threshold if threshold is not None and np.isfinite(threshold) else None
+        self.label = label
         self.refresh()
 
     def render(self) -> Group:
@@ -63,7 +67,7 @@ class MseHistogram(Widget):
                     line.append(BLOCKS[fill], style("hist--flag" if above else "hist--ok"))
             lines.append(line)
         foot = Text(no_wrap=True, overflow="ellipsis")
-        foot.append(f"0 … {fmt_score(hi)}   days {len(v)}  threshold ")
+        foot.append(f"0 … {fmt_score(hi)}   days {len(v)}  {self.label} ")
         foot.append(fmt_score(self.threshold), style("hist--thr"))
         if self.threshold is not None:
             foot.append(f"  above {int((v > self.threshold).sum())}")

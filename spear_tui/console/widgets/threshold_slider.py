@@ -78,6 +78,8 @@ class ThresholdSlider(Widget, can_focus=True):
     ) -> None:
         super().__init__(id=id, classes=classes)
         self.label = label
+        if not (math.isfinite(minimum) and math.isfinite(maximum)):
+            raise ValueError(f"slider bounds must be finite, got {minimum}..{maximum}")
         self.minimum = float(minimum)
         self.maximum = float(max(maximum, minimum))
         self.step = float(step)
@@ -106,7 +108,12 @@ class ThresholdSlider(Widget, can_focus=True):
             self.post_message(self.Changed(self, new))
 
     def set_range(self, minimum: float, maximum: float, step: float | None = None) -> None:
-        """Change the bounds (e.g. when new MSEs arrive) without emitting Changed unless value moves."""
+        """Change the bounds (e.g. when new MSEs arrive) without emitting Changed unless value moves.
+        Non-finite bounds (a NaN MSE of an incomplete day) are ignored."""
+        if not (math.isfinite(minimum) and math.isfinite(maximum)):
+            return
+        if step is not None and not (math.isfinite(step) and step > 0):
+            step = None
         self.minimum, self.maximum = float(minimum), float(max(maximum, minimum))
         if step is not None:
             self.step = float(step)

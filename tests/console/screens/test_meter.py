@@ -90,3 +90,25 @@ def test_braille_line_touches_every_column() -> None:
     m = braille_masks(np.linspace(0, 1, 96), width=20, height=4, lo=0.0, hi=1.0)
     assert (m != 0).any(axis=0).all()
     assert m[-1, 0] != 0 and m[0, -1] != 0  # rising line: bottom-left to top-right
+
+
+async def test_incomplete_day_with_nan_mse(settings: Settings) -> None:
+    """A day with gaps has no MSE (NaN): shown as '—', never flagged, and the slider range stays finite."""
+    events = [
+        DayScored("p", "2024-01-01", float("nan"), False, False, 0.5),
+        DayScored("p", "2024-01-02", 0.2, False, True, 0.5),
+        DayScored("p", "2024-01-03", 0.9, True, True, 0.5),
+    ]
+    eng = ScriptedEngine([events], day_series=lambda m, d: None)
+    app = SpearApp(lambda: eng, source="m.csv", kind="meter", settings=settings, clock=FixedClock())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot, eng)
+        slider = app.screen.query_one(ThresholdSlider)
+        assert np.isfinite(slider.maximum) and slider.maximum > 0.9
+        table = app.screen.query_one("#days", DataTable)
+        assert table.get_row_at(0)[1].plain == "—" and table.get_row_at(0)[3].plain == "gaps"
+        slider.focus()
+        await pilot.press("home")
+        await pilot.pause()
+        assert slider.flagged == 2  # threshold 0: both scored days, not the NaN one
+        assert "day not available" in screen_text(app)

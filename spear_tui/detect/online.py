@@ -76,6 +76,9 @@ class OnlineLSTMDetector:
                 raise UserError(f"{checkpoint} does not match the stacked-LSTM architecture") from None
             self._trained_chunks = int(ckpt.extra.get("chunks_trained", 0))
         self._pretrained = ckpt is not None
+        # What a non-finite loss resets the detector to (see _reset).
+        self._initial = (self.model.state_dict(), self.norm.to_dict(), self._trained_chunks)
+        self.resets = 0
         self._pending: list[pl.DataFrame] = []
         self._pending_rows = 0
         self._prev = np.zeros(cfg.features)  # raw features of the last message fed to the net
@@ -176,12 +179,39 @@ class OnlineLSTMDetector:
             thr = self._next_threshold()
             gate = thr if (cfg.gate and thr is not None) else float("inf")
             score, after = self.model.run_chunk(x, y, self._steps() if train else 0, mask, gate)
+            if not (np.isfinite(score) and np.isfinite(after)):
+                events.append(self._reset(prep, lo, hi, score, after))
+                continue
             if train:
                 self._trained_chunks += 1
                 self.norm.update(raw)
             self._prev = raw[order[-1]]
             events.extend(self._score_events(prep, lo, hi, score, after, thr))
         return events
+
+    def _reset(self, prep: Prepared, lo: int, hi: int, score: float, after: float) -> Alert:
+        """A non-finite loss (diverged weights, poisoned statistics) would poison every later score and
+        threshold: start over from the initial weights and statistics, and say so with an alert. The
+        chunk gets no score (the score series stays finite)."""
+        params, norm, trained = self._initial
+        self.model.load_state_dict(params)
+        self.norm = RunningNorm.from_dict(norm)
+        self._trained_chunks = trained
+        self._prev = np.zeros(self.cfg.features)
+        self.resets += 1
+        talkers = chunk_talkers(prep, lo, hi)
+        return Alert(
+            protocol=self.protocol, detector=self.name, start=float(prep.time[lo:hi].min()),
+            end=float(prep.time[lo:hi].max()), first_frame=int(prep.frame[lo]),
+            last_frame=int(prep.frame[hi - 1]),
+            score=0.0, threshold=0.0, file=int(prep.file[lo]), talkers=talkers, severity="low",
+            detectors=(self.name,),
+            reason=(
+                f"{self.protocol} LSTM loss became non-finite (score {score}, after training {after}) on "
+                f"{hi - lo} messages: detector reset to its initial weights and statistics (reset "
+                f"{self.resets}); this chunk is not scored"
+            ),
+        )
 
     def _next_threshold(self) -> float | None:
         """Threshold the next chunk will be judged by (None during warm-up)."""

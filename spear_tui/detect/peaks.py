@@ -18,20 +18,20 @@ MAD_TO_SD = 1.4826
 
 
 def baseline(
-    scores: np.ndarray, warmup: int, window: int = 50, rel_floor: float = 0.02, skip: int | None = None
+    scores: np.ndarray, warmup: int, window: int = 50, rel_floor: float = 0.02, skip: int = 0
 ) -> tuple[np.ndarray, np.ndarray]:
     """Rolling median and robust deviation of the scores *before* each chunk (NaN during warm-up).
 
-    The baseline of chunk i uses scores[max(skip, i - window) : i], skip = warmup // 2 by default: for
-    a fresh net the first half of the warm-up is it still learning to predict at all, so those losses
-    are not "normal". A detector started from trained weights passes skip=0.
+    The baseline of chunk i uses scores[max(skip, i - window) : i]. A detector started from trained
+    weights (the shipped models) uses skip=0; a fresh net passes skip = warmup // 2, because the first
+    half of its warm-up is it still learning to predict at all, so those losses are not "normal".
     The deviation is floored at `rel_floor` x median, so a very flat series does not turn noise into alerts.
     """
     s = np.asarray(scores, dtype=np.float64)
     n = len(s)
     med = np.full(n, np.nan)
     dev = np.full(n, np.nan)
-    skip = warmup // 2 if skip is None else min(skip, warmup)
+    skip = min(skip, warmup)
     if n <= warmup:
         return med, dev
     # Pad so that every chunk i >= warmup sees exactly its preceding window (NaN-padded on the left).
@@ -49,7 +49,7 @@ def baseline(
 
 def flag_scores(
     scores: np.ndarray, k: float, warmup: int, window: int = 50, rel_floor: float = 0.02,
-    skip: int | None = None,
+    skip: int = 0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(flagged bool array, threshold array with NaN during warm-up) for a whole score series.
 
@@ -64,7 +64,7 @@ def flag_scores(
 
 
 def peak_heights(
-    scores: np.ndarray, warmup: int, window: int = 50, rel_floor: float = 0.02, skip: int | None = None
+    scores: np.ndarray, warmup: int, window: int = 50, rel_floor: float = 0.02, skip: int = 0
 ) -> np.ndarray:
     """How many baseline deviations each score lies above its rolling median (NaN during warm-up)."""
     s = np.asarray(scores, dtype=np.float64)
@@ -73,7 +73,7 @@ def peak_heights(
 
 
 def latest_baseline(
-    scores: np.ndarray, warmup: int, window: int = 50, rel_floor: float = 0.02, skip: int | None = None
+    scores: np.ndarray, warmup: int, window: int = 50, rel_floor: float = 0.02, skip: int = 0
 ) -> tuple[float, float]:
     """(median, deviation) for the last score only — what the online detector needs per chunk.
 
@@ -84,7 +84,7 @@ def latest_baseline(
     i = len(s) - 1
     if i < warmup or i < 1:
         return float("nan"), float("nan")
-    skip = warmup // 2 if skip is None else min(skip, warmup)
+    skip = min(skip, warmup)
     win = s[max(skip, i - window) : i]
     if len(win) == 0:
         return float("nan"), float("nan")
@@ -95,7 +95,7 @@ def latest_baseline(
 
 def latest_threshold(
     scores: np.ndarray, k: float, warmup: int, window: int = 50, rel_floor: float = 0.02,
-    skip: int | None = None,
+    skip: int = 0,
 ) -> float | None:
     """Threshold for the last score (None during warm-up)."""
     m, d = latest_baseline(scores, warmup, window, rel_floor, skip)

@@ -18,9 +18,9 @@ def test_warmup_chunks_are_never_flagged_and_have_no_threshold():
 
 
 def test_threshold_matches_hand_computed_median_and_mad():
-    # warmup 4 -> the first warmup // 2 = 2 scores (net still learning) never enter the baseline.
+    # skip 2: the first 2 scores (a fresh net still learning) never enter the baseline.
     s = np.array([100.0, 100.0, 1.0, 2.0, 2.9, 10.0, 50.0])
-    flags, thr = flag_scores(s, k=2.0, warmup=4, window=50)
+    flags, thr = flag_scores(s, k=2.0, warmup=4, window=50, skip=2)
     # chunk 4 against [1, 2]: median 1.5, MAD 0.5
     assert np.isclose(thr[4], 1.5 + 2.0 * 0.5 * MAD_TO_SD)
     assert not flags[4]  # 2.9 < 2.98
@@ -33,7 +33,7 @@ def test_threshold_matches_hand_computed_median_and_mad():
 
 
 def test_window_limits_the_baseline_to_recent_chunks():
-    s = np.array([0.0] * 4 + [100.0] * 10 + [1.0] * 3 + [1.2])
+    s = np.array([0.0] * 4 + [100.0] * 10 + [1.0] * 3 + [1.2])  # window 3 -> only the 1.0s count
     _, thr = flag_scores(s, k=3.0, warmup=4, window=3)
     # the last chunk only sees the three 1.0s: median 1, MAD 0 -> floor 2% of 1
     assert np.isclose(thr[-1], 1.0 + 3.0 * 0.02)
@@ -48,7 +48,7 @@ def test_flat_series_uses_the_relative_floor_not_zero():
 
 def test_peak_heights_in_deviations():
     s = np.array([9.0, 9.0, 1.0, 2.0, 3.0, 8.0])
-    h = peak_heights(s, warmup=4)
+    h = peak_heights(s, warmup=4, skip=2)
     # chunk 5 against [1, 2, 3]: median 2, MAD 1 -> (8 - 2) / 1.4826
     assert np.isclose(h[5], 6.0 / MAD_TO_SD)
     assert np.isnan(h[:4]).all()
@@ -60,7 +60,7 @@ def test_peak_heights_in_deviations():
     st.floats(0.5, 10.0),
     st.integers(0, 12),
     st.integers(1, 30),
-    st.one_of(st.none(), st.integers(0, 12)),
+    st.integers(0, 12),
 )
 def test_online_threshold_equals_batch_reflag(scores, k, warmup, window, skip):
     """What the detector decides live must equal what the console recomputes from stored scores."""
@@ -74,11 +74,11 @@ def test_online_threshold_equals_batch_reflag(scores, k, warmup, window, skip):
             assert live is not None and np.isclose(live, thr[i])
 
 
-def test_skip_zero_lets_the_first_scores_into_the_baseline():
+def test_skip_keeps_the_first_scores_out_of_the_baseline():
     s = np.array([1.0, 2.0, 3.0, 4.0, 9.0])
-    _, default = flag_scores(s, 1.0, warmup=4)  # baseline of chunk 4: [3, 4]
-    _, trained = flag_scores(s, 1.0, warmup=4, skip=0)  # [1, 2, 3, 4]
-    assert np.isclose(default[4], 3.5 + 0.5 * MAD_TO_SD)
+    _, fresh = flag_scores(s, 1.0, warmup=4, skip=2)  # baseline of chunk 4: [3, 4]
+    _, trained = flag_scores(s, 1.0, warmup=4)  # default skip 0: [1, 2, 3, 4]
+    assert np.isclose(fresh[4], 3.5 + 0.5 * MAD_TO_SD)
     assert np.isclose(trained[4], 2.5 + 1.0 * MAD_TO_SD)
 
 

@@ -176,8 +176,16 @@ def bench_throughput(rounds: int, repeats: int) -> tuple[float, float, list[floa
     return statistics.median(refs), statistics.median(cons), ratios
 
 
-def _pty_run(argv: list[str], marker: bytes, idle_seconds: float = 0.0) -> tuple[float, float | None]:
-    """Spawn argv on a pty (80x24); seconds until `marker` is drawn, and CPU share while idle after."""
+def _pty_run(
+    argv: list[str],
+    marker: bytes,
+    idle_seconds: float = 0.0,
+    keys: bytes = b"",
+    settle: float = 1.0,
+    ready: bytes | None = None,
+) -> tuple[float, float | None]:
+    """Spawn argv on a pty (80x24); seconds until `marker` is drawn, and CPU share while idle after
+    (optionally after waiting for `ready` on screen, then typing `keys`, then `settle` seconds)."""
     env = {
         **os.environ,
         "TERM": "xterm-256color",
@@ -203,8 +211,21 @@ def _pty_run(argv: list[str], marker: bytes, idle_seconds: float = 0.0) -> tuple
                 first = time.perf_counter() - t0
                 break
         cpu = None
+        if first is not None and ready is not None:
+            deadline = time.perf_counter() + 120
+            while ready not in buf and time.perf_counter() < deadline:
+                r, _, _ = select.select([master], [], [], 0.1)
+                if r:
+                    buf += os.read(master, 65536)
+                    buf = buf[-200_000:]
+        if first is not None and keys:
+            os.write(master, keys)
         if first is not None and idle_seconds:
-            time.sleep(1.0)  # let start-up work finish
+            end_settle = time.perf_counter() + settle  # let start-up work finish (keep draining the pty)
+            while time.perf_counter() < end_settle:
+                r, _, _ = select.select([master], [], [], 0.1)
+                if r:
+                    os.read(master, 65536)
 
             def ticks() -> int:
                 f = Path(f"/proc/{proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -320,6 +341,11 @@ def main() -> None:
     py = sys.executable
     bare_t, bare_cpu = _pty_run([py, "-c", BARE], b"bare-ref-ready", args.idle)
     con_t, con_cpu = _pty_run([py, "-c", CONSOLE], b"idle-bench", args.idle)
+    spear = str(Path(py).with_name("spear-tui"))
+    # the real thing: `spear-tui replay` at 1x, paused with space once its first chunk is scored
+    _, replay_cpu = _pty_run(
+        [spear, "replay", args.capture], b"spear-tui", args.idle, keys=b" ", settle=2.0, ready=b"chunks 1"
+    )
     ref, with_console, ratios = bench_throughput(args.rounds, args.repeats)
     e2e = bench_end_to_end(Path(args.capture), args.e2e_repeats) if args.e2e_repeats else None
     print("## Console\n")
@@ -350,6 +376,13 @@ def main() -> None:
         ratio = f"{con_cpu / bare_cpu:.2f}×" if bare_cpu else "—"
         idle = f"{con_cpu * 100:.1f} | {bare_cpu * 100:.1f} (bare app)"
         print(f"| CPU idle/paused (% of a core) | {idle} | {ratio} |")
+    if replay_cpu is not None and bare_cpu is not None:
+        ratio = f"{replay_cpu / bare_cpu:.2f}×" if bare_cpu else "—"
+        name = Path(args.capture).name
+        print(
+            f"| CPU of `spear-tui replay {name}` paused (% of a core) | {replay_cpu * 100:.1f} | "
+            f"{bare_cpu * 100:.1f} (bare app) | {ratio} |"
+        )
 
 
 if __name__ == "__main__":

@@ -221,3 +221,21 @@ def test_bad_model_is_one_engine_error(tmp_path: Path, days) -> None:
     errors = sink.events(EngineError)
     assert len(errors) == 1 and "\n" not in errors[0].message and "bad.msgpack" in errors[0].message
     assert not sink.events(DayScored)
+
+
+def test_engine_agrees_with_meter_scan(year_run, model, capsys: pytest.CaptureFixture) -> None:
+    """The console's days and `meter scan --json` (its own path from file to flags) cannot disagree."""
+    from spear_tui import cli
+
+    code = cli.main(["meter", "scan", str(PARQUET), "--tz", TZ, "--model", str(model), "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == (1 if out["flagged"] else 0)
+    _, sink = year_run
+    scored = sink.events(DayScored)
+    assert [d.date for d in scored] == [d["date"] for d in out["days"]]
+    assert [d.flagged for d in scored] == [d["flagged"] for d in out["days"]]
+    assert [d.complete for d in scored] == [d["complete"] for d in out["days"]]
+    for d, s in zip(scored, out["days"], strict=True):
+        assert (s["mse"] is None) == np.isnan(d.mse)
+        if s["mse"] is not None:
+            assert d.mse == pytest.approx(s["mse"], abs=2e-6)

@@ -53,6 +53,15 @@ def parse_lines(block: bytes) -> pl.DataFrame:
     )
 
 
+def _signal_name(num: int) -> str:
+    import signal
+
+    try:
+        return signal.Signals(num).name
+    except ValueError:
+        return f"signal {num}"
+
+
 class TsharkStream:
     """A running `tshark -T fields` on a file or an interface; `blocks()` yields parsed frame tables."""
 
@@ -151,6 +160,8 @@ class TsharkStream:
         self._stderr_thread.join(timeout=2)
         if rc != 0 and not self._closed.is_set():
             detail = "; ".join(self.messages()[-2:]) or f"exit code {rc}"
+            if rc < 0:  # killed or crashed (a signal), not a damaged file: what was read is incomplete
+                raise UserError(f"tshark was killed by {_signal_name(-rc)} mid-stream (results incomplete)")
             if not self.live:
                 # Files were validated up front; a read error mid-file (truncated, corrupt record) keeps
                 # what was read and becomes a warning.

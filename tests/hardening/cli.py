@@ -69,3 +69,11 @@ def tshark_count(path: Path, display_filter: str) -> int:
         timeout=120,
     ).stdout
     return sum(1 for ln in out.splitlines() if ln.strip())
+
+
+def normal_sample() -> Path:
+    """The recorded normal sample (plain or gzipped, whichever the recorder left)."""
+    for name in ("normal.pcapng", "normal.pcapng.gz"):
+        if (SAMPLES / name).is_file():
+            return SAMPLES / name
+    pytest.skip("sample_captures/normal.pcapng is missing (run sample_captures/record.py normal)")

@@ -130,7 +130,8 @@ def unit_id_scan(s: Schedule, start: float) -> Label:
     host = "127.66.0.10"
     t = start
     for unit in range(1, 248):
-        s.add(t, "scan", "request", source=host, server=GATEWAY_ADDR, fc=4, unit=unit, address=0, count=2)
+        # holding registers, so the scan never takes a reading queued for the poller
+        s.add(t, "scan", "request", source=host, server=GATEWAY_ADDR, fc=3, unit=unit, address=100, count=2)
         t += 0.012
     for unit in range(1, 33):
         s.add(t, "scan", "request", source=host, server=PLC_ADDR, fc=3, unit=unit, address=0, count=1)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import struct
+from collections import deque
 from typing import Any
 
 from pymodbus.client import AsyncModbusTcpClient
@@ -38,10 +39,15 @@ def float_regs(values: list[float]) -> list[int]:
 
 
 class MeterState:
-    """Register values of one meter, updated by the schedule and copied in on every read."""
+    """Register values of one meter: each scheduled reading is served to exactly one poll.
+
+    Readings queue up and every input-register read takes the next one, so what the poller
+    reads depends on the schedule only, even when a loaded machine makes the recorder late.
+    """
 
     def __init__(self) -> None:
         self.measurements = [0] * MEASUREMENT_COUNT
+        self.pending: deque[list[int]] = deque()
 
     async def action(
         self,
@@ -53,6 +59,8 @@ class MeterState:
         set_values: Any,
     ) -> None:
         if function_code == 4 and set_values is None:
+            if self.pending:
+                self.measurements = self.pending.popleft()
             for i in range(MEASUREMENT_COUNT):
                 registers[i - start_address] = self.measurements[i]
 
@@ -153,7 +161,7 @@ class ModbusWorld:
 
     def dispatch(self, kind: str, args: dict[str, Any]) -> Any:
         if kind == "set_meter":
-            self.meters[args["unit"]].measurements = float_regs(args["values"])
+            self.meters[args["unit"]].pending.append(float_regs(args["values"]))
             return None
         if kind == "request":
             return self.request(**args)

@@ -158,7 +158,7 @@ class NoveltyDetector:
             name = st.rule.name
             if name not in enabled:
                 continue
-            for row in st.detect(t, now, self.sensitivity):
+            for row in st.detect(t, now, max(float(self.sensitivity), 1e-9)):  # a slider at 0 must not crash
                 if row["bin"] <= self._rate_done.get((name, row["key"]), -1):
                     continue  # this window is already in an alert that closed
                 ep = self._book.touch(

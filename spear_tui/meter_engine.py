@@ -5,8 +5,8 @@ Two sources, one scoring path:
   opens); in the worker the model is loaded or trained on the user's normal days (TrainingProgress events),
   every day is scored in one vectorised call, and DayScored events go out paced (`speed` = days per second,
   None = as fast as possible) so a replay can look live;
-- live mode (`MeterEngine.live`): a MeterPoller in its own thread fills day windows; each completed day is
-  scored when it arrives.
+- live mode (`MeterEngine.live`, loop in `meter_live.py`): a MeterPoller in its own thread fills day
+  windows; each completed day is scored when it arrives.
 
 Like the packet engine, events are batched (at most `1 / emit_interval` emits a second) and `run` never
 raises: problems become one EngineError line. Scores stay in memory, so the console can plot any day
@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -29,7 +28,8 @@ import numpy as np
 
 from spear_tui.detect.meter_threshold import AUTO, ThresholdRule, flag_days
 from spear_tui.errors import UserError
-from spear_tui.events import DayScored, EngineError, Event, PacketsSkipped, SourceProgress, TrainingProgress
+from spear_tui.events import DayScored, EngineError, Event, SourceProgress, TrainingProgress
+from spear_tui.meter_live import LiveMeter
 
 log = logging.getLogger(__name__)
 
@@ -60,23 +60,6 @@ class TrainPlan:
             ],
             dtype=bool,
         )
-
-
-@dataclass(frozen=True)
-class LiveMeter:
-    """Where and how to poll (see spear_tui.meter.poller.MeterPoller)."""
-
-    host: str
-    port: int
-    regmap: Any  # spear_tui.meter.registers.RegisterMap
-    interval: float = 1.0
-    tz: str | None = None
-    clock_address: int | None = None  # meter-sim's clock: samples carry file time, not wall time
-    unit_id: int | None = None
-
-    @property
-    def name(self) -> str:
-        return f"modbus://{self.host}:{self.port} ({self.regmap.name})"
 
 
 @dataclass
@@ -338,74 +321,9 @@ class MeterEngine:
         return DayScored(self.measurement, iso, rec.mse, flagged, rec.complete, threshold)
 
     def _run_live(self, out: _Outbox) -> None:
-        from spear_tui.meter.poller import MeterPoller, poll_in_thread
+        from spear_tui.meter_live import run_live
 
-        meter = self.live_meter
-        assert meter is not None
-        self.detector = det = self._load_or_train(out)
-        spd = det.cfg.samples_per_day
-        completed: queue.Queue = queue.Queue()
-        first: list[float] = []
-        latest: list[float] = [0.0]
-
-        def factory() -> MeterPoller:
-            poller = MeterPoller(
-                meter.host, meter.port, meter.regmap, unit_id=meter.unit_id, interval=meter.interval,
-                clock_address=meter.clock_address, samples_per_day=spd, tz=meter.tz,
-            )
-            self.poll_stats = poller.stats
-            return poller
-
-        def on_sample(sample: Any) -> None:
-            t = sample.time.timestamp()
-            if not first:
-                first.append(t)
-            latest[0] = t
-
-        stop = threading.Event()
-        thread = poll_in_thread(factory, stop, on_sample=on_sample, on_day=completed.put)
-        k = list(meter.regmap.measurements).index(self.measurement)
-        failures = 0
-        try:
-            while not self._stop.is_set():
-                try:
-                    day = completed.get(timeout=self.emit_interval)
-                except queue.Empty:
-                    day = None
-                if day is not None and not self.paused:
-                    out.add(self._score_live(det, day, k))
-                elif day is not None:  # paused: hold the day, score it on resume
-                    while self.paused and not self._stop.is_set():
-                        out.tick()
-                        time.sleep(0.05)
-                    out.add(self._score_live(det, day, k))
-                stats = self.poll_stats
-                if stats is not None and stats.failures > failures:
-                    why = f"poll failed: {stats.last_error}"
-                    out.add(PacketsSkipped("meter", stats.failures - failures, why))
-                    failures = stats.failures
-                if first:
-                    out.add(SourceProgress(self.source, latest[0] - first[0], None, paused=self.paused),
-                            coalesce=True)
-                out.tick()
-        finally:
-            stop.set()
-            thread.join(timeout=5)
-
-    def _score_live(self, det: Any, day: Any, k: int) -> DayScored:
-        values = day.values[:, k][None, :]
-        s = det.score(values, [day.date], np.array([day.complete]))
-        rec = DayRecord(
-            day.date, values[0].astype(np.float32), s.reconstruction[0].astype(np.float32),
-            s.per_sample_error[0], float(s.mse[0]), bool(s.complete[0]), int(day.gaps),
-        )
-        with self._lock:
-            mses = np.asarray([*self.scored.mses, rec.mse], dtype=np.float64)
-        if self.threshold_override is not None:
-            thr = self.threshold_override
-        else:
-            thr = float(flag_days(mses, self.rule, det.train_mse).thresholds[-1])
-        return self._store(rec, thr, bool(np.isfinite(rec.mse) and rec.mse > thr))
+        run_live(self, out)
 
 
 class _Outbox:

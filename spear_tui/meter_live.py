@@ -33,6 +33,7 @@ class LiveMeter:
     tz: str | None = None
     clock_address: int | None = None  # meter-sim's clock: samples carry file time, not wall time
     unit_id: int | None = None
+    timeout: float = 2.0  # per request
 
     @property
     def name(self) -> str:
@@ -54,7 +55,7 @@ def run_live(self: MeterEngine, out: Any) -> None:
     def factory() -> MeterPoller:
         poller = MeterPoller(
             meter.host, meter.port, meter.regmap, unit_id=meter.unit_id, interval=meter.interval,
-            clock_address=meter.clock_address, samples_per_day=spd, tz=meter.tz,
+            clock_address=meter.clock_address, samples_per_day=spd, tz=meter.tz, timeout=meter.timeout,
         )
         self.poll_stats = poller.stats
         return poller

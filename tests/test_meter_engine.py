@@ -239,3 +239,32 @@ def test_engine_agrees_with_meter_scan(year_run, model, capsys: pytest.CaptureFi
         assert (s["mse"] is None) == np.isnan(d.mse)
         if s["mse"] is not None:
             assert d.mse == pytest.approx(s["mse"], abs=2e-6)
+
+
+def test_live_meter_that_does_not_answer_is_counted_not_fatal(model) -> None:
+    import socket
+
+    from spear_tui.events import PacketsSkipped
+    from spear_tui.meter.registers import load_map
+    from spear_tui.meter_engine import LiveMeter
+
+    with socket.socket() as s:  # a port nobody listens on: every poll fails to connect
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    meter = LiveMeter("127.0.0.1", port, load_map("generic"), interval=0.05, timeout=0.2)
+    eng = MeterEngine.live(meter, "active_power", model=model)
+    sink = Sink()
+    worker = threading.Thread(target=eng.run, args=(sink,))
+    worker.start()
+    try:
+        for _ in range(600):
+            if sum(e.count for e in sink.events(PacketsSkipped)) >= 3:
+                break
+            threading.Event().wait(0.05)
+    finally:
+        eng.stop()
+        worker.join(20)
+    assert not worker.is_alive()
+    skipped = sink.events(PacketsSkipped)
+    assert sum(e.count for e in skipped) >= 3 and all("connect failed" in e.reason for e in skipped)
+    assert not sink.events(EngineError) and not sink.events(DayScored)

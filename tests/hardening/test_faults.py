@@ -150,8 +150,8 @@ def _ip(*args: str) -> subprocess.CompletedProcess:
 
 
 def test_interface_going_down_during_live_capture() -> None:
-    """A dummy (or veth) interface we create, captured live through the real engine, then deleted: the engine ends
-    with one EngineError line, promptly."""
+    """A dummy (or veth) interface we create, captured live through the real engine, then deleted: the
+    engine ends with one EngineError line, promptly."""
     need_tshark()
     if os.geteuid() != 0 or shutil.which("ip") is None:
         pytest.skip("needs root and iproute2 to create a dummy interface")

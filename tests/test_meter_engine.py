@@ -268,3 +268,17 @@ def test_live_meter_that_does_not_answer_is_counted_not_fatal(model) -> None:
     skipped = sink.events(PacketsSkipped)
     assert sum(e.count for e in skipped) >= 3 and all("connect failed" in e.reason for e in skipped)
     assert not sink.events(EngineError) and not sink.events(DayScored)
+
+
+def test_shipped_model_flags_the_labelled_incident_days(year_run, model) -> None:
+    """With the shipped model (day-of-week calendar, no holiday calendar), every labelled active-power
+    incident day (weekday holidays, the stuck meter, the night left on) is flagged by the engine."""
+    from spear_tui.commands._meter_console import shipped_models
+
+    if model not in shipped_models():
+        pytest.skip("no shipped meter model in models/: the fallback model is not expected to rank days")
+    _, sink = year_run
+    flagged = {d.date for d in sink.events(DayScored) if d.flagged}
+    want = {date for date, kind in labels().items() if kind in ("holiday", "stuck", "night_load")}
+    assert len(want) >= 12 and want <= flagged
+    assert len(flagged) <= len(want) + 3  # and not much else

@@ -85,6 +85,23 @@ def test_bad_options_are_one_line(argv: list[str], message: str, capsys: pytest.
     assert len(err) == 1 and err[0].startswith("spear-tui: error: ") and message in err[0], err
 
 
+@pytest.mark.parametrize("bad", ["empty", "random", "directory", "capture"])
+def test_unreadable_meter_files_are_one_line(tmp_path: Path, bad: str, capsys: pytest.CaptureFixture) -> None:
+    path = {
+        "empty": tmp_path / "e.csv",
+        "random": tmp_path / "r.parquet",
+        "directory": tmp_path,
+        "capture": ROOT / "tests" / "data" / "real" / "mqtt" / "ndpi_mqtt.pcap",
+    }[bad]
+    if bad == "empty":
+        path.write_bytes(b"")
+    if bad == "random":
+        path.write_bytes(np.random.default_rng(0).bytes(4096))
+    assert cli.main(["meter", str(path)]) == 2  # fails in prepare(), before any App is built
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("spear-tui: error: "), err
+
+
 def test_bad_model_file_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     bad = tmp_path / "m.msgpack"
     bad.write_bytes(b"garbage")

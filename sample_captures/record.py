@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from recorder.capture import check_ports_free  # noqa: E402
+from recorder.capture import check_ports_free, check_tools  # noqa: E402
 from recorder.errors import RecorderError  # noqa: E402
 from recorder.scenarios import SCENARIOS  # noqa: E402
 from recorder.schedule import COMPRESSION  # noqa: E402
@@ -40,6 +40,7 @@ def _gzip(path: Path) -> Path:
 
 def record_one(name: str, out_dir: Path, seed: int) -> Path:
     """Record one sample and write its labels; returns the capture's path."""
+    check_tools()
     check_ports_free()
     out = out_dir / f"{name}.pcapng"
     for old in (out, out.with_name(out.name + ".gz")):

@@ -17,6 +17,16 @@ BACNET_PORT = 47808
 CAPTURE_FILTER = f"tcp port {MQTT_PORT} or tcp port {MODBUS_PORT} or udp port {BACNET_PORT}"
 
 
+def check_tools() -> None:
+    """The real stacks and the capture tool must be installed (see the Makefile's apt packages)."""
+    import shutil
+
+    missing = [tool for tool in ("dumpcap", "/usr/sbin/mosquitto", "ss") if shutil.which(tool) is None]
+    if missing:
+        hint = "Debian: apt-get install tshark mosquitto iproute2"
+        raise RecorderError(f"missing {', '.join(missing)} ({hint})")
+
+
 def check_ports_free() -> None:
     """Fail if anything on this machine already uses our ports: it would end up in the capture."""
     out = subprocess.run(["ss", "-Htuan"], capture_output=True, text=True, check=True).stdout

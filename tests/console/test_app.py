@@ -90,14 +90,15 @@ async def test_next_previous_alert(settings: Settings) -> None:
         assert app.current_mode == "alerts"
         table = app.screen.query_one(AlertList)
         assert table.has_focus
-        first = table.cursor_row
-        await pilot.press("n")
-        assert table.cursor_row == first + 1
-        assert table.selected_alert() == alerts[first + 1]
-        await pilot.press("n", "n")
-        assert table.cursor_row == 2  # stays on the last
+        assert table.cursor_row == 2  # the list follows the newest alert; n cannot go past it
         await pilot.press("p")
         assert table.selected_alert() == alerts[1]
+        await pilot.press("p", "p")
+        assert table.cursor_row == 0  # stays on the oldest
+        await pilot.press("n")
+        assert table.selected_alert() == alerts[1]
+        await pilot.press("1", "p")  # from another screen: opens the alerts where the cursor was, then moves
+        assert app.current_mode == "alerts" and table.selected_alert() == alerts[0]
 
 
 @pytest.mark.parametrize("key", ["question_mark", "f1"])

@@ -121,7 +121,8 @@ def test_console_in_a_real_terminal_80x24(tmp_path: Path) -> None:
     tmux("new-session", "-d", "-s", session, "-x", "80", "-y", "24", "sh", "-c", cmd)
     tmux("set-option", "-t", session, "remain-on-exit", "on")  # keep the pane to read after quitting
     try:
-        screen = wait_screen(session, r"alerts 3", timeout=60)
+        wait_screen(session, r"alerts 3", timeout=60)
+        screen = wait_screen(session, r"MQTT lstm[\s\S]*bacnet k", timeout=10)  # panels drawn too
         lines = screen.splitlines()
         assert lines[0].startswith("spear-tui test-scenario") and "MQTT lstm" in screen
         assert "q Quit" in lines[-1] or "q Quit" in screen

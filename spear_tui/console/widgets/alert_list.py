@@ -59,6 +59,7 @@ class AlertList(DataTable):
     def sync(self, alerts: Sequence[Alert], total: int) -> int:
         """Append the alerts not shown yet: the last `total - seen` of `alerts` (a bounded store whose
         running count is `total`); drop the oldest rows past MAX_ROWS."""
+        following = self.row_count == 0 or self.cursor_row >= self.row_count - 1
         new = min(total - self.seen, len(alerts))
         items = list(alerts)[len(alerts) - new :] if new > 0 else []
         first = total - len(items)
@@ -66,10 +67,16 @@ class AlertList(DataTable):
             self.add_row(*alert_row(a), key=str(first + i))
             self.alerts[first + i] = a
         self.seen = total
+        removed = 0
         while len(self.alerts) > self.MAX_ROWS:
             oldest = next(iter(self.alerts))
             self.remove_row(str(oldest))
             del self.alerts[oldest]
+            removed += 1
+        if items and following:  # a cursor on the newest alert follows new ones ...
+            self.move_cursor(row=self.row_count - 1, animate=False)
+        elif removed:  # ... elsewhere it stays on the same alert while old rows drop off the top
+            self.move_cursor(row=max(0, self.cursor_row - removed), animate=False)
         return len(items)
 
     def alert_at(self, row: int) -> Alert | None:

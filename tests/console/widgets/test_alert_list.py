@@ -1,0 +1,44 @@
+"""The alert list appends keyed rows, stays bounded, and follows new alerts only from the newest row."""
+
+from __future__ import annotations
+
+from collections import deque
+
+from textual.app import App, ComposeResult
+
+from spear_tui.console.widgets.alert_list import AlertList
+
+from ..harness import alert_for, chunk_events
+
+
+class Host(App):
+    def compose(self) -> ComposeResult:
+        yield AlertList(id="a")
+
+
+async def test_follow_bound_and_keys() -> None:
+    chunks = chunk_events("mqtt", [1.0] * 30)
+    alerts = [alert_for(c) for c in chunks]
+    app = Host()
+    async with app.run_test(size=(100, 10)) as pilot:
+        table = app.query_one(AlertList)
+        table.MAX_ROWS = 8
+        store: deque = deque(maxlen=5)  # a bounded store that already dropped older alerts
+        store.extend(alerts[:3])
+        assert table.sync(store, 3) == 3
+        assert table.cursor_row == 2  # follows the newest
+        store.extend(alerts[3:6])
+        table.sync(store, 6)
+        assert table.cursor_row == 5 and table.selected_alert() == alerts[5]
+        await pilot.pause()
+        table.move_cursor(row=1)
+        await pilot.pause()
+        store.extend(alerts[6:9])
+        table.sync(store, 9)
+        assert table.selected_alert() == alerts[1]  # the user's row stays put
+        # 20 more arrive at once but the store keeps 5: only those 5 are added; the table keeps 8 rows
+        store.extend(alerts[9:29])
+        assert table.sync(store, 29) == 5
+        assert table.row_count == 8
+        assert [table.alert_at(i) for i in range(8)] == alerts[6:9] + alerts[24:29]
+        await pilot.pause()

@@ -112,3 +112,24 @@ async def test_incomplete_day_with_nan_mse(settings: Settings) -> None:
         await pilot.pause()
         assert slider.flagged == 2  # threshold 0: both scored days, not the NaN one
         assert "day not available" in screen_text(app)
+
+
+async def test_m_switches_measurement(settings: Settings) -> None:
+    events = [
+        DayScored("active_power", "2024-01-01", 0.1, False, True, 0.5),
+        DayScored("reactive_power", "2024-01-01", 0.7, True, True, 0.5),
+        DayScored("reactive_power", "2024-01-02", 0.2, False, True, 0.5),
+    ]
+    eng = ScriptedEngine([events], day_series=lambda m, d: None)
+    app = SpearApp(lambda: eng, source="m.csv", kind="meter", settings=settings, clock=FixedClock())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot, eng)
+        table = app.screen.query_one("#days", DataTable)
+        assert app.screen.measurement == "active_power" and table.row_count == 1
+        await pilot.press("m")
+        await pilot.pause()
+        assert app.screen.measurement == "reactive_power" and table.row_count == 2
+        assert app.screen.query_one(ThresholdSlider).key == "meter/seq2seq/reactive_power"
+        assert "reactive_power 2024-01-01" in screen_text(app)
+        await pilot.press("m")
+        assert app.screen.measurement == "active_power"

@@ -59,3 +59,16 @@ def test_control_a_write_first_seen_after_a_too_short_learning_period_is_reporte
     assert len(alerts) >= 1
     assert alerts[0].first_frame == new[0][0]
     assert alerts[0].reason.startswith(f"{new[0][2]} sent Modbus write")
+
+
+@pytest.mark.parametrize("protocol", ["mqtt", "modbus", "bacnet"])
+def test_shipped_baselines_know_exactly_what_the_normal_day_shows(protocol: str) -> None:
+    """models/<protocol>_novelty.msgpack matches the normal sample (re-learn it when the sample changes)."""
+    shipped = SAMPLES.parent / "models" / f"{protocol}_novelty.msgpack"
+    if not shipped.exists():
+        pytest.skip(f"{shipped} not shipped")
+    fresh = NoveltyDetector(protocol, learn_messages=10**12)
+    fresh.feed(capture_table(NORMAL, protocol))
+    sets = {k: sorted(map(tuple, v)) for k, v in fresh.rules.to_dict().items()}
+    loaded = NoveltyDetector(protocol, baseline=shipped).rules.to_dict()
+    assert {k: sorted(map(tuple, v)) for k, v in loaded.items()} == sets

@@ -28,11 +28,19 @@ def decode_block(raw: pl.DataFrame, file_index: int, server_ports: Sequence[int]
     if raw.height == 0:
         return Decoded({}, {}, 0, None)
     times = raw["time"].cast(pl.Float64, strict=False)
+    # A row whose frame number or time is not a number (output cut or garbled) cannot be placed: drop it
+    # and count it with the frames we could not use, instead of failing the whole block.
+    placed = raw["frame"].cast(pl.Int64, strict=False).is_not_null() & times.is_finite().fill_null(False)
+    garbled = raw.height - int(placed.sum())
+    if garbled:
+        raw, times = raw.filter(placed), times.filter(placed)
+        if raw.height == 0:
+            return Decoded({}, {}, garbled, None)
     position = times.max()
     known = (
         pl.col(mqtt.KEY).is_not_null() | pl.col(modbus.KEY).is_not_null() | pl.col(bacnet.KEY).is_not_null()
     )
-    other = raw.height - int(raw.select(known.sum()).item())
+    other = raw.height - int(raw.select(known.sum()).item()) + garbled
     mq, mq_bad = mqtt.decode(raw, file_index)
     mb, mb_bad = modbus.decode(raw, file_index, server_ports)
     bv, bv_skipped = bacnet.decode(raw, file_index)

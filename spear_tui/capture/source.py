@@ -13,6 +13,8 @@ from spear_tui.capture.pacer import ReplayPacer
 from spear_tui.capture.stream import TsharkStream
 from spear_tui.capture.tshark import modbus_server_ports, parse_decode_as
 
+FIRST_BLOCK_LINES = 1000
+
 __all__ = ["Batch", "PacketSource", "ReplayPacer", "open_capture_files", "open_interface"]
 
 
@@ -66,9 +68,13 @@ class PacketSource:
         stream = self._start(["-r", path], live=False)
         resolver = ExactResolver(path, self.decode_as, index, self.server_ports, self._register)
         try:
-            for raw in stream.blocks(self.batch_messages):
+            # Start with small blocks (they overlap decoding with tshark's dissection), then adapt.
+            for raw in stream.blocks(min(self.batch_messages, FIRST_BLOCK_LINES)):
                 batch = self._to_batch(raw, index, resolver)
                 if batch is not None:
+                    # Aim the next block at ~batch_messages messages (loopback frames carry many).
+                    per_frame = batch.messages / max(raw.height, 1)
+                    stream.max_lines = max(64, int(self.batch_messages / max(per_frame, 1.0)))
                     yield batch
         finally:
             resolver.close()
@@ -139,6 +145,8 @@ class PacketSource:
                 yield batch if batch is not None else Batch({}, {}, 0, time.time())
         finally:
             stream.close()
+            # e.g. "12 packets dropped from Loopback: lo": the kernel dropped them, so did we
+            self.warnings.extend(m for m in stream.messages() if m not in self.warnings)
 
     def wait_ready(self, timeout: float = 10.0) -> bool:
         """Live: block until tshark is capturing (traffic sent before that is not seen). True if ready."""

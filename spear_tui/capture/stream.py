@@ -32,9 +32,11 @@ _NOISE = (
     "This could be dangerous",
     "Capturing on",
     "packets captured",
-    "packets dropped",
     "will continue anyway",
+    "Capture started",
+    "[Main MESSAGE] -- File:",
 )
+CAPTURING_ON_GRACE = 1.5  # s to assume capture is live after "Capturing on" if no "Capture started" follows
 
 
 def parse_lines(block: bytes) -> pl.DataFrame:
@@ -50,6 +52,8 @@ def parse_lines(block: bytes) -> pl.DataFrame:
         schema_overrides=_TEXT,
         infer_schema=False,
         truncate_ragged_lines=True,
+        missing_columns="insert",  # a short line (tshark cut mid-line) would otherwise fail the block
+        encoding="utf8-lossy",  # so would a stray invalid UTF-8 byte
     )
 
 
@@ -85,8 +89,13 @@ class TsharkStream:
     def _drain_stderr(self) -> None:
         for line in iter(self.proc.stderr.readline, b""):
             text = line.decode("utf-8", "replace").strip()
-            if text.startswith("Capturing on"):
-                self.ready.set()
+            if "Capture started" in text:
+                self.ready.set()  # dumpcap is capturing now (tshark 4 says so in a log message)
+            elif text.startswith("Capturing on"):
+                # Printed before dumpcap really captures; older tshark has no "Capture started" line.
+                threading.Timer(CAPTURING_ON_GRACE, self.ready.set).start()
+            if text.startswith("0 packets dropped") or text in ("tshark:", "dumpcap:"):
+                continue
             if text and not any(n in text for n in _NOISE):
                 self.stderr_lines.append(text)
         self.ready.set()  # ended (error or done): nobody should keep waiting
@@ -114,7 +123,10 @@ class TsharkStream:
 
     def blocks(self, max_lines: int, flush_after: float = 0.1) -> Iterator[pl.DataFrame]:
         """Frame tables of up to ~max_lines frames; when live, also flushed every `flush_after` seconds
-        (an empty table when nothing arrived, so consumers can notice time passing and stop)."""
+        (an empty table when nothing arrived, so consumers can notice time passing and stop).
+        `self.max_lines`, if set while iterating, replaces max_lines (the source adapts it so that a batch
+        holds about N messages however many messages a frame carries)."""
+        self.max_lines = max_lines
         chunks: queue.Queue[bytes] = queue.Queue(maxsize=QUEUE_CHUNKS)
         reader = threading.Thread(target=self._read_stdout, args=(chunks,), daemon=True)
         reader.start()
@@ -135,7 +147,7 @@ class TsharkStream:
                     parts.append(chunk)
                     lines += chunk.count(b"\n")
                 now = time.monotonic()
-                if lines >= max_lines or (self.live and now - last_flush >= flush_after):
+                if lines >= self.max_lines or (self.live and now - last_flush >= flush_after):
                     data = b"".join(parts)
                     cut = data.rfind(b"\n") + 1
                     parts = [data[cut:]] if cut < len(data) else []

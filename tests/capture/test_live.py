@@ -32,6 +32,10 @@ def test_live_loopback_sees_every_published_message(mosquitto_broker) -> None:
             for batch in source.batches():
                 flushes.append(time.monotonic())
                 got.other_frames += batch.other_frames
+                for k, v in batch.skipped.items():
+                    got.skipped[k] = got.skipped.get(k, 0) + v
+                for k, v in batch.unaligned.items():
+                    got.unaligned[k] = got.unaligned.get(k, 0) + v
                 for name, table in batch.tables.items():
                     got.tables[name] = table if name not in got.tables else got.tables[name].vstack(table)
         except UserError as exc:
@@ -62,7 +66,8 @@ def test_live_loopback_sees_every_published_message(mosquitto_broker) -> None:
     if errors:
         pytest.skip(f"live capture not permitted here: {errors[0]}")
     table = got.tables["mqtt"]
-    assert (table["msgtype"] == 3).sum() == 600
+    diag = f"skipped {got.skipped}, unaligned {got.unaligned}, warnings {source.warnings}"
+    assert (table["msgtype"] == 3).sum() == 600, diag
     assert (table["msgtype"] == 1).sum() == 2
     clients = set(table.filter(table["msgtype"] == 1)["clientid"].to_list())
     assert clients == {"spear-client-0", "spear-client-1"}

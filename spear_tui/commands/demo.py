@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 
 from spear_tui.commands._options import add_detector_args, parse_speed
+from spear_tui.commands._store_option import add_store_args
 
 DEMO_CAPTURES = (
     "mqtt_shuffle.pcapng",
@@ -24,6 +25,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--speed", type=parse_speed, default=1.0, metavar="N|max", help="replay speed or 'max'")
     add_detector_args(p)
+    add_store_args(p)
     p.set_defaults(func=run, decode_as=[])
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from spear_tui.commands._options import add_decode_as, add_detector_args, detector_choice
+from spear_tui.commands._store_option import add_store_args, close_session_store, open_session_store
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -18,6 +19,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--filter", metavar="BPF", help="capture filter, e.g. 'tcp port 1883 or udp port 47808'")
     add_decode_as(p)
     add_detector_args(p)
+    add_store_args(p)
     p.set_defaults(func=run)
 
 
@@ -28,4 +30,17 @@ def run(args: argparse.Namespace) -> int:
 
     choice = detector_choice(args)
     source = open_source(interface=args.interface, bpf=args.filter, decode_as=args.decode_as)
-    return run_console(engine_factory(source, choice, None, args.decode_as), source=source.name)
+    meta = {
+        "command": "live", "files": [args.interface], "interface": args.interface, "filter": args.filter,
+        "decode_as": list(args.decode_as),
+    }  # fmt: skip
+    try:
+        store = open_session_store(args, f"live-{args.interface}", meta)
+    except BaseException:
+        source.close()
+        raise
+    try:
+        sinks = [store.write] if store is not None else []
+        return run_console(engine_factory(source, choice, None, args.decode_as, sinks), source=source.name)
+    finally:
+        close_session_store(store)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from spear_tui.commands._options import add_decode_as, add_detector_args, detector_choice, parse_speed
+from spear_tui.commands._store_option import add_store_args, close_session_store, open_session_store
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -19,6 +20,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     add_decode_as(p)
     add_detector_args(p)
+    add_store_args(p)
     p.set_defaults(func=run)
 
 
@@ -33,15 +35,26 @@ def open_console(files: list[str], args: argparse.Namespace, *, speed: float | N
     choice = detector_choice(args)
     # Opening checks every file (and tshark), so bad input fails as one line before the screen opens.
     source = open_source(files, decode_as=args.decode_as)
-    return run_console(engine_factory(source, choice, speed, args.decode_as), source=source.name)
+    meta = {"command": args.command or "demo", "files": list(files), "decode_as": list(args.decode_as)}
+    try:
+        store = open_session_store(args, source.name, meta)
+    except BaseException:
+        source.close()
+        raise
+    try:
+        sinks = [store.write] if store is not None else []
+        return run_console(engine_factory(source, choice, speed, args.decode_as, sinks), source=source.name)
+    finally:
+        close_session_store(store)
 
 
-def engine_factory(source, choice, speed: float | None, decode_as):
-    """Detectors (and JAX) are built inside the console's worker, so the first frame is not delayed."""
+def engine_factory(source, choice, speed: float | None, decode_as, sinks=()):
+    """Detectors (and JAX) are built inside the console's worker, so the first frame is not delayed.
+    `sinks` (the session's alert store) are durable: the engine calls them before the display."""
 
     def factory():
         from spear_tui.pipeline import build_engine
 
-        return build_engine(source, choice, speed=speed, decode_as=decode_as)
+        return build_engine(source, choice, speed=speed, decode_as=decode_as, sinks=sinks)
 
     return factory

@@ -1,7 +1,10 @@
-"""`spear-tui review STORE`: what a past (or still running) session found, headless.
+"""`spear-tui review STORE`: what a past (or still running) session found.
 
-Prints the sessions, per-protocol summaries and alerts of a store (all packet-derived text made
-inert), or JSON for scripts; can also write the HTML report and CSV files from the store.
+On a terminal it opens the console on the stored session (`StoreEngine`: alerts, scores and sliders as
+in the live session; drill-down and evidence export re-read the source capture). With `--text`, when
+stdout is not a terminal, or with `--json`/`--report`/`--csv`/`--chunks-csv` it is headless: prints
+the sessions, per-protocol summaries and alerts of a store (all packet-derived text made inert), or
+JSON for scripts; can also write the HTML report and CSV files from the store.
 """
 
 from __future__ import annotations
@@ -20,9 +23,10 @@ from spear_tui.errors import UserError
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "review",
-        help="summarise a stored session: alerts, scores, per-protocol counts; write reports from it",
-        description="Read an alert store written by replay/live/scan (--store) and summarise it. "
-        "Safe while the session is still writing it.",
+        help="browse a stored session in the console, or summarise it / write reports from it",
+        description="Read an alert store written by replay/live/demo/scan (--store). On a terminal, opens "
+        "the console on the session; with --text (or when stdout is not a terminal), --json, --report or "
+        "--csv, prints a summary instead. Safe while the session is still writing it.",
     )
     p.add_argument("store", metavar="STORE", help="alert store file (SQLite)")
     sel = p.add_mutually_exclusive_group()
@@ -33,6 +37,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--min-severity", choices=("low", "medium", "high"), help="only alerts at least this severe"
     )
     p.add_argument("--limit", type=int, metavar="N", help="show at most N alerts (the latest)")
+    p.add_argument("--text", action="store_true", help="print text, do not open the console")
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p.add_argument("--report", metavar="FILE.html", help="also write the HTML report of the selection")
     p.add_argument("--csv", metavar="FILE.csv", help="also write the selected alerts as CSV")
@@ -57,6 +62,22 @@ def _columns(rows: Sequence[Sequence[str]], right: Sequence[int] = ()) -> list[s
 
 
 def run(args: argparse.Namespace) -> int:
+    headless = args.text or args.json or args.report or args.csv or args.chunks_csv or args.all_sessions
+    if not headless and sys.stdout.isatty() and sys.stdin.isatty():
+        return browse(args)
+    return summary(args)
+
+
+def browse(args: argparse.Namespace) -> int:
+    """The console on the stored session; the store is read before the screen opens (errors: one line)."""
+    from spear_tui.console.app import run_console
+    from spear_tui.store_engine import StoreEngine
+
+    engine = StoreEngine(args.store, session=args.session)
+    return run_console(lambda: engine, source=engine.name)
+
+
+def summary(args: argparse.Namespace) -> int:
     from spear_tui.report import summarise, write_chunks_csv, write_csv, write_html_report
     from spear_tui.report.text import inert
     from spear_tui.store import STORE_VERSION, open_store

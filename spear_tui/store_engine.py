@@ -1,0 +1,147 @@
+"""`StoreEngine`: a stored session played back into the console (`spear-tui review STORE`).
+
+It satisfies the console's `EngineLike`: `run(emit)` re-emits the session's stored events (chunk
+scores, alerts, meter days, message counts) in time order and in batches, so the console's own state
+(sparklines, alert list, slider re-flagging from the stored scores) works exactly as in a live session.
+Nothing is recomputed: pause/resume/speed/sensitivity are accepted and change nothing.
+
+Drill-down re-reads the source capture (`messages_for`): the alert's frame window is cut with editcap
+and decoded by the capture pipeline, as evidence export does. When the capture is gone or changed
+since the session, that is a one-line `UserError` the console shows instead of the messages.
+No Textual here.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from spear_tui.errors import UserError
+from spear_tui.events import Alert, ChunkScored, MessagesSeen, SourceProgress
+
+BATCH = 500  # events per emit: the console drains its inbox at 10 Hz, so any size is fine
+
+
+class StoreEngine:
+    """Replays session `session` (default: the latest) of the store at `path`."""
+
+    def __init__(self, path: str | Path, session: int | None = None) -> None:
+        from spear_tui.store import open_store
+
+        self.path = Path(path)
+        with open_store(self.path) as reader:
+            sessions = reader.sessions()
+            if not sessions:
+                raise UserError(f"store {self.path} holds no session")
+            self.session = reader.session(session) if session is not None else sessions[-1]
+            sid = self.session.id
+            self.chunks = reader.chunks(session=sid)
+            self.alerts = list(reader.alerts(session=sid).values())
+            self.days = reader.days(session=sid)
+            self.counters = reader.counters(session=sid)
+            self.errors = reader.errors(session=sid)
+        self.decode_as: tuple[str, ...] = tuple(self.session.meta.get("decode_as") or ())
+        self.paused = False
+        self.speed: float | None = None
+        self._stop = threading.Event()
+        self._k: dict[tuple[str, str], float] = {}
+
+    @property
+    def name(self) -> str:
+        """What the status bar shows: the store and the session's sources."""
+        paths = ", ".join(Path(s["path"]).name for s in self.session.sources) or "?"
+        return f"review {self.path.name} #{self.session.id} ({paths})"
+
+    # --- EngineLike ---------------------------------------------------------------------------------
+    def events(self) -> Iterator[Any]:
+        """The stored events in the order they happened (capture time), counts first."""
+        times = [c.start for c in self.chunks] + [a.start for a in self.alerts]
+        first = min(times) if times else 0.0
+        last = max([c.end for c in self.chunks] + [a.end for a in self.alerts], default=first)
+        for proto, entry in self.counters.items():
+            if entry["messages"]:
+                yield MessagesSeen(proto, int(entry["messages"]), first, last)
+        timed: list[tuple[float, int, Any]] = [(c.end, 0, c) for c in self.chunks]
+        timed += [(a.end, 1, a) for a in self.alerts]
+        timed.sort(key=lambda t: (t[0], t[1]))
+        yield from (ev for _, _, ev in timed)
+        yield from self.days
+        from spear_tui.events import EngineError
+
+        for msg in self.errors:
+            yield EngineError(f"(stored) {msg}")
+        yield SourceProgress(self.name, last - first, last - first, done=True)
+
+    def run(self, emit: Callable[[list[Any]], None]) -> None:
+        """Blocking (console worker thread): emit every stored event, then return."""
+        batch: list[Any] = []
+        for ev in self.events():
+            if self._stop.is_set():
+                return
+            batch.append(ev)
+            if len(batch) >= BATCH:
+                emit(batch)
+                batch = []
+        if batch:
+            emit(batch)
+
+    def pause(self) -> None:
+        self.paused = True
+
+    def resume(self) -> None:
+        self.paused = False
+
+    def set_speed(self, speed: float | None) -> None:
+        self.speed = speed
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def set_sensitivity(self, protocol: str, detector: str, k: float) -> None:
+        """Recorded only: the console re-flags the stored scores itself."""
+        self._k[(protocol, detector)] = float(k)
+
+    def get_sensitivity(self, protocol: str, detector: str) -> float | None:
+        return self._k.get((protocol, detector))
+
+    # --- drill-down and export ----------------------------------------------------------------------
+    def source_info(self, alert: Alert | ChunkScored) -> dict[str, Any]:
+        """The session's recorded {path, size, mtime} of the capture the alert's frames are in."""
+        if 0 <= alert.file < len(self.session.sources):
+            return dict(self.session.sources[alert.file])
+        src = getattr(alert, "source", "")
+        return {"path": src, "size": None, "mtime": None} if src else {}
+
+    def source_path(self, alert: Alert) -> Path:
+        """The capture file to re-read for `alert`; a UserError says why it cannot be used."""
+        from spear_tui.evidence.pcap import check_unchanged
+
+        info = self.source_info(alert)
+        path = info.get("path")
+        if not path:
+            raise UserError("the stored session names no source capture for this alert")
+        p = Path(path)
+        if not p.is_file():
+            raise UserError(f"source capture gone: {path} (moved, deleted, or a live interface)")
+        check_unchanged(p, info.get("size"), info.get("mtime"))
+        return p
+
+    def messages_for(self, alert: Alert) -> Any:
+        """The alert's messages (polars DataFrame) re-read from its source capture's frame window."""
+        from spear_tui.evidence.messages import decode_cut
+        from spear_tui.evidence.pcap import cut_frames
+
+        src = self.source_path(alert)
+        with tempfile.TemporaryDirectory(prefix="spear-review-") as tmp:
+            cut = Path(tmp) / "window.pcapng"
+            cut_frames(src, alert.first_frame, alert.last_frame, cut)
+            table = decode_cut(cut, alert.first_frame, alert.file, self.decode_as)
+        if "protocol" in table.columns and table.height:
+            import polars as pl
+
+            table = table.filter(pl.col("protocol") == alert.protocol).drop("protocol")
+            table = table.select([c for c in table.columns if table[c].null_count() < table.height])
+        return table

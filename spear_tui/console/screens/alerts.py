@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.widgets import Static
 
 from spear_tui.console.screens.base import StateScreen
@@ -10,12 +11,16 @@ from spear_tui.console.widgets.alert_list import AlertList
 
 
 class AlertsScreen(StateScreen):
+    BINDINGS = [Binding("e", "export", "Export evidence")]
     DEFAULT_CSS = """
     AlertsScreen #alerts-help { height: 1; color: $foreground-muted; }
     """
 
     def compose_body(self) -> ComposeResult:
-        yield Static("Enter: messages of the alert's chunk   n/p: next/previous alert", id="alerts-help")
+        yield Static(
+            "Enter: the chunk's messages   n/p: next/previous alert   e: export evidence",
+            id="alerts-help",
+        )
         yield AlertList(id="alerts")
 
     def update_body(self, changed: set[str]) -> None:
@@ -40,3 +45,14 @@ class AlertsScreen(StateScreen):
             from spear_tui.console.screens.chunk import ChunkScreen
 
             self.app.push_screen(ChunkScreen(alert))
+
+    def action_export(self) -> None:
+        """e: export the selected alert's frames (pcapng) and messages (CSV)."""
+        table = self.query_one(AlertList)
+        alert = table.alert_at(table.cursor_row) if table.row_count else None
+        if alert is None:
+            self.notify("no alert selected", markup=False)
+            return
+        from spear_tui.console.screens.export_dialog import ExportDialog
+
+        self.app.push_screen(ExportDialog(alert))

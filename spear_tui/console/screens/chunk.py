@@ -16,6 +16,7 @@ from textual.widgets import DataTable, Static
 from spear_tui.console.screens.base import StateScreen
 from spear_tui.console.text import inert
 from spear_tui.console.widgets.loss_panel import fmt_score
+from spear_tui.errors import UserError
 from spear_tui.events import Alert
 
 MAX_ROWS = 5_000
@@ -37,7 +38,7 @@ def describe(alert: Alert) -> Text:
 
 
 class ChunkScreen(StateScreen):
-    BINDINGS = [Binding("escape", "app.pop_screen", "Back")]
+    BINDINGS = [Binding("escape", "app.pop_screen", "Back"), Binding("e", "export", "Export evidence")]
     DEFAULT_CSS = """
     ChunkScreen #chunk-head { height: auto; max-height: 3; background: $boost; }
     ChunkScreen #chunk-messages { height: 1fr; }
@@ -63,7 +64,11 @@ class ChunkScreen(StateScreen):
         if getter is None:
             self.app.call_from_thread(self._show_missing, "this engine keeps no message tables")
             return
-        df = getter(self.alert)
+        try:
+            df = getter(self.alert)
+        except UserError as exc:  # a stored session whose source capture is gone or changed
+            self.app.call_from_thread(self._show_missing, str(exc))
+            return
         if df is None or df.height == 0:
             self.app.call_from_thread(self._show_missing, "these messages are no longer retained")
             return
@@ -97,6 +102,12 @@ class ChunkScreen(StateScreen):
         if total > len(rows):
             self.notify(f"showing the first {len(rows):,} of {total:,} messages", markup=False)
         table.focus()
+
+    def action_export(self) -> None:
+        """e: export this alert's frames (pcapng) and messages (CSV)."""
+        from spear_tui.console.screens.export_dialog import ExportDialog
+
+        self.app.push_screen(ExportDialog(self.alert))
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         if 0 <= event.cursor_row < len(self.frames) and self.frames[event.cursor_row] >= 0:

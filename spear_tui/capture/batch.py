@@ -89,3 +89,34 @@ def split_by_time(batch: Batch, span: float) -> list[Batch]:
             )
         )
     return pieces
+
+
+def split_by_count(batch: Batch, n: int) -> list[Batch]:
+    """Split a batch into pieces of about `n` messages (never splitting one timestamp, so the messages of
+    one frame stay together). Counts ride on the first piece; positions stay non-decreasing."""
+    if batch.messages <= n or n <= 0:
+        return [batch]
+    times = pl.concat([t.select("time") for t in batch.tables.values()])["time"].sort()
+    cuts = sorted({float(times[i]) for i in range(n, times.len(), n)})
+    bounds = [float("-inf"), *cuts, float("inf")]
+    pieces = []
+    for lo, hi in zip(bounds, bounds[1:], strict=False):
+        tables = {}
+        for name, t in batch.tables.items():
+            part = t.filter((pl.col("time") >= lo) & (pl.col("time") < hi))
+            if part.height:
+                tables[name] = part
+        if not tables:
+            continue
+        last = hi == float("inf")
+        first = not pieces
+        pieces.append(
+            Batch(
+                tables,
+                batch.skipped if first else {},
+                batch.other_frames if first else 0,
+                batch.position if last else max(float(t["time"].max()) for t in tables.values()),
+                batch.unaligned if first else {},
+            )
+        )
+    return pieces

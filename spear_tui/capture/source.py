@@ -6,7 +6,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from spear_tui.capture.batch import Batch, add_counts, combine, sort_by_time
+from spear_tui.capture.batch import Batch, add_counts, combine, sort_by_time, split_by_count
 from spear_tui.capture.decode import decode_block, fallback
 from spear_tui.capture.files import FileInfo, file_info
 from spear_tui.capture.pacer import ReplayPacer
@@ -75,7 +75,7 @@ class PacketSource:
                     # Aim the next block at ~batch_messages messages (loopback frames carry many).
                     per_frame = batch.messages / max(raw.height, 1)
                     stream.max_lines = max(64, int(self.batch_messages / max(per_frame, 1.0)))
-                    yield batch
+                    yield from split_by_count(batch, self.batch_messages)
         finally:
             resolver.close()
             stream.close()

@@ -19,6 +19,11 @@ TOP = 20
 TYPE_NAMERS = {"mqtt": mqtt.type_name, "modbus": modbus.type_name, "bacnet": bacnet.type_name}
 
 
+def _top(counter: Counter, n: int = TOP) -> list[tuple]:
+    """Most common first; ties by key, so output does not depend on batch boundaries."""
+    return sorted(counter.items(), key=lambda kv: (-kv[1], str(kv[0])))[:n]
+
+
 def _bump(counter: Counter, keys: list, counts: list, overflow: list[int]) -> None:
     for k, n in zip(keys, counts, strict=True):
         if k in counter or len(counter) < MAX_KEYS:
@@ -83,7 +88,8 @@ class ProtocolSummary:
     def to_json(self) -> dict:
         namer = TYPE_NAMERS[self.protocol]
         talkers = sorted(
-            set(self.senders) | set(self.receivers), key=lambda a: -(self.senders[a] + self.receivers[a])
+            set(self.senders) | set(self.receivers),
+            key=lambda a: (-(self.senders[a] + self.receivers[a]), a),
         )[:TOP]
         out: dict = {
             "messages": self.messages,
@@ -99,10 +105,10 @@ class ProtocolSummary:
             "distinct_talkers": len(set(self.senders) | set(self.receivers)),
         }
         key = {"mqtt": "clients", "modbus": "units", "bacnet": "devices"}[self.protocol]
-        out[key] = [{"id": k, "messages": n} for k, n in self.clients.most_common(TOP)]
+        out[key] = [{"id": k, "messages": n} for k, n in _top(self.clients)]
         if self.protocol == "mqtt":
             out["distinct_topics"] = len(self.topics)
-            out["topics"] = [{"topic": k, "messages": n} for k, n in self.topics.most_common(TOP)]
+            out["topics"] = [{"topic": k, "messages": n} for k, n in _top(self.topics)]
         if self.protocol == "modbus":
             out["exceptions"] = self.exceptions
         return out

@@ -93,3 +93,16 @@ def test_stop_ends_a_paused_replay() -> None:
     pacer.stop()
     worker.join(timeout=10)
     assert not worker.is_alive()
+
+
+def test_batches_hold_about_batch_messages_and_keep_frames_whole() -> None:
+    got = list(open_capture_files([BURST], decode_as=[RULE], batch_messages=500).batches())
+    tables = [b.tables["mqtt"] for b in got if "mqtt" in b.tables]
+    biggest_frame = pl.concat(tables).group_by("frame").len()["len"].max()
+    assert len(tables) > 5
+    for t in tables:
+        assert t.height <= 500 + biggest_frame
+    frames = [set(t["frame"].to_list()) for t in tables]
+    for a, b in zip(frames, frames[1:], strict=False):
+        assert not a & b  # no frame's messages are split across batches
+    assert [b.position for b in got] == sorted(b.position for b in got)

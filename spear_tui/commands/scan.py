@@ -12,6 +12,7 @@ from spear_tui.commands._options import add_decode_as, add_detector_args, detect
 from spear_tui.errors import UserError
 from spear_tui.events import Alert, ChunkScored, EngineError
 from spear_tui.report.text import utc
+from spear_tui.text import escape_controls
 
 EXIT_CODES = "exit status: 0 no alerts, 1 alerts found, 2 usage or input error"
 
@@ -165,8 +166,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _safe(text: object) -> str:
-    """Packet content is hostile: show control characters escaped (plain print, never Rich markup)."""
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
+    """Packet content is hostile: plain print with control characters escaped, never Rich markup."""
+    return escape_controls(text)
 
 
 def print_text(doc: dict) -> None:

@@ -9,25 +9,13 @@ visible escapes.
 
 from __future__ import annotations
 
-import re
-
 from rich.text import Text
 
-# C0 controls (incl. TAB/CR/LF: one-line cells), DEL, C1 controls, bidi embeddings/overrides/isolates,
-# and the invisible bidi marks (LRM, RLM, ALM) that can also reorder what follows.
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+from spear_tui.text import CANDIDATES, escape_char, escape_controls, is_unsafe
+
+__all__ = ["escape_controls", "inert"]
 
 ESCAPE_STYLE = "reverse"
-
-
-def _escape(ch: str) -> str:
-    code = ord(ch)
-    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
-
-
-def escape_controls(value: object) -> str:
-    """The plain-string form of `inert`: unsafe characters replaced by `\\xNN` / `\\uNNNN`."""
-    return _UNSAFE.sub(lambda m: _escape(m.group()), "" if value is None else str(value))
 
 
 def inert(value: object, style: str = "", max_len: int | None = None) -> Text:
@@ -37,10 +25,12 @@ def inert(value: object, style: str = "", max_len: int | None = None) -> Text:
         s = s[: max(0, max_len - 1)] + "…"
     text = Text(style=style, no_wrap=True, overflow="ellipsis")
     pos = 0
-    for m in _UNSAFE.finditer(s):
+    for m in CANDIDATES.finditer(s):
+        if not is_unsafe(m.group()):
+            continue
         if m.start() > pos:
             text.append(s[pos : m.start()])
-        text.append(_escape(m.group()), style=ESCAPE_STYLE)
+        text.append(escape_char(m.group()), style=ESCAPE_STYLE)
         pos = m.end()
     if pos < len(s):
         text.append(s[pos:])

@@ -6,35 +6,15 @@ bidi overrides or zero-width characters. We show every such character as a visib
 
 from __future__ import annotations
 
-import functools
-import re
-import unicodedata
 from datetime import UTC, datetime
 
-
-@functools.lru_cache(maxsize=4096)
-def _is_unsafe(ch: str) -> bool:
-    """Control, format (bidi, zero-width), separators, private-use, surrogate and unassigned."""
-    return unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp", "Co", "Cs", "Cn")
-
-
-_CANDIDATES = re.compile(r"[^\x20-\x7e]")  # anything but printable ASCII gets a closer look
-
-
-def _escape(m: re.Match[str]) -> str:
-    ch = m.group(0)
-    if not _is_unsafe(ch):
-        return ch
-    code = ord(ch)
-    if code < 0x100:
-        return f"\\x{code:02x}"
-    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+from spear_tui.text import escape_controls
 
 
 def inert(text: object) -> str:
     """`text` with control, format (bidi, zero-width) and unassigned characters shown as `\\xNN` /
-    `\\uNNNN`. Printable text, including non-Latin scripts, is kept as is."""
-    return _CANDIDATES.sub(_escape, str(text))
+    `\\uNNNN` (see spear_tui.text). Printable text, including non-Latin scripts, is kept as is."""
+    return escape_controls(text)
 
 
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")

@@ -8,7 +8,7 @@ explicit marker, so nothing is dropped silently and a reason always stays one vi
 
 from __future__ import annotations
 
-import unicodedata
+from spear_tui.text import escape_char, is_unsafe
 
 MODBUS_FUNCTIONS: dict[int, str] = {
     1: "read coils",
@@ -56,8 +56,6 @@ BACNET_UNCONFIRMED: dict[int, str] = {0: "I-Am", 1: "I-Have", 7: "Who-Has", 8: "
 BACNET_PDU: dict[int, str] = {5: "Error", 6: "Reject", 7: "Abort"}
 
 MAX_SHOWN = 60
-# control, format (bidi overrides, zero-width), line/paragraph separators, surrogates, unassigned
-_ESCAPED = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs", "Cn"})
 
 
 def quote(text: str | None) -> str:
@@ -72,11 +70,8 @@ def quote(text: str | None) -> str:
         text = text[:MAX_SHOWN]
     out = []
     for ch in text:
-        code = ord(ch)
-        if unicodedata.category(ch) in _ESCAPED:
-            out.append(
-                f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
-            )
+        if is_unsafe(ch):
+            out.append(escape_char(ch))
         elif ch == "\\":
             out.append("\\\\")
         else:

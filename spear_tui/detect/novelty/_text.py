@@ -8,29 +8,11 @@ explicit marker, so nothing is dropped silently and a reason always stays one vi
 
 from __future__ import annotations
 
+from spear_tui.protocols.modbus import FUNC_NAMES
 from spear_tui.text import escape_char, is_unsafe
 
-MODBUS_FUNCTIONS: dict[int, str] = {
-    1: "read coils",
-    2: "read discrete inputs",
-    3: "read holding registers",
-    4: "read input registers",
-    5: "write single coil",
-    6: "write single register",
-    7: "read exception status",
-    8: "diagnostics",
-    11: "get comm event counter",
-    12: "get comm event log",
-    15: "write multiple coils",
-    16: "write multiple registers",
-    17: "report server id",
-    20: "read file record",
-    21: "write file record",
-    22: "mask write register",
-    23: "read/write multiple registers",
-    24: "read FIFO queue",
-    43: "encapsulated interface transport",
-}
+# Prose names ("write single coil") from the decoder's table, so both always name codes alike.
+MODBUS_FUNCTIONS: dict[int, str] = {code: name.lower() for code, name in FUNC_NAMES.items()}
 MODBUS_EXCEPTIONS: dict[int, str] = {
     1: "illegal function",
     2: "illegal data address",

@@ -79,7 +79,10 @@ class ChunkScreen(StateScreen):
     def _show_missing(self, why: str) -> None:
         table = self.query_one(DataTable)
         table.loading = False
-        self.query_one("#chunk-head", Static).update(describe(self.alert).append(f"\n({why})"))
+        # first line: the head is at most 3 rows high and a long reason would push it out of view
+        head = inert(f"({why})", style="bold")
+        head.no_wrap = False
+        self.query_one("#chunk-head", Static).update(head.append("\n").append_text(describe(self.alert)))
 
     def _show(self, columns: list[str], rows: list[tuple], total: int) -> None:
         table = self.query_one(DataTable)

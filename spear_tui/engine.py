@@ -189,6 +189,13 @@ class PacketEngine:
             )
             for det in self.detectors.get(protocol, ()):
                 out.extend(self._merge(det.feed(table)))
+        # Let time-windowed detectors close what is over, even when a live network has gone quiet
+        # (live sources send empty batches as a heartbeat).
+        for dets in self.detectors.values():
+            for det in dets:
+                advance = getattr(det, "advance", None)
+                if advance is not None:
+                    out.extend(self._merge(advance(batch.position)))
         for protocol, count in batch.skipped.items():
             if count:
                 out.append(PacketsSkipped(protocol, count, "malformed or undecodable"))

@@ -144,3 +144,21 @@ def test_sensitivity_reaches_the_detector(protocol):
     engine.set_sensitivity(protocol, "count", 4.5)
     assert det.sensitivity == 4.5 == engine.get_sensitivity(protocol, "count")
     assert engine.get_sensitivity(protocol, "lstm") is None
+
+
+def test_time_windowed_detectors_are_advanced_to_each_batch_position():
+    class Windowed(CountingDetector):
+        def __init__(self, protocol):
+            super().__init__(protocol)
+            self.advanced: list[float] = []
+
+        def advance(self, now):
+            self.advanced.append(now)
+            return []
+
+    det = Windowed("mqtt")  # no MQTT in this capture: it is advanced all the same
+    source = open_capture_files([MODBUS], batch_messages=50)
+    PacketEngine(source, {"mqtt": [det]}).run(lambda b: None)
+    assert len(det.advanced) >= 2
+    assert det.advanced == sorted(det.advanced)
+    assert det.advanced[-1] <= source.end_time + 1e-6

@@ -44,3 +44,19 @@ def check_interface(name: str) -> None:
         return
     available = ", ".join(i.name for i in names[:12])
     raise UserError(f"unknown interface {name!r} (available: {available}; see `spear-tui interfaces`)")
+
+
+def check_capture_filter(interface: str, bpf: str) -> None:
+    """Compile a BPF capture filter with dumpcap (-d) so a typo is a one-line error before capturing."""
+    from spear_tui.capture.tshark import find_tool
+
+    proc = subprocess.run(
+        [find_tool("dumpcap"), "-i", interface, "-f", bpf, "-d"],
+        capture_output=True,
+        text=True,
+        errors="replace",
+    )
+    text = proc.stderr + proc.stdout
+    if proc.returncode != 0 or "isn't a valid capture filter" in text:
+        detail = next((ln.strip() for ln in text.splitlines() if "filter" in ln.lower()), text.strip()[:200])
+        raise UserError(f"bad capture filter {bpf!r}: {detail}")

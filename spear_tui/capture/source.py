@@ -263,10 +263,12 @@ def open_interface(
 ) -> PacketSource:
     """A live source on a network interface (tshark -l, flushed every ~0.1 s); optional BPF capture filter.
     Unknown interfaces and missing capture permission raise UserError."""
-    from spear_tui.capture.interfaces import check_interface
+    from spear_tui.capture.interfaces import check_capture_filter, check_interface
 
     parse_decode_as(decode_as)
     check_interface(interface)
+    if bpf:
+        check_capture_filter(interface, bpf)
     return PacketSource(
         f"{interface} (live)", [], None, None, decode_as, batch_messages, interface=interface, bpf=bpf
     )

@@ -78,3 +78,8 @@ def test_live_loopback_sees_every_published_message(mosquitto_broker) -> None:
 def test_unknown_interface_is_a_user_error() -> None:
     with pytest.raises(UserError, match="unknown interface 'nope0'"):
         open_interface("nope0")
+
+
+def test_bad_capture_filter_is_a_user_error() -> None:
+    with pytest.raises(UserError, match="bad capture filter 'tcp portx 1883'"):
+        open_interface("lo", bpf="tcp portx 1883")

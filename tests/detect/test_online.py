@@ -173,3 +173,31 @@ def test_sensitivity_reflags_stored_scores_without_retraining(fed):
     assert strict.sum() <= loose.sum()
     a.sensitivity = 100.0
     assert a.reflag()[0].sum() == strict.sum()
+
+
+def test_connect_flood_alert_names_its_window_frames_and_talkers():
+    """The recorded MQTT incident capture: the CONNECT flood is flagged, and the alert's time and frame
+    range match the messages of its chunk (independently re-read from the table)."""
+    import json
+
+    cap = ROOT / "sample_captures" / "mqtt_incidents.pcapng"
+    if not cap.exists():
+        pytest.skip("sample_captures/mqtt_incidents.pcapng missing")
+    from spear_tui.commands.experiment import load_messages
+    from spear_tui.detect.online import OnlineLSTMDetector
+
+    labels = json.loads(cap.with_name("mqtt_incidents.labels.json").read_text())["incidents"]
+    flood = next(i for i in labels if i["kind"] == "connect_flood")
+    table = load_messages(cap, "mqtt", 10**9, [])
+    det = OnlineLSTMDetector("mqtt", seed=0, checkpoint=MODELS / "mqtt.msgpack")
+    alerts = [e for e in det.feed(table) if isinstance(e, Alert)]
+    assert alerts, "the CONNECT flood was not flagged"
+    for a in alerts:
+        assert a.end >= flood["start"] and a.start <= flood["end"]  # no alert outside the labelled flood
+        assert a.detector == "lstm" and a.score > a.threshold
+        assert "baseline SDs above the rolling median" in a.reason and "\n" not in a.reason
+        index = int(a.reason.split("chunk ")[1].split(" ")[0])
+        part = table.slice(index * 500, 500)
+        assert (a.first_frame, a.last_frame) == (part["frame"][0], part["frame"][-1])
+        assert (a.start, a.end) == (part["time"].min(), part["time"].max())
+        assert a.talkers and a.talkers[0] in a.reason

@@ -112,6 +112,8 @@ class Prepared:
     flow: np.ndarray  # (n,) int64 connection code (unordered endpoint pair)
     talker: np.ndarray  # (n,) int64 index into talker_names
     talker_names: list[str]
+    host: np.ndarray  # (n,) int64 index into host_names: the client's address
+    host_names: list[str]
     time: np.ndarray  # (n,) float64
     frame: np.ndarray  # (n,) int64
     file: np.ndarray  # (n,) int64
@@ -132,6 +134,9 @@ def prepare(
     labels = _talker_labels(table, ends, protocol, client_ids or {})
     codes = labels.rank("dense").cast(pl.Int64) - 1
     names = labels.unique().sort().to_list()
+    hosts = ends.get_column("caddr").fill_null("?") if protocol == "mqtt" else labels
+    host_codes = hosts.rank("dense").cast(pl.Int64) - 1
+    host_names = hosts.unique().sort().to_list()
     n = table.height
     col = table.get_column
     return Prepared(
@@ -140,6 +145,8 @@ def prepare(
         flow=flow.to_numpy(),
         talker=codes.to_numpy(),
         talker_names=names,
+        host=host_codes.to_numpy(),
+        host_names=host_names,
         time=col("time").fill_null(0.0).to_numpy().astype(np.float64),
         frame=col("frame").fill_null(0).to_numpy().astype(np.int64),
         file=col("file").fill_null(0).to_numpy().astype(np.int64) if "file" in table.columns
@@ -183,11 +190,31 @@ def chunk_order(prep: Prepared, lo: int, hi: int, mode: str) -> np.ndarray:
     return np.argsort(key, kind="stable")
 
 
+CROWD = 3  # an address with at least this many client ids in a chunk is named as one talker
+
+
 def chunk_talkers(prep: Prepared, lo: int, hi: int, top: int = 3) -> tuple[str, ...]:
-    """The clients/devices with the most messages in lo..hi-1, most first (ties: by name)."""
-    counts = np.bincount(prep.talker[lo:hi], minlength=len(prep.talker_names))
-    idx = np.argsort(-counts, kind="stable")[:top]
-    return tuple(prep.talker_names[i] for i in idx if counts[i] > 0)
+    """The clients/devices with the most messages in lo..hi-1, most first (ties: by name).
+
+    An address speaking under CROWD or more client ids in the chunk (a CONNECT flood from one host) is
+    counted as one talker, "ADDRESS (N client ids)", instead of N small ones that would never make the top.
+    """
+    talker, host = prep.talker[lo:hi], prep.host[lo:hi]
+    pairs = np.unique(host * len(prep.talker_names) + talker)
+    ids_per_host = np.bincount(pairs // len(prep.talker_names), minlength=len(prep.host_names))
+    crowd = ids_per_host >= CROWD
+    if not crowd.any():
+        counts = np.bincount(talker, minlength=len(prep.talker_names))
+        idx = np.argsort(-counts, kind="stable")[:top]
+        return tuple(prep.talker_names[i] for i in idx if counts[i] > 0)
+    in_crowd = crowd[host]
+    named = np.bincount(talker[~in_crowd], minlength=len(prep.talker_names))
+    hosts = np.bincount(host[in_crowd], minlength=len(prep.host_names))
+    cands = [(-int(c), prep.talker_names[i]) for i, c in enumerate(named) if c > 0]
+    for h, c in enumerate(hosts):
+        if c > 0:
+            cands.append((-int(c), f"{prep.host_names[h]} ({ids_per_host[h]} client ids)"))
+    return tuple(name for _, name in sorted(cands)[:top])
 
 
 def sequence_order(table: pl.DataFrame, mode: str) -> np.ndarray:

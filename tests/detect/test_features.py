@@ -106,6 +106,17 @@ def test_mqtt_talkers_use_clientids_from_connect_and_keep_hostile_text_verbatim(
     assert top_talkers(t, "mqtt", {}) == ("10.0.0.1", "10.0.0.2")
 
 
+def test_one_address_under_many_client_ids_is_named_as_one_talker():
+    rows = list(ROWS)
+    bot = "10.6.6.6"
+    for j in range(5):  # a CONNECT flood: 5 client ids from one host, 2 messages each
+        rows.append((bot, 50000 + j, B[0], B[1], 1, 20, f"bot-{j}"))
+        rows.append((B[0], B[1], bot, 50000 + j, 2, 2, None))
+    t = _table(rows)
+    talkers = top_talkers(t, "mqtt", mqtt_client_ids(t))
+    assert talkers == ("10.6.6.6 (5 client ids)", "sensor-a", "[bold]evil[/bold]")
+
+
 def test_modbus_talkers_are_sending_addresses_by_count():
     req = ("10.1.0.1", 5000, "10.1.0.9", 502, 3, 6, None)
     resp = ("10.1.0.9", 502, "10.1.0.1", 5000, 3, 9, None)

@@ -17,6 +17,9 @@ MAX_KEYS = 10_000  # distinct talkers/clients/topics remembered per protocol; th
 TOP = 20
 
 TYPE_NAMERS = {"mqtt": mqtt.type_name, "modbus": modbus.type_name, "bacnet": bacnet.type_name}
+TABLE_ROWS = 100  # rows of each activity table (client_activity, unit_functions, services...) in to_json
+MODBUS_WRITES = (5, 6, 15, 16, 22, 23)
+BACNET_ERROR_APDUS = (5, 6, 7)  # Error, Reject, Abort
 
 
 def _top(counter: Counter, n: int = TOP) -> list[tuple]:
@@ -30,6 +33,17 @@ def _bump(counter: Counter, keys: list, counts: list, overflow: list[int]) -> No
             counter[k] += n
         else:
             overflow[0] += n
+
+
+def _merge(acc: pl.DataFrame | None, new: pl.DataFrame, keys: list[str], aggs: list[pl.Expr]) -> pl.DataFrame:
+    """Fold one batch's group-by into the running table; keys already known are kept first, so the
+    MAX_KEYS bound drops only newcomers (like `_bump`)."""
+    both = new if acc is None else pl.concat([acc, new.select(acc.columns)], how="vertical_relaxed")
+    return both.group_by(keys, maintain_order=True).agg(aggs).head(MAX_KEYS)
+
+
+def _time(x: object) -> float | None:
+    return None if x is None else float(x)  # type: ignore[arg-type]
 
 
 class ProtocolSummary:
@@ -49,6 +63,11 @@ class ProtocolSummary:
         self.topics: Counter[str] = Counter()
         self.exceptions = 0
         self._overflow = [0]
+        # activity tables (polars, merged per batch): who does what, for the console's protocol views
+        self._activity: pl.DataFrame | None = None
+        self._mqtt_ids: pl.DataFrame | None = None  # (caddr, cport) -> clientid, from CONNECTs
+        self.writes = 0
+        self.errors = 0
 
     def update(self, table: pl.DataFrame) -> None:
         if table.height == 0:
@@ -70,6 +89,7 @@ class ProtocolSummary:
             g = table.group_by("unit_id").len().drop_nulls("unit_id")
             _bump(self.clients, [str(u) for u in g["unit_id"].to_list()], g["len"].to_list(), self._overflow)
             self.exceptions += int(table["exception_code"].is_not_null().sum())
+            self._modbus_activity(table)
         else:
             dev = table.filter(pl.col("object_type") == 8).group_by("object_instance").len()
             _bump(
@@ -78,6 +98,144 @@ class ProtocolSummary:
                 dev["len"].to_list(),
                 self._overflow,
             )
+            self._bacnet_activity(table)
+        if self.protocol == "mqtt":
+            self._mqtt_activity(table)
+
+    def _mqtt_activity(self, table: pl.DataFrame) -> None:
+        """Per client (its CONNECT's client id, else its address, as the LSTM's chunk talkers name it):
+        messages both ways, control-packet types (bitmask), bytes (sum of mqtt.len), last seen."""
+        from spear_tui.detect.features import client_endpoints
+
+        ids = table.filter((pl.col("msgtype") == 1) & pl.col("clientid").is_not_null()).select(
+            caddr=pl.col("src"), cport=pl.col("sport"), clientid=pl.col("clientid")
+        )
+        if ids.height:
+            both = ids if self._mqtt_ids is None else pl.concat([self._mqtt_ids, ids])
+            self._mqtt_ids = both.unique(["caddr", "cport"], keep="last", maintain_order=True).tail(MAX_KEYS)
+        ends = client_endpoints(table).select("caddr", pl.col("cport").cast(pl.Int32), "from_server")
+        t = pl.concat([table.select("msgtype", "length", "time"), ends], how="horizontal")
+        if self._mqtt_ids is not None:
+            t = t.join(self._mqtt_ids, on=["caddr", "cport"], how="left", maintain_order="left")
+            who = pl.coalesce(pl.col("clientid"), pl.col("caddr"))
+        else:
+            who = pl.col("caddr")
+        g = t.group_by(who.fill_null("?").alias("id")).agg(
+            messages=pl.len(),
+            sent=(~pl.col("from_server")).sum().cast(pl.Int64),
+            types=(pl.lit(1, pl.Int64) * pl.lit(2, pl.Int64).pow(pl.col("msgtype").clip(0, 62))).bitwise_or(),
+            bytes=pl.col("length").cast(pl.Int64).sum(),
+            last_time=pl.col("time").max(),
+        )
+        self._activity = _merge(
+            self._activity,
+            g.cast({"messages": pl.Int64}),
+            ["id"],
+            [
+                pl.col("messages", "sent", "bytes").sum(),
+                pl.col("types").bitwise_or(),
+                pl.col("last_time").max(),
+            ],
+        )
+
+    def _modbus_activity(self, table: pl.DataFrame) -> None:
+        """Per (master, server, unit, function): requests, responses, exceptions, last seen."""
+        resp = pl.col("is_response").fill_null(False)
+        g = table.group_by(
+            pl.when(resp).then(pl.col("dst")).otherwise(pl.col("src")).fill_null("?").alias("master"),
+            pl.when(resp).then(pl.col("src")).otherwise(pl.col("dst")).fill_null("?").alias("server"),
+            pl.col("unit_id").fill_null(-1).alias("unit"),
+            pl.col("func_code").fill_null(-1).alias("function"),
+        ).agg(
+            requests=(~resp).sum().cast(pl.Int64),
+            responses=resp.sum().cast(pl.Int64),
+            exceptions=pl.col("exception_code").is_not_null().sum().cast(pl.Int64),
+            last_time=pl.col("time").max(),
+        )
+        self.writes += int(g.filter(pl.col("function").is_in(MODBUS_WRITES))["requests"].sum())
+        self._activity = _merge(
+            self._activity,
+            g,
+            ["master", "server", "unit", "function"],
+            [pl.col("requests", "responses", "exceptions").sum(), pl.col("last_time").max()],
+        )
+
+    def _bacnet_activity(self, table: pl.DataFrame) -> None:
+        """Per (source, destination, service/message type): messages, last seen; errors counted."""
+        g = table.group_by(
+            pl.col("src").fill_null("?"), pl.col("dst").fill_null("?"), pl.col("msgtype").fill_null(-1)
+        ).agg(
+            messages=pl.len().cast(pl.Int64),
+            errors=pl.col("apdu_type").is_in(BACNET_ERROR_APDUS).fill_null(False).sum().cast(pl.Int64),
+            last_time=pl.col("time").max(),
+        )
+        self.errors += int(g["errors"].sum())
+        self._activity = _merge(
+            self._activity,
+            g,
+            ["src", "dst", "msgtype"],
+            [pl.col("messages", "errors").sum(), pl.col("last_time").max()],
+        )
+
+    def _activity_json(self) -> dict:
+        """The activity table(s) for to_json: top TABLE_ROWS rows, busiest first (ties by key)."""
+        a = self._activity
+        namer = TYPE_NAMERS[self.protocol]
+        if self.protocol == "mqtt":
+            rows = [] if a is None else a.sort(["messages", "id"], descending=[True, False]).head(TABLE_ROWS)
+            return {
+                "client_activity": [
+                    {
+                        "id": r["id"],
+                        "messages": r["messages"],
+                        "sent": r["sent"],
+                        "types": [mqtt.type_name(b) for b in range(1, 16) if r["types"] >> b & 1],
+                        "bytes": r["bytes"],
+                        "last_time": _time(r["last_time"]),
+                    }
+                    for r in (rows.iter_rows(named=True) if a is not None else [])
+                ]
+            }
+        if self.protocol == "modbus":
+            out: list[dict] = []
+            if a is not None:
+                a = a.with_columns(total=pl.col("requests") + pl.col("responses")).sort(
+                    ["total", "master", "server", "unit", "function"],
+                    descending=[True, False, False, False, False],
+                )
+                for r in a.head(TABLE_ROWS).iter_rows(named=True):
+                    fc = r["function"]
+                    out.append(
+                        {
+                            "id": f"{r['master']}>{r['server']} u{r['unit']} f{fc}",
+                            "master": r["master"],
+                            "server": r["server"],
+                            "unit": r["unit"],
+                            "function": f"{fc} {namer(fc)}",
+                            "write": fc in MODBUS_WRITES,
+                            "requests": r["requests"],
+                            "responses": r["responses"],
+                            "exceptions": r["exceptions"],
+                            "last_time": _time(r["last_time"]),
+                        }
+                    )
+            return {"unit_functions": out, "writes": self.writes}
+        out = []
+        if a is not None:
+            a = a.sort(["messages", "src", "dst", "msgtype"], descending=[True, False, False, False])
+            for r in a.head(TABLE_ROWS).iter_rows(named=True):
+                out.append(
+                    {
+                        "id": f"{r['src']}>{r['dst']} t{r['msgtype']}",
+                        "source": r["src"],
+                        "destination": r["dst"],
+                        "service": namer(r["msgtype"]) if r["msgtype"] >= 0 else "?",
+                        "messages": r["messages"],
+                        "errors": r["errors"],
+                        "last_time": _time(r["last_time"]),
+                    }
+                )
+        return {"services": out, "errors": self.errors}
 
     def add_skipped(self, n: int) -> None:
         self.skipped += n
@@ -111,6 +269,7 @@ class ProtocolSummary:
             out["topics"] = [{"topic": k, "messages": n} for k, n in _top(self.topics)]
         if self.protocol == "modbus":
             out["exceptions"] = self.exceptions
+        out.update(self._activity_json())
         return out
 
 

@@ -2,26 +2,53 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Static
 
 from spear_tui.console.screens.base import StateScreen
-from spear_tui.console.widgets.alert_list import AlertList
+from spear_tui.console.widgets.alert_list import FILTERS, AlertList
+
+HELP = "Enter: messages of the alert's chunk   n/p: next/previous alert   e: export   f: detector filter"
 
 
 class AlertsScreen(StateScreen):
-    BINDINGS = [Binding("e", "export", "Export evidence")]
+    BINDINGS = [
+        Binding("e", "export", "Export evidence", show=False),
+        Binding("f", "cycle_filter", "Detector filter"),
+    ]
     DEFAULT_CSS = """
     AlertsScreen #alerts-help { height: 1; color: $foreground-muted; }
     """
 
     def compose_body(self) -> ComposeResult:
-        yield Static(
-            "Enter: the chunk's messages   n/p: next/previous alert   e: export evidence",
-            id="alerts-help",
-        )
+        yield Static(id="alerts-help")
         yield AlertList(id="alerts")
+
+    def on_mount(self) -> None:
+        mode = getattr(self.app, "alert_filter", "all")
+        self.query_one(AlertList).detector_filter = mode
+        self._update_head()
+
+    def _update_head(self) -> None:
+        """The detector filter first (so it survives truncation at 80 columns), then the keys."""
+        table = self.query_one(AlertList)
+        head = Text(no_wrap=True, overflow="ellipsis")
+        head.append("detector ")
+        head.append(table.detector_filter, style="bold reverse" if table.detector_filter != "all" else "bold")
+        if table.detector_filter != "all":
+            head.append(f" ({table.row_count} shown)")
+        head.append("   " + HELP)
+        self.query_one("#alerts-help", Static).update(head)
+
+    def action_cycle_filter(self) -> None:
+        """f: all -> lstm -> novelty -> both (LSTM and novelty agree) -> all."""
+        table = self.query_one(AlertList)
+        mode = FILTERS[(FILTERS.index(table.detector_filter) + 1) % len(FILTERS)]
+        self.app.alert_filter = mode  # type: ignore[attr-defined]  # kept when the screen is left
+        table.set_filter(mode, self.spear.state.alerts, self.spear.state.alerts_total)
+        self._update_head()
 
     def update_body(self, changed: set[str]) -> None:
         if changed & {"alerts", "all"}:
@@ -30,6 +57,7 @@ class AlertsScreen(StateScreen):
             table.sync(self.spear.state.alerts, self.spear.state.alerts_total)
             if was_empty and table.row_count:
                 table.focus()
+            self._update_head()
 
     def jump(self, direction: int) -> None:
         """n/p: move to the next/previous alert (wrapping at neither end) and focus the list."""

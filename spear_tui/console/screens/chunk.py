@@ -38,7 +38,10 @@ def describe(alert: Alert) -> Text:
 
 
 class ChunkScreen(StateScreen):
-    BINDINGS = [Binding("escape", "app.pop_screen", "Back"), Binding("e", "export", "Export evidence")]
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back"),
+        Binding("e", "export", "Export evidence", show=False),
+    ]
     DEFAULT_CSS = """
     ChunkScreen #chunk-head { height: auto; max-height: 3; background: $boost; }
     ChunkScreen #chunk-messages { height: 1fr; }

@@ -17,6 +17,7 @@ import argparse
 import asyncio
 import gc
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -51,6 +52,12 @@ def record(directory: Path, clients: int, messages: int) -> tuple[Path, str]:
         broker.wait()
     print(f"recorded {path.stat().st_size / 1e6:.1f} MB, {sent} publishes acknowledged, port {port}")
     return path, f"tcp.port=={port},mqtt"
+
+
+def cpu_now() -> float:
+    """CPU seconds used so far by this process and its waited-for children (tshark, capinfos)."""
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 def run_floor(path: Path, rule: str) -> float:
@@ -105,6 +112,27 @@ def run_pyshark(path: Path, port: int, frames: int) -> tuple[float, int]:
     return time.perf_counter() - t, n
 
 
+def wait_for_children(timeout: float = 10.0) -> None:
+    """Block until no child process of ours is still running (pyshark leaves its tshark to die)."""
+    me = str(os.getpid())
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        children = []
+        for pid in os.listdir("/proc"):
+            if pid.isdigit():
+                try:
+                    with open(f"/proc/{pid}/stat") as f:
+                        fields = f.read().rsplit(")", 1)[1].split()
+                except OSError:
+                    continue
+                if fields[1] == me and fields[0] != "Z":
+                    children.append(pid)
+        if not children:
+            return
+        time.sleep(0.1)
+    time.sleep(0.5)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--clients", type=int, default=8)
@@ -126,26 +154,39 @@ def main() -> int:
             ).stdout.split()[-1]
         )
         floors, pipes, pys = [], [], []
+        floor_cpu: list[float] = []
+        pipe_cpu: list[float] = []
         n_msgs = py_msgs = 0
         unaligned: dict = {}
         run_pipeline(path, rule)  # warm the page cache and imports once, untimed
         for r in range(args.rounds):
-            floors.append(run_floor(path, rule))
-            dt, n_msgs, unaligned = run_pipeline(path, rule)
-            pipes.append(dt)
+            # Alternate which of the two goes first; pyshark last, then a pause so its tshark (killed on
+            # close) is gone before the next round's floor starts.
+            for which in ("floor", "pipeline") if r % 2 == 0 else ("pipeline", "floor"):
+                c0 = cpu_now()
+                if which == "floor":
+                    floors.append(run_floor(path, rule))
+                    floor_cpu.append(cpu_now() - c0)
+                else:
+                    dt, n_msgs, unaligned = run_pipeline(path, rule)
+                    pipes.append(dt)
+                    pipe_cpu.append(cpu_now() - c0)
             dt_py, py_msgs = run_pyshark(path, port, args.pyshark_frames)
             pys.append(dt_py / max(py_msgs, 1))
-            print(
-                f"round {r + 1}: floor {floors[-1]:.2f} s, pipeline {pipes[-1]:.2f} s, "
-                f"pyshark {dt_py:.2f} s for {py_msgs} msgs in {args.pyshark_frames} frames",
-                flush=True,
-            )
+            wait_for_children()
+            print(f"round {r + 1}: floor {floors[-1]:.2f} s, pipeline {pipes[-1]:.2f} s, "
+                  f"pyshark {dt_py:.2f} s for {py_msgs} msgs in {args.pyshark_frames} frames", flush=True)
     floor, pipe, py_per_msg = statistics.median(floors), statistics.median(pipes), statistics.median(pys)
     floor_rate, pipe_rate, py_rate = n_msgs / floor, n_msgs / pipe, 1 / py_per_msg
     print(
         f"\ncapture: {n_msgs} MQTT messages in {total} frames; unaligned after exact path: {unaligned or 0}"
     )
     print(f"load average during run: {os.getloadavg()[0]:.1f} (2 cores)")
+    fc, pc = statistics.median(floor_cpu), statistics.median(pipe_cpu)
+    print(f"CPU seconds (process + children), medians: floor {fc:.2f}, pipeline {pc:.2f} "
+          f"(pipeline uses {pc / fc:.2f}x the floor's CPU; wall time is what the targets are about)")
+    paired = ", ".join(f"{f / p:.2f}" for f, p in zip(floors, pipes, strict=True))
+    print(f"pipeline/floor speed ratio per round (same round, back to back): {paired}")
     print("| path | median s | msgs/s | ratio |")
     print("|---|---|---|---|")
     print(f"| raw floor: tshark -T fields > /dev/null | {floor:.2f} | {floor_rate:,.0f} | 1.00x |")

@@ -284,6 +284,7 @@ def train_offline(table, protocol: str, *, epochs: int, steps: int, mode: str, s
     for _ in range(epochs):
         det.feed(table.slice(0, chunks * cfg.chunk))
         per_epoch.append(float(np.mean(det.scores[-chunks:])))
+    det.ref_score = per_epoch[-1]
     return det, per_epoch
 
 

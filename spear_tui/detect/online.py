@@ -34,6 +34,7 @@ from spear_tui.events import Alert, ChunkScored
 
 KIND = "stacked_lstm"
 MIN_PARTIAL = 100
+WARMUP_GATE = 5.0
 _ARCH = ("layers", "units", "features", "chunk", "seq_len", "mode", "scaling", "loss")
 _KEEP = ("frame", "file", "time", "src", "dst", "sport", "dport", "msgtype", "length", "clientid")
 
@@ -76,6 +77,12 @@ class OnlineLSTMDetector:
                 raise UserError(f"{checkpoint} does not match the stacked-LSTM architecture") from None
             self._trained_chunks = int(ckpt.extra.get("chunks_trained", 0))
         self._pretrained = ckpt is not None
+        # Mean chunk score at the end of offline training (saved by `experiment train`): during the
+        # peak detector's warm-up there is no threshold yet, so a trained net skips training on chunks
+        # scoring above WARMUP_GATE x this instead (an attack in the first chunks is not learned).
+        self.ref_score: float | None = None
+        if ckpt is not None and "ref_score" in ckpt.extra:
+            self.ref_score = float(ckpt.extra["ref_score"])
         # What a non-finite loss resets the detector to (see _reset).
         self._initial = (self.model.state_dict(), self.norm.to_dict(), self._trained_chunks)
         self.resets = 0
@@ -130,6 +137,7 @@ class OnlineLSTMDetector:
                     "norm": self.norm.to_dict(),
                     "optimizer": {"opt_state": state["opt_state"]},
                     "chunks_trained": self._trained_chunks,
+                    **({"ref_score": self.ref_score} if self.ref_score else {}),
                     "seed": self.seed,
                 },
             ),
@@ -177,7 +185,11 @@ class OnlineLSTMDetector:
                 mask = (np.arange(cfg.chunk) < m).astype(np.float32).reshape(cfg.batch, cfg.seq_len)
             x, y = chunk_tensors(seq, prev, cfg.batch, cfg.seq_len)
             thr = self._next_threshold()
-            gate = thr if (cfg.gate and thr is not None) else float("inf")
+            gate = float("inf")
+            if cfg.gate and thr is not None:
+                gate = thr
+            elif cfg.gate and self.ref_score:
+                gate = WARMUP_GATE * self.ref_score
             score, after = self.model.run_chunk(x, y, self._steps() if train else 0, mask, gate)
             if not (np.isfinite(score) and np.isfinite(after)):
                 events.append(self._reset(prep, lo, hi, score, after))

@@ -201,3 +201,19 @@ def test_connect_flood_alert_names_its_window_frames_and_talkers():
         assert (a.first_frame, a.last_frame) == (part["frame"][0], part["frame"][-1])
         assert (a.start, a.end) == (part["time"].min(), part["time"].max())
         assert a.talkers and a.talkers[0] in a.reason
+
+
+def test_trained_net_does_not_learn_a_wild_chunk_during_warmup(mqtt_normal):
+    """No threshold exists in the warm-up; a trained net then gates on WARMUP_GATE x its training score."""
+    from spear_tui.detect.online import OnlineLSTMDetector
+
+    det = OnlineLSTMDetector("mqtt", seed=0, checkpoint=MODELS / "mqtt.msgpack")
+    assert det.ref_score is not None and det.ref_score > 0  # saved by `experiment train`
+    det.ref_score = 1e-9  # every chunk is "wild"
+    before = det.model.state_dict()["params"]["out"]["kernel"].copy()
+    ev = det.feed(mqtt_normal.slice(0, 500))
+    assert ev[0].train_loss == ev[0].score
+    assert np.array_equal(before, det.model.state_dict()["params"]["out"]["kernel"])
+    det.ref_score = None  # no reference: warm-up chunks are trained on
+    ev = det.feed(mqtt_normal.slice(500, 500))
+    assert ev[0].train_loss < ev[0].score

@@ -181,6 +181,11 @@ class TsharkStream:
                     self.stderr_lines.append(f"tshark stopped early: {detail}")
                 return
             raise UserError(f"tshark failed: {detail}")
+        if self.live and not self._closed.is_set():
+            # A live capture only ends when we stop it; tshark exiting by itself (interface gone,
+            # "no longer attached; the capture has stopped") is an error even with exit code 0.
+            detail = self.messages()[-1].removeprefix("tshark: ") if self.messages() else "tshark exited"
+            raise UserError(f"live capture stopped: {detail}")
 
     def close(self) -> None:
         """Stop tshark; safe from any thread and more than once."""

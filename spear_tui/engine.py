@@ -123,6 +123,21 @@ class PacketEngine:
                 return float(det.sensitivity)
         return None
 
+    def set_rules(self, protocol: str, detector: str, rules: Iterable[str]) -> None:
+        """Switch a rule-based detector's rules (novelty): only `rules` raise alerts from now on; an
+        empty set turns the detector off. The set is replaced whole, so the worker never sees it change
+        mid-batch."""
+        for det in self.detectors.get(protocol, ()):
+            if det.name == detector and hasattr(det, "enabled_rules"):
+                det.enabled_rules = set(rules)  # type: ignore[attr-defined]
+
+    def get_rules(self, protocol: str, detector: str) -> set[str] | None:
+        """The rules a detector has switched on now; None when it is not running or has no rules."""
+        for det in self.detectors.get(protocol, ()):
+            if det.name == detector and hasattr(det, "enabled_rules"):
+                return set(det.enabled_rules)  # type: ignore[attr-defined]
+        return None
+
     def messages_for(self, alert: Alert) -> pl.DataFrame | None:
         """The retained messages of an alert's window, for drill-down (None if evicted)."""
         return self.retainer.messages_for(alert)

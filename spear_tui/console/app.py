@@ -25,7 +25,7 @@ from spear_tui.console.state import ConsoleState
 from spear_tui.errors import UserError
 
 SPEEDS: tuple[float | None, ...] = (0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 50.0, 100.0, None)
-PACKET_MODES = ("overview", "mqtt", "modbus", "bacnet", "alerts", "meter")
+PACKET_MODES = ("overview", "mqtt", "modbus", "bacnet", "alerts", "meter", "detectors")
 
 
 def lstm_key(protocol: str) -> str:
@@ -49,6 +49,7 @@ class SpearApp(App[int]):
         Binding("4", "show('bacnet')", "BACnet", show=False),
         Binding("5", "show('alerts')", "Alerts", key_display="5"),
         Binding("6", "show('meter')", "Meter", show=False),
+        Binding("7", "show('detectors')", "Detectors", show=False),
         Binding("space", "toggle_pause", "Pause", key_display="␣"),
         Binding("plus,equals_sign", "faster", "Faster", key_display="+"),
         Binding("minus", "slower", "Slower", key_display="-"),
@@ -76,6 +77,7 @@ class SpearApp(App[int]):
         self.engine_factory = engine_factory
         self.source = source
         self.kind = kind
+        self.alert_filter = "all"  # the Alerts screen's detector filter (f), kept across screen switches
         self.settings = settings if settings is not None else Settings()
         self.clock = clock
         self.started = clock()
@@ -115,6 +117,10 @@ class SpearApp(App[int]):
             k = self.settings.get(lstm_key(protocol))
             if k is not None:
                 engine.set_sensitivity(protocol, "lstm", k)
+        if self.kind != "meter":
+            from spear_tui.console.screens.detectors import apply_saved
+
+            apply_saved(engine, self.settings)
 
     # -- UI side ----------------------------------------------------------------------------------
     def on_mount(self) -> None:
@@ -232,6 +238,7 @@ class SpearApp(App[int]):
             ("bacnet", "BACnet view"),
             ("alerts", "Alerts"),
             ("meter", "Meter"),
+            ("detectors", "Detectors (novelty switches)"),
         ):
             if mode in self._modes:
                 yield SystemCommand(

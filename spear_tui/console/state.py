@@ -168,6 +168,25 @@ class ConsoleState:
     summaries: dict[str, dict] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     events: int = 0
+    alerts_by_detector: dict[str, dict[str, int]] = field(default_factory=dict)  # protocol -> name -> n
+
+    def flagged_share(self, protocol: str) -> tuple[dict[str, float], int]:
+        """(talker -> share of the currently flagged chunks naming it among their top talkers, number of
+        flagged chunks). Follows the slider: it reads the track's current flags, not the engine's."""
+        track = self.tracks.get(protocol)
+        if track is None or not track.chunks:
+            return {}, 0
+        flags = track.current_flags()
+        offset = len(flags) - len(track.chunks)  # chunks is bounded; flags covers every score
+        idx = np.flatnonzero(flags[max(0, offset) :])
+        if not len(idx):
+            return {}, 0
+        chunks = list(track.chunks)
+        counts: dict[str, int] = {}
+        for i in idx:
+            for t in set(chunks[i].talkers):
+                counts[t] = counts.get(t, 0) + 1
+        return {t: n / len(idx) for t, n in counts.items()}, len(idx)
 
     def track(self, protocol: str) -> ModelTrack:
         if protocol not in self.tracks:
@@ -195,6 +214,9 @@ class ConsoleState:
                 self.alerts_total += 1
                 if ev.protocol in self.tracks or ev.detector == "lstm":
                     self.track(ev.protocol).alerts += 1
+                per = self.alerts_by_detector.setdefault(ev.protocol, {})
+                for name in {ev.detector, *ev.detectors}:
+                    per[name] = per.get(name, 0) + 1
                 changed.add("alerts")
             elif isinstance(ev, DayScored):
                 self.meter(ev.measurement).add(ev)

@@ -24,11 +24,18 @@ def _columns(rows: list[dict]) -> list[str]:
     return cols
 
 
+def _cell(col: str, v: Any) -> Any:
+    """Epoch `*_time` cells as UTC clock times (HH:MM:SS strings still sort in time order)."""
+    if col.endswith("_time") and isinstance(v, int | float) and not isinstance(v, bool):
+        return time.strftime("%H:%M:%S", time.gmtime(v))
+    return v
+
+
 def _from_list(rows: list[dict]) -> View:
     cols = _columns(rows)
     out: dict[str, tuple] = {}
     for r in rows:
-        vals = tuple(r.get(c) for c in cols)
+        vals = tuple(_cell(c, r.get(c)) for c in cols)
         key = str(vals[0])
         n = 2
         while key in out:  # never merge two rows silently

@@ -110,7 +110,10 @@ async def test_help(settings: Settings, key: str) -> None:
         await pilot.pause()
         assert type(app.screen).__name__ == "HelpScreen"
         text = screen_text(app)
-        assert "shift+← / →" in text and "Pause / resume" in text
+        assert "Pause / resume" in text and "7" in text and "Detectors" in text
+        app.screen.query_one("VerticalScroll").scroll_relative(y=6, animate=False)  # below the fold at 80x24
+        await pilot.pause()
+        assert "shift+← / →" in screen_text(app)
         await pilot.press("escape")
         assert type(app.screen).__name__ == "OverviewScreen"
 

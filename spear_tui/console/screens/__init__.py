@@ -1,4 +1,4 @@
-"""Console screens, one module each; `make_modes` maps the app's modes (keys 1-6) to screen factories."""
+"""Console screens, one module each; `make_modes` maps the app's modes (keys 1-7) to screen factories."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from textual.screen import Screen
 
 def make_modes(kind: str) -> dict[str, Callable[[], Screen]]:
     from spear_tui.console.screens.alerts import AlertsScreen
+    from spear_tui.console.screens.detectors import DetectorsScreen
     from spear_tui.console.screens.meter import MeterScreen
     from spear_tui.console.screens.overview import OverviewScreen
     from spear_tui.console.screens.protocol import ProtocolScreen
@@ -22,6 +23,7 @@ def make_modes(kind: str) -> dict[str, Callable[[], Screen]]:
                 "modbus": lambda: ProtocolScreen("modbus"),
                 "bacnet": lambda: ProtocolScreen("bacnet"),
                 "alerts": AlertsScreen,
+                "detectors": DetectorsScreen,
             }
         )
     return modes

@@ -1,5 +1,9 @@
 """Protocol views (MQTT clients/topics, Modbus units x function codes, BACnet devices/services):
-the latest summary snapshot of one protocol as a diffed, sortable, filterable table."""
+the latest summary snapshot of one protocol as a diffed, sortable, filterable table.
+
+The MQTT client table gets one console-side column, `flagged %`: the share of the currently flagged
+LSTM chunks that name the client among their top talkers, recomputed when chunks arrive or a slider
+re-flags (so it follows the slider)."""
 
 from __future__ import annotations
 
@@ -14,6 +18,16 @@ from spear_tui.console.text import inert
 from spear_tui.console.widgets.protocol_table import ProtocolTable, fmt_cell
 
 TITLES = {"mqtt": "MQTT", "modbus": "Modbus/TCP", "bacnet": "BACnet/IP"}
+DEFAULT_VIEWS = {"mqtt": "client_activity", "modbus": "unit_functions", "bacnet": "services"}
+SHARE_VIEW, SHARE_COLUMN = "client_activity", "flagged %"
+
+
+def with_flagged_share(view: View, share: dict[str, float]) -> View:
+    """Append the `flagged %` column (percent of flagged chunks naming the row's client id)."""
+    columns, rows = view
+    return [*columns, SHARE_COLUMN], {
+        k: (*vals, round(100.0 * share.get(str(vals[0]), 0.0), 1)) for k, vals in rows.items()
+    }
 
 
 class ProtocolScreen(StateScreen):
@@ -50,12 +64,19 @@ class ProtocolScreen(StateScreen):
         self.query_one(ProtocolTable).focus()
 
     def update_body(self, changed: set[str]) -> None:
-        if not changed & {"summary", "all"}:
+        watch = {"summary", "all", "chunks"} if self.protocol == "mqtt" else {"summary", "all"}
+        if not changed & watch:
             return
-        summary = self.spear.state.summaries.get(self.protocol)
+        state = self.spear.state
+        summary = state.summaries.get(self.protocol)
         self.views, self.totals = views_from_summary(summary)
+        if SHARE_VIEW in self.views and self.protocol == "mqtt":
+            share, flagged = state.flagged_share(self.protocol)
+            self.views[SHARE_VIEW] = with_flagged_share(self.views[SHARE_VIEW], share)
+            self.totals["flagged chunks"] = flagged
         if self.view not in self.views:
-            self.view = next(iter(self.views), "")
+            preferred = DEFAULT_VIEWS.get(self.protocol, "")
+            self.view = preferred if preferred in self.views else next(iter(self.views), "")
         self._show_view()
 
     def _show_view(self) -> None:

@@ -17,6 +17,21 @@ from spear_tui.console.widgets.loss_panel import fmt_score
 from spear_tui.events import Alert
 
 COLUMNS = ("time", "proto", "detector", "score/thr", "frames", "talkers")
+FILTERS = ("all", "lstm", "novelty", "both")  # "both": alerts the LSTM and the novelty rules agree on
+
+
+def detector_names(a: Alert) -> set[str]:
+    return {a.detector, *a.detectors}
+
+
+def passes(a: Alert, mode: str) -> bool:
+    """Does alert `a` pass detector filter `mode` (one of FILTERS)?"""
+    if mode == "all":
+        return True
+    names = detector_names(a)
+    if mode == "both":
+        return {"lstm", "novelty"} <= names
+    return mode in names
 
 
 def fmt_time(t: float) -> str:
@@ -51,6 +66,7 @@ class AlertList(DataTable):
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
         self.alerts: dict[int, Alert] = {}  # row key (running number) -> alert
         self.seen = 0
+        self.detector_filter = "all"
 
     def on_mount(self) -> None:
         for c in COLUMNS:
@@ -63,9 +79,11 @@ class AlertList(DataTable):
         new = min(total - self.seen, len(alerts))
         items = list(alerts)[len(alerts) - new :] if new > 0 else []
         first = total - len(items)
-        for i, a in enumerate(items):
-            self.add_row(*alert_row(a), key=str(first + i))
-            self.alerts[first + i] = a
+        mode = self.detector_filter
+        items = [(first + i, a) for i, a in enumerate(items) if passes(a, mode)]
+        for n, a in items:
+            self.add_row(*alert_row(a), key=str(n))
+            self.alerts[n] = a
         self.seen = total
         removed = 0
         while len(self.alerts) > self.MAX_ROWS:
@@ -78,6 +96,16 @@ class AlertList(DataTable):
         elif removed:  # ... elsewhere it stays on the same alert while old rows drop off the top
             self.move_cursor(row=max(0, self.cursor_row - removed), animate=False)
         return len(items)
+
+    def set_filter(self, mode: str, alerts: Sequence[Alert], total: int) -> int:
+        """Show only alerts passing detector filter `mode`: rebuild from the state's bounded list."""
+        if mode not in FILTERS:
+            raise ValueError(f"unknown detector filter {mode!r}")
+        self.detector_filter = mode
+        self.clear()
+        self.alerts.clear()
+        self.seen = total - len(alerts)
+        return self.sync(alerts, total)
 
     def alert_at(self, row: int) -> Alert | None:
         if row < 0 or row >= self.row_count:

@@ -73,6 +73,7 @@ class ThresholdSlider(Widget, can_focus=True):
         coarse: int = 10,
         fmt: str = "{:.2f}",
         key: str = "",
+        count_label: str = "flagged",
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
@@ -86,6 +87,7 @@ class ThresholdSlider(Widget, can_focus=True):
         self.coarse = coarse
         self.fmt = fmt
         self.key = key  # which model this slider belongs to (settings key)
+        self.count_label = count_label  # what `flagged` counts ("flagged" chunks/days, novelty "alerts")
         self._track_x = LABEL_WIDTH + 1
         self._track_w = 10
         self._dragging = False
@@ -156,7 +158,8 @@ class ThresholdSlider(Widget, can_focus=True):
         value_s = self.fmt.format(self.value)
         tail = f" {value_s:>8}"
         if self.flagged is not None:
-            tail += f"  flagged {self.flagged}" + (f"/{self.total}" if self.total is not None else "")
+            tail += f"  {self.count_label} {self.flagged}"
+            tail += f"/{self.total}" if self.total is not None else ""
         label = self.label[:LABEL_WIDTH].ljust(LABEL_WIDTH)
         self._track_x = LABEL_WIDTH + 1
         self._track_w = max(5, width - LABEL_WIDTH - 1 - len(tail) - 2)

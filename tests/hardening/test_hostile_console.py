@@ -62,14 +62,18 @@ def test_console_shows_hostile_strings_inert(tmp_path: Path) -> None:
         seen = []
         tmux("send-keys", "-t", session, "5")
         wait_for(session, r"n/p: next/previous alert", timeout=10)
-        for _ in range(12):  # every alert's drill-down, one after another
-            tmux("send-keys", "-t", session, "Enter")
-            time.sleep(1.0)
-            seen.append(screen(session))
-            tmux("send-keys", "-t", session, "Escape")
-            time.sleep(0.8)  # a lone ESC is only final after a pause
-            tmux("send-keys", "-t", session, "Down")
-            time.sleep(0.3)
+        # every alert's drill-down in turn; the list may start with its first or its last row selected
+        for key in ("Up", "Down"):
+            for _ in range(10):
+                tmux("send-keys", "-t", session, "Enter")
+                time.sleep(1.0)
+                seen.append(screen(session))
+                tmux("send-keys", "-t", session, "Escape")
+                time.sleep(0.8)  # a lone ESC is only final after a pause
+                tmux("send-keys", "-t", session, key)
+                time.sleep(0.3)
+            if all(s in "\n".join(seen) for s in ("RED\\x1b", "[link=http://x]", "\\u202etxt")):
+                break
         title = tmux("display", "-p", "-t", session, "#{pane_title}").strip()
         tmux("send-keys", "-t", session, "q")
         time.sleep(1.0)

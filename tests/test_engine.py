@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import polars as pl
 import pytest
-from conftest import REAL
 
 from spear_tui.capture.source import open_capture_files
 from spear_tui.engine import PacketEngine
 from spear_tui.errors import UserError
 from spear_tui.events import Alert, EngineError, MessagesSeen, SourceProgress, SummaryUpdated
 
-MODBUS = REAL / "iti_modbus_test.pcap"
+MODBUS = Path(__file__).parent / "data" / "real" / "iti_modbus_test.pcap"
 
 
 class CountingDetector:

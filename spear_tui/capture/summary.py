@@ -107,19 +107,24 @@ class ProtocolSummary:
         messages both ways, control-packet types (bitmask), bytes (sum of mqtt.len), last seen."""
         from spear_tui.detect.features import client_endpoints
 
-        ids = table.filter((pl.col("msgtype") == 1) & pl.col("clientid").is_not_null()).select(
-            caddr=pl.col("src"), cport=pl.col("sport"), clientid=pl.col("clientid")
+        ends = client_endpoints(table).select("caddr", pl.col("cport").cast(pl.Int32), "from_server")
+        t = pl.concat([table.select("msgtype", "length", "time", "clientid"), ends], how="horizontal")
+        # a connection's id is its latest CONNECT so far (ports get reused by later connections)
+        connect = (pl.col("msgtype") == 1) & ~pl.col("from_server") & pl.col("clientid").is_not_null()
+        t = t.with_columns(
+            cid=pl.when(connect).then(pl.col("clientid")).forward_fill().over(["caddr", "cport"])
         )
+        if self._mqtt_ids is not None:  # connections whose CONNECT came in an earlier batch
+            t = t.join(
+                self._mqtt_ids.rename({"clientid": "prev"}), on=["caddr", "cport"], how="left",
+                maintain_order="left",
+            )
+            t = t.with_columns(cid=pl.coalesce("cid", "prev"))
+        ids = t.filter(connect).select("caddr", "cport", "clientid")
         if ids.height:
             both = ids if self._mqtt_ids is None else pl.concat([self._mqtt_ids, ids])
             self._mqtt_ids = both.unique(["caddr", "cport"], keep="last", maintain_order=True).tail(MAX_KEYS)
-        ends = client_endpoints(table).select("caddr", pl.col("cport").cast(pl.Int32), "from_server")
-        t = pl.concat([table.select("msgtype", "length", "time"), ends], how="horizontal")
-        if self._mqtt_ids is not None:
-            t = t.join(self._mqtt_ids, on=["caddr", "cport"], how="left", maintain_order="left")
-            who = pl.coalesce(pl.col("clientid"), pl.col("caddr"))
-        else:
-            who = pl.col("caddr")
+        who = pl.coalesce(pl.col("cid"), pl.col("caddr"))
         g = t.group_by(who.fill_null("?").alias("id")).agg(
             messages=pl.len(),
             sent=(~pl.col("from_server")).sum().cast(pl.Int64),

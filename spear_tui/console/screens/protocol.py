@@ -73,7 +73,7 @@ class ProtocolScreen(StateScreen):
         if SHARE_VIEW in self.views and self.protocol == "mqtt":
             share, flagged = state.flagged_share(self.protocol)
             self.views[SHARE_VIEW] = with_flagged_share(self.views[SHARE_VIEW], share)
-            self.totals["flagged chunks"] = flagged
+            self.totals = {"flagged chunks": flagged, **self.totals}  # first: the line is cut at 80 columns
         if self.view not in self.views:
             preferred = DEFAULT_VIEWS.get(self.protocol, "")
             self.view = preferred if preferred in self.views else next(iter(self.views), "")

@@ -38,7 +38,12 @@ def default_store_path(source_name: str, now: float | None = None) -> Path:
     """`<UTC timestamp>-<source>.db`; the source name reduced to a safe file-name fragment."""
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(time.time() if now is None else now))
     label = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(source_name).name or "session").strip("._-")[:60]
-    return sessions_dir() / f"{stamp}-{label or 'session'}.db"
+    base = sessions_dir() / f"{stamp}-{label or 'session'}"
+    path, n = base.with_name(base.name + ".db"), 1
+    while path.exists():  # two sessions started in the same second get their own files
+        n += 1
+        path = base.with_name(f"{base.name}-{n}.db")
+    return path
 
 
 def open_session_store(args: argparse.Namespace, source_name: str, meta: dict[str, Any]) -> Any:

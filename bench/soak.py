@@ -183,15 +183,21 @@ def main() -> int:
     last = _rate(samples, 0.9, 1.0, total)
     eng = res["engine"]
     wall = samples[-1][0]
-    print(f"sample {sample.name}: {res['per_pass']:,} messages per pass, {res['loops']} passes"
-          f"{' (cached tables)' if args.cached else ' (tshark every pass)'}; detectors: "
-          f"{', '.join(sorted({d.name for ds in eng.detectors.values() for d in ds}))}")
+    print(
+        f"sample {sample.name}: {res['per_pass']:,} messages per pass, {res['loops']} passes"
+        f"{' (cached tables)' if args.cached else ' (tshark every pass)'}; detectors: "
+        f"{', '.join(sorted({d.name for ds in eng.detectors.values() for d in ds}))}"
+    )
     print(f"messages {total:,} in {wall:.0f} s ({total / wall:,.0f} msgs/s overall)")
-    print(f"RSS MB: start {rss_start:.0f}, after warm-up (10%) {rss_warm:.0f}, end {rss_end:.0f}, "
-          f"max {rss_max:.0f}; growth after warm-up {rss_end - rss_warm:+.1f} MB (target <= 50)")
+    print(
+        f"RSS MB: start {rss_start:.0f}, after warm-up (10%) {rss_warm:.0f}, end {rss_end:.0f}, "
+        f"max {rss_max:.0f}; growth after warm-up {rss_end - rss_warm:+.1f} MB (target <= 50)"
+    )
     print(f"msgs/s first 10% {first:,.0f}, last 10% {last:,.0f}; last/first = {last / first:.2f}")
-    print("RSS trace (messages, MB): " + ", ".join(
-        f"{s[1] // 1000}k:{s[2]:.0f}" for s in samples[:: max(1, len(samples) // 12)]))
+    print(
+        "RSS trace (messages, MB): "
+        + ", ".join(f"{s[1] // 1000}k:{s[2]:.0f}" for s in samples[:: max(1, len(samples) // 12)])
+    )
     return 0
 
 

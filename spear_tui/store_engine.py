@@ -25,6 +25,29 @@ from spear_tui.events import Alert, ChunkScored, MessagesSeen, SourceProgress
 BATCH = 500  # events per emit: the console drains its inbox at 10 Hz, so any size is fine
 
 
+def session_k(chunks: list[ChunkScored]) -> float | None:
+    """The peak sensitivity k a session's LSTM detector ran with, read back from its stored thresholds
+    (threshold = rolling median + k x deviation of the preceding scores), so the console's slider starts
+    where the session was. None when the thresholds do not fit one k (e.g. a baseline that skipped the
+    first chunks): the console then uses its default."""
+    import numpy as np
+
+    from spear_tui.detect.peaks import baseline
+
+    scores = np.array([c.score for c in chunks], dtype=np.float64)
+    thr = np.array([np.nan if c.threshold is None else c.threshold for c in chunks], dtype=np.float64)
+    known = ~np.isnan(thr)
+    if not known.any():
+        return None
+    med, dev = baseline(scores, int(np.argmax(known)))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ks = (thr - med) / dev
+    ks = ks[np.isfinite(ks)]
+    if len(ks) == 0 or float(ks.max() - ks.min()) > 1e-6 * max(1.0, abs(float(ks.mean()))):
+        return None
+    return round(float(np.median(ks)), 6)
+
+
 class StoreEngine:
     """Replays session `session` (default: the latest) of the store at `path`."""
 
@@ -48,6 +71,10 @@ class StoreEngine:
         self.speed: float | None = None
         self._stop = threading.Event()
         self._k: dict[tuple[str, str], float] = {}
+        for proto in sorted({c.protocol for c in self.chunks}):
+            k = session_k([c for c in self.chunks if c.protocol == proto])
+            if k is not None:
+                self._k[(proto, "lstm")] = k
 
     @property
     def name(self) -> str:

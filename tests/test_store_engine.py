@@ -8,6 +8,7 @@ frames tshark's own Modbus filter finds in that window — or says in one line t
 from __future__ import annotations
 
 import dataclasses
+import re
 import sqlite3
 import sys
 from pathlib import Path
@@ -53,6 +54,16 @@ def test_run_reemits_every_stored_event_in_time_order(store: Path) -> None:
     with sqlite3.connect(store) as conn:
         rows = conn.execute("SELECT first_frame, last_frame, protocol, start FROM alerts").fetchall()
     assert sorted((a.first_frame, a.last_frame, a.protocol, a.start) for a in alerts) == sorted(rows)
+
+
+def test_slider_starts_at_the_k_the_session_ran_with(store: Path) -> None:
+    engine = StoreEngine(store)
+    # the detector wrote its k into each LSTM alert's reason; the engine reads it back from the thresholds
+    reasons = [a.reason for a in engine.alerts if a.detector == "lstm"]
+    stated = {float(m.group(1)) for r in reasons if (m := re.search(r"at k=([\d.]+)", r))}
+    assert len(stated) == 1
+    assert engine.get_sensitivity("modbus", "lstm") == stated.pop()
+    assert engine.get_sensitivity("mqtt", "lstm") is None  # no MQTT in this session
 
 
 def test_controls_are_accepted_and_stop_ends_run(store: Path) -> None:

@@ -2,7 +2,7 @@
 
 On a terminal it opens the console on the stored session (`StoreEngine`: alerts, scores and sliders as
 in the live session; drill-down and evidence export re-read the source capture). With `--text`, when
-stdout is not a terminal, or with `--json`/`--report`/`--csv`/`--chunks-csv` it is headless: prints
+stdout is not a terminal, or with any output or selection option it is headless: prints
 the sessions, per-protocol summaries and alerts of a store (all packet-derived text made inert), or
 JSON for scripts; can also write the HTML report and CSV files from the store.
 """
@@ -62,7 +62,10 @@ def _columns(rows: Sequence[Sequence[str]], right: Sequence[int] = ()) -> list[s
 
 
 def run(args: argparse.Namespace) -> int:
-    headless = args.text or args.json or args.report or args.csv or args.chunks_csv or args.all_sessions
+    # the console shows one whole session; output files and alert selections are the headless forms
+    outputs = (args.text, args.json, args.report, args.csv, args.chunks_csv)
+    selections = (args.all_sessions, args.protocol, args.min_severity, args.limit is not None)
+    headless = any(outputs) or any(selections)
     if not headless and sys.stdout.isatty() and sys.stdin.isatty():
         return browse(args)
     return summary(args)

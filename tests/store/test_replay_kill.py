@@ -4,7 +4,8 @@ Runs the installed `spear-tui replay --store X --speed 20` on the Modbus inciden
 terminal (tmux), switches to the alerts screen, waits until at least one alert row is shown, reads the
 screen (capture-pane), sends SIGKILL to the process, then reopens the store: every alert row that was
 on the screen (time, protocol, detector(s), frame window as displayed) is in it, and the session reads
-as interrupted. A second run quits cleanly with q: the session is closed and its path printed.
+as interrupted; `spear-tui review` then shows those rows again in the console. A second run quits
+cleanly with q: the session is closed and its path printed.
 """
 
 from __future__ import annotations
@@ -118,6 +119,19 @@ def test_kill_9_during_replay_keeps_every_alert_shown(tmp_path: Path) -> None:
     missing = [row for row in shown if row not in as_displayed]
     assert not missing, f"shown but not stored: {missing}; stored: {sorted(as_displayed)}"
     print(f"stored after kill: {len(stored)} alert(s), shown: {len(shown)}")
+    # and `spear-tui review` reopens the killed session in the console with the same rows
+    session = f"spear-review-{uuid.uuid4().hex[:8]}"
+    env = f"XDG_CONFIG_HOME={shlex.quote(str(tmp_path / 'cfg'))} TERM=xterm-256color"
+    tmux("new-session", "-d", "-s", session, "-x", "120", "-y", "40", "sh", "-c",
+         f"exec env {env} {shlex.quote(str(SPEAR))} review {shlex.quote(str(store))}")  # fmt: skip
+    try:
+        wait_for(session, lambda s: "review session.db" in s, timeout=60)
+        tmux("send-keys", "-t", session, "5")
+        again = wait_for(session, lambda s: len(ROW.findall(s)) == len(stored), timeout=30)
+        tmux("send-keys", "-t", session, "q")
+    finally:
+        kill_session(session)
+    assert set(shown) <= {m.groups() for m in ROW.finditer(again)}
 
 
 @pytest.mark.slow

@@ -13,6 +13,7 @@ No Textual here.
 
 from __future__ import annotations
 
+import dataclasses
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
@@ -67,6 +68,11 @@ class StoreEngine:
             self.counters = reader.counters(session=sid)
             self.errors = reader.errors(session=sid)
         self.decode_as: tuple[str, ...] = tuple(self.session.meta.get("decode_as") or ())
+        # alerts name their capture as the command line did (maybe relative to another directory): point
+        # them at the recorded absolute path, so the packet drill-down dissects the right file from here
+        self.alerts = [
+            dataclasses.replace(a, source=self.source_info(a).get("path") or a.source) for a in self.alerts
+        ]
         self.paused = False
         self.speed: float | None = None
         self._stop = threading.Event()

@@ -89,6 +89,7 @@ def test_drill_down_rereads_the_alert_window_from_the_source(store: Path) -> Non
     # ... exactly on the frames tshark's own Modbus filter finds in it
     assert frames == tshark_modbus_frames(SAMPLE, alert.first_frame, alert.last_frame)
     assert engine.source_path(alert) == SAMPLE.resolve()
+    assert alert.source == str(SAMPLE.resolve())  # packet drill-down opens the recorded absolute path
 
 
 def test_drill_down_says_when_the_source_is_gone(store: Path, tmp_path: Path) -> None:

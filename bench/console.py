@@ -34,7 +34,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PCAP = ROOT / "tests" / "data" / "real" / "iti_ModbusTCP.pcap.gz"
+PCAP = ROOT / "tests" / "data" / "real" / "modbus" / "iti_ModbusTCP.pcap"
 
 
 def capture_fields() -> bytes:

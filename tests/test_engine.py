@@ -13,7 +13,7 @@ from spear_tui.engine import PacketEngine
 from spear_tui.errors import UserError
 from spear_tui.events import Alert, EngineError, MessagesSeen, SourceProgress, SummaryUpdated
 
-MODBUS = Path(__file__).parent / "data" / "real" / "iti_modbus_test.pcap"
+MODBUS = Path(__file__).parent / "data" / "real" / "modbus" / "iti_modbus_test.pcap"
 
 
 class CountingDetector:

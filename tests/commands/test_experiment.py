@@ -52,7 +52,7 @@ def test_png_output_is_refused_with_one_line(capsys, tmp_path):
 
 
 def test_too_short_capture_is_one_line_error(capsys):
-    small = ROOT / "tests" / "data" / "real" / "bacnet_example.pcap"
+    small = ROOT / "tests" / "data" / "real" / "bacnet" / "bacnet_example.pcap"
     if shutil.which("tshark") is None or not small.exists():
         pytest.skip("tshark or the real BACnet capture missing")
     assert main(["experiment", "shuffle", str(small), "--protocol", "bacnet"]) == 2

@@ -14,7 +14,7 @@ from spear_tui.events import Alert, ChunkScored, MessagesSeen, PacketsSkipped
 from spear_tui.store import AlertStore
 
 REAL = Path(__file__).parents[1] / "data" / "real"
-CAPTURE = REAL / "iti_bro_modbusSmall.pcap"
+CAPTURE = REAL / "modbus" / "iti_bro_modbusSmall.pcap"
 HOSTILE = "\x1b]0;pwned\x07\x1b[2J<script>[bold red]\u202e"
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from spear_tui.evidence import export_evidence
 
-CAPTURE = Path(__file__).parents[1] / "data" / "real" / "iti_bro_modbusSmall.pcap"
+CAPTURE = Path(__file__).parents[1] / "data" / "real" / "modbus" / "iti_bro_modbusSmall.pcap"
 
 
 def _pipeline_missing() -> str | None:

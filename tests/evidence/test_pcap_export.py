@@ -14,7 +14,7 @@ from spear_tui.evidence import export_alert, export_evidence
 from spear_tui.store import AlertStore, open_store
 
 REAL = Path(__file__).parents[1] / "data" / "real"
-CAPTURE = REAL / "iti_bro_modbusSmall.pcap"  # 166 frames of real Modbus/TCP
+CAPTURE = REAL / "modbus" / "iti_bro_modbusSmall.pcap"  # 166 frames of real Modbus/TCP
 
 pytestmark = pytest.mark.skipif(
     shutil.which("tshark") is None or shutil.which("editcap") is None, reason="tshark/editcap not installed"

@@ -70,7 +70,7 @@ def test_round_trip_of_every_stored_event_kind(tmp_path: Path) -> None:
 
 
 def test_sources_record_absolute_path_size_and_mtime(tmp_path: Path) -> None:
-    cap = REAL / "iti_bro_modbusSmall.pcap"
+    cap = REAL / "modbus" / "iti_bro_modbusSmall.pcap"
     with AlertStore(tmp_path / "s.db", {"sources": [str(cap), "eth0"]}):
         pass
     (s,) = open_store(tmp_path / "s.db").sessions()

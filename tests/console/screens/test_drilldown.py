@@ -22,7 +22,7 @@ from spear_tui.events import Alert
 
 from ..harness import ScriptedEngine, chunk_events, make_app, screen_text, settle
 
-PCAP = Path(__file__).parents[2] / "data" / "real" / "ndpi_mqtt.pcap"
+PCAP = Path(__file__).parents[2] / "data" / "real" / "mqtt" / "ndpi_mqtt.pcap"
 FIELDS = ["frame.number", "frame.time_epoch", "ip.src", "ip.dst", "mqtt.msgtype", "mqtt.len", "mqtt.clientid"]
 
 

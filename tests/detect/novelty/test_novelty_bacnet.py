@@ -13,8 +13,8 @@ from spear_tui.detect.novelty import NoveltyDetector
 from spear_tui.detect.novelty._text import bacnet_service
 
 REAL = Path(__file__).resolve().parents[2] / "data" / "real"
-ERA = REAL / "bacnet_error_reject_abort.pcap"  # one PDU of each kind, one per second
-EXAMPLE = REAL / "bacnet_example.pcap"  # 3,257 frames: polling, then ReinitializeDevice and Errors
+ERA = REAL / "bacnet" / "bacnet_error_reject_abort.pcap"  # one PDU of each kind, one per second
+EXAMPLE = REAL / "bacnet" / "bacnet_example.pcap"  # 3,257 frames: polling, then ReinitializeDevice and Errors
 CONTROL = "bacapp.type == 0 && bacapp.confirmed_service in {15,16,17,20}"
 FIELDS = ["frame.number", "frame.time_epoch", "ip.src", "ip.dst", "bacapp.confirmed_service"]
 

@@ -13,7 +13,7 @@ from spear_tui.detect.novelty import NoveltyDetector
 from spear_tui.errors import UserError
 
 REAL = Path(__file__).resolve().parents[2] / "data" / "real"
-EXAMPLE = REAL / "bacnet_example.pcap"
+EXAMPLE = REAL / "bacnet" / "bacnet_example.pcap"
 
 
 def _key(alerts):

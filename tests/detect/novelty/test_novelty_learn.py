@@ -11,7 +11,7 @@ from spear_tui.detect.novelty import NoveltyDetector
 from spear_tui.detect.novelty.learn import main
 
 REAL = Path(__file__).resolve().parents[2] / "data" / "real"
-SMALL = REAL / "iti_modbus_test.pcap"
+SMALL = REAL / "modbus" / "iti_modbus_test.pcap"
 
 
 def test_learn_command_writes_a_baseline_that_knows_every_master(tmp_path: Path, capsys) -> None:

@@ -10,8 +10,8 @@ from novelty_tables import capture_table, feed_all, tshark_rows
 from spear_tui.detect.novelty import NoveltyDetector
 
 REAL = Path(__file__).resolve().parents[2] / "data" / "real"
-BIG = REAL / "iti_ModbusTCP.pcap.gz"  # one master 141.81.0.10 polling 12 slaves, 85 s
-SMALL = REAL / "iti_modbus_test.pcap"  # five masters, one server 192.168.0.20, 119 s
+BIG = REAL / "modbus" / "iti_ModbusTCP.pcap"  # one master 141.81.0.10 polling 12 slaves, 85 s
+SMALL = REAL / "modbus" / "iti_modbus_test.pcap"  # five masters, one server 192.168.0.20, 119 s
 WRITES = {5, 6, 15, 16, 22, 23}
 FIELDS = ["frame.number", "frame.time_epoch", "ip.src", "ip.dst", "mbtcp.unit_id", "modbus.func_code"]
 

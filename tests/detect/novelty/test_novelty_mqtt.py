@@ -13,7 +13,7 @@ from novelty_tables import capture_table, feed_all, learn_cut, tshark_rows
 from spear_tui.detect.novelty import NoveltyDetector
 
 REAL = Path(__file__).resolve().parents[2] / "data" / "real"
-NDPI = REAL / "ndpi_mqtt.pcap"  # two sessions: one known client publishing, a new client id 340 s later
+NDPI = REAL / "mqtt" / "ndpi_mqtt.pcap"  # two sessions: one known client publishing, a new client id 340 s later
 FIELDS = ["frame.number", "frame.time_epoch", "ip.src", "mqtt.clientid", "mqtt.topic"]
 
 
@@ -153,11 +153,11 @@ def test_recorded_wildcard_unknown_client_and_new_prefix_raise_exactly_one_alert
 )
 def test_broken_captures_with_missing_addresses_and_fields_do_not_break_the_rules(name: str) -> None:
     """These captures have no IP layer or truncated frames: nulls everywhere, still one clean pass."""
-    table = capture_table(REAL / name, "mqtt")
+    table = capture_table(REAL / "mqtt" / name, "mqtt")
     assert table.height
     det = NoveltyDetector("mqtt", learn_messages=1)
     alerts = feed_all(det, table, batch=1)
-    connects = tshark_rows(REAL / name, "mqtt.msgtype == 1", ["frame.number", "mqtt.clientid"])
+    connects = tshark_rows(REAL / "mqtt" / name, "mqtt.msgtype == 1", ["frame.number", "mqtt.clientid"])
     # the learning message is the first CONNECT; any later CONNECT with another id is an unknown client
     later = {c[0] if c else "" for f, c in connects[1:]} - {connects[0][1][0] if connects[0][1] else ""}
     assert len([a for a in alerts if "client id never seen before" in a.reason]) == (1 if later else 0)

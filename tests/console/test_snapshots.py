@@ -58,7 +58,14 @@ def app_for(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str = "packets"
 ) -> tuple[SpearApp, ScriptedEngine]:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
-    eng = ScriptedEngine(scenario(), day_series=day)
+    from spear_tui.detect.novelty import RULES
+
+    eng = ScriptedEngine(
+        scenario(),
+        day_series=day,
+        get_rules=lambda p, d: set(RULES[p]) - {"new_topic"} if d == "novelty" else None,
+        set_rules=lambda p, d, rules: None,
+    )
     app = SpearApp(lambda: eng, source="normal.pcapng", kind=kind, settings=Settings(), clock=FixedClock())
     return app, eng
 
@@ -66,8 +73,8 @@ def app_for(
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 @pytest.mark.parametrize(
     "keys",
-    [(), ("5",), ("2",), ("6",), ("question_mark",)],
-    ids=["overview", "alerts", "mqtt", "meter", "help"],
+    [(), ("5",), ("2",), ("6",), ("question_mark",), ("7",)],
+    ids=["overview", "alerts", "mqtt", "meter", "help", "detectors"],
 )
 def test_snapshot(snap_compare, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, size, keys) -> None:
     app, eng = app_for(tmp_path, monkeypatch)

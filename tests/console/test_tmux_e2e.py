@@ -72,6 +72,7 @@ def test_replay_alert_slider_quit(tmp_path: Path) -> None:
     status = tmp_path / "exit"
     env = {
         "XDG_CONFIG_HOME": str(tmp_path / "cfg"),
+        "XDG_STATE_HOME": str(tmp_path / "state"),
         "TERM": "xterm-256color",
         "TEXTUAL_COLOR_SYSTEM": "standard",
     }
@@ -111,6 +112,7 @@ def test_console_in_a_real_terminal_80x24(tmp_path: Path) -> None:
     status = tmp_path / "exit"
     env = {
         "XDG_CONFIG_HOME": str(tmp_path / "cfg"),
+        "XDG_STATE_HOME": str(tmp_path / "state"),
         "TERM": "xterm-256color",
         "TEXTUAL_COLOR_SYSTEM": "standard",
     }

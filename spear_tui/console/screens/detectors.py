@@ -76,6 +76,15 @@ def engine_k(engine: object, protocol: str) -> float:
     return DEFAULT_K if value is None else float(value)
 
 
+class Switch(Checkbox):
+    """A checkbox whose mark is blank when off: readable in 16 colours, where on/off differ only by
+    the mark's colour in Textual's default."""
+
+    @property
+    def BUTTON_INNER(self) -> str:  # type: ignore[override]  # noqa: N802 (Textual's name)
+        return "X" if self.value else " "
+
+
 class DetectorsScreen(StateScreen):
     DEFAULT_CSS = """
     DetectorsScreen #det-body { height: 1fr; }
@@ -132,12 +141,12 @@ class DetectorsScreen(StateScreen):
             slider.flagged = self.spear.state.alerts_by_detector.get(protocol, {}).get(DETECTOR, 0)
             widgets = [
                 Static(f"{TITLES[protocol]} novelty", classes="det-title"),
-                Checkbox("novelty alerts on", bool(on), id=f"nov-on-{protocol}"),
+                Switch("novelty alerts on", bool(on), id=f"nov-on-{protocol}"),
                 slider,
             ]
             for rule, what in all_rules(protocol).items():
                 label = Text(f"{rule:<17}{what}", no_wrap=True, overflow="ellipsis")
-                box = Checkbox(label, rule in enabled, id=f"nov-rule-{protocol}-{rule}", classes="rule")
+                box = Switch(label, rule in enabled, id=f"nov-rule-{protocol}-{rule}", classes="rule")
                 box.disabled = not on
                 widgets.append(box)
             body.mount_all(widgets)

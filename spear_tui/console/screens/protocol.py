@@ -20,6 +20,7 @@ from spear_tui.console.widgets.protocol_table import ProtocolTable, fmt_cell
 TITLES = {"mqtt": "MQTT", "modbus": "Modbus/TCP", "bacnet": "BACnet/IP"}
 DEFAULT_VIEWS = {"mqtt": "client_activity", "modbus": "unit_functions", "bacnet": "services"}
 SHARE_VIEW, SHARE_COLUMN = "client_activity", "flagged %"
+FIRST_TOTALS = ("flagged chunks", "writes", "exceptions", "errors", "messages")  # the line is cut at 80 cols
 
 
 def with_flagged_share(view: View, share: dict[str, float]) -> View:
@@ -73,7 +74,7 @@ class ProtocolScreen(StateScreen):
         if SHARE_VIEW in self.views and self.protocol == "mqtt":
             share, flagged = state.flagged_share(self.protocol)
             self.views[SHARE_VIEW] = with_flagged_share(self.views[SHARE_VIEW], share)
-            self.totals = {"flagged chunks": flagged, **self.totals}  # first: the line is cut at 80 columns
+            self.totals["flagged chunks"] = flagged
         if self.view not in self.views:
             preferred = DEFAULT_VIEWS.get(self.protocol, "")
             self.view = preferred if preferred in self.views else next(iter(self.views), "")
@@ -106,7 +107,8 @@ class ProtocolScreen(StateScreen):
             head.append_text(inert(table.filter_text, style="reverse"))
         if self.totals:
             head.append("\n")
-            for i, (k, v) in enumerate(self.totals.items()):
+            order = sorted(self.totals, key=lambda k: FIRST_TOTALS.index(k) if k in FIRST_TOTALS else 99)
+            for i, (k, v) in enumerate((k, self.totals[k]) for k in order):
                 head.append("  " if i else "")
                 head.append_text(inert(k))
                 head.append(" ")

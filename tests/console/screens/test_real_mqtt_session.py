@@ -91,7 +91,8 @@ async def test_client_table_and_flagged_share_follow_the_slider(settings: Settin
         assert isinstance(screen, ProtocolScreen) and screen.view == "client_activity"
         table = screen.query_one(ProtocolTable)
         cols = table.columns_shown
-        assert cols[:6] == ("id", "messages", "sent", "types", "bytes", "last_time") and cols[-1] == "flagged %"
+        assert cols[:6] == ("id", "messages", "sent", "types", "bytes", "last_time")
+        assert cols[-1] == "flagged %"
         rows = table.values
         # messages per client id, independently from tshark
         truth = tshark_client_messages()

@@ -46,7 +46,10 @@ def test_console_shows_hostile_strings_inert(tmp_path: Path) -> None:
     models = make_baseline(tmp_path / "models")
     session = f"spear-hostile-{uuid.uuid4().hex[:8]}"
     raw = tmp_path / "terminal.bytes"
-    env = f"XDG_CONFIG_HOME={shlex.quote(str(tmp_path / 'cfg'))} TERM=xterm-256color"
+    env = (
+        f"XDG_CONFIG_HOME={shlex.quote(str(tmp_path / 'cfg'))} "
+        f"XDG_STATE_HOME={shlex.quote(str(tmp_path / 'state'))} TERM=xterm-256color"
+    )
     cmd = (
         f"{env} {shlex.quote(SPEAR)} replay --speed max --no-lstm --model {shlex.quote(str(models))} "
         f"{shlex.quote(str(HOSTILE))}; sleep 30"

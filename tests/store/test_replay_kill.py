@@ -121,7 +121,10 @@ def test_kill_9_during_replay_keeps_every_alert_shown(tmp_path: Path) -> None:
     print(f"stored after kill: {len(stored)} alert(s), shown: {len(shown)}")
     # and `spear-tui review` reopens the killed session in the console with the same rows
     session = f"spear-review-{uuid.uuid4().hex[:8]}"
-    env = f"XDG_CONFIG_HOME={shlex.quote(str(tmp_path / 'cfg'))} TERM=xterm-256color"
+    env = (
+        f"XDG_CONFIG_HOME={shlex.quote(str(tmp_path / 'cfg'))} "
+        f"XDG_STATE_HOME={shlex.quote(str(tmp_path / 'state'))} TERM=xterm-256color"
+    )
     tmux("new-session", "-d", "-s", session, "-x", "120", "-y", "40", "sh", "-c",
          f"exec env {env} {shlex.quote(str(SPEAR))} review {shlex.quote(str(store))}")  # fmt: skip
     try:

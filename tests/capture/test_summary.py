@@ -171,3 +171,17 @@ def test_bacnet_services_and_errors_match_tshark() -> None:
         if r["service"] == "Confirmed-REQ readProperty"
     }
     assert got_reads == dict(reads) and reads
+
+
+@pytest.mark.skipif(not (SAMPLES / "modbus_incidents.pcapng").exists(), reason="sample captures missing")
+def test_activity_tables_are_bounded(monkeypatch) -> None:
+    monkeypatch.setattr(summary_mod, "MAX_KEYS", 5)
+    s = ProtocolSummary("modbus")
+    seen = 0
+    for b in open_capture_files([SAMPLES / "modbus_incidents.pcapng"], batch_messages=500).batches():
+        if "modbus" in b.tables:
+            s.update(b.tables["modbus"])
+            seen += b.tables["modbus"].height
+    doc = s.to_json()
+    assert len(doc["unit_functions"]) == 5  # the unit-id scan alone has more combinations
+    assert doc["messages"] == seen and doc["writes"] == _scan("modbus_incidents.pcapng")["modbus"]["writes"]

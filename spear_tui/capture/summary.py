@@ -194,9 +194,9 @@ class ProtocolSummary:
                         "id": r["id"],
                         "messages": r["messages"],
                         "sent": r["sent"],
-                        "types": [mqtt.type_name(b) for b in range(1, 16) if r["types"] >> b & 1],
                         "bytes": r["bytes"],
                         "last_time": _time(r["last_time"]),
+                        "types": [mqtt.type_name(b) for b in range(1, 16) if r["types"] >> b & 1],
                     }
                     for r in (rows.iter_rows(named=True) if a is not None else [])
                 ]

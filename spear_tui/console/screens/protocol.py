@@ -24,10 +24,13 @@ FIRST_TOTALS = ("flagged chunks", "writes", "exceptions", "errors", "messages") 
 
 
 def with_flagged_share(view: View, share: dict[str, float]) -> View:
-    """Append the `flagged %` column (percent of flagged chunks naming the row's client id)."""
+    """Insert the `flagged %` column (percent of flagged chunks naming the row's client id) after the
+    message count, so it stays on screen at 80 columns."""
     columns, rows = view
-    return [*columns, SHARE_COLUMN], {
-        k: (*vals, round(100.0 * share.get(str(vals[0]), 0.0), 1)) for k, vals in rows.items()
+    at = 2 if len(columns) >= 2 else len(columns)
+    pct = {k: round(100.0 * share.get(str(vals[0]), 0.0), 1) for k, vals in rows.items()}
+    return [*columns[:at], SHARE_COLUMN, *columns[at:]], {
+        k: (*vals[:at], pct[k], *vals[at:]) for k, vals in rows.items()
     }
 
 

@@ -169,6 +169,22 @@ class ConsoleState:
     errors: list[str] = field(default_factory=list)
     events: int = 0
     alerts_by_detector: dict[str, dict[str, int]] = field(default_factory=dict)  # protocol -> name -> n
+    later_agree: dict[int, set[str]] = field(default_factory=dict)  # alert running number -> detectors
+
+    def _note_agreement(self, ev: Alert) -> None:
+        """The engine names, on each new alert, the detectors of earlier overlapping alerts; the earlier
+        alert cannot be re-emitted (events are frozen), so the console records that `ev.detector` agreed
+        with it afterwards (only ev's own detector: overlap is not transitive)."""
+        n_before = self.alerts_total - len(self.alerts)  # running number of alerts[0]
+        for j in range(len(self.alerts) - 1, max(-1, len(self.alerts) - 201), -1):
+            other = self.alerts[j]
+            if other.protocol != ev.protocol or not (other.start <= ev.end and ev.start <= other.end):
+                continue
+            n = n_before + j
+            if ev.detector not in {other.detector, *other.detectors, *self.later_agree.get(n, ())}:
+                self.later_agree.setdefault(n, set()).add(ev.detector)
+        for n in [n for n in self.later_agree if n < n_before]:  # bounded like the alert list
+            del self.later_agree[n]
 
     def flagged_share(self, protocol: str) -> tuple[dict[str, float], int]:
         """(talker -> share of the currently flagged chunks naming it among their top talkers, number of
@@ -210,6 +226,7 @@ class ConsoleState:
                 self.track(ev.protocol).add_messages(ev)
                 changed.add("messages")
             elif isinstance(ev, Alert):
+                self._note_agreement(ev)
                 self.alerts.append(ev)
                 self.alerts_total += 1
                 if ev.protocol in self.tracks or ev.detector == "lstm":

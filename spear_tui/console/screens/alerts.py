@@ -47,6 +47,7 @@ class AlertsScreen(StateScreen):
         table = self.query_one(AlertList)
         mode = FILTERS[(FILTERS.index(table.detector_filter) + 1) % len(FILTERS)]
         self.app.alert_filter = mode  # type: ignore[attr-defined]  # kept when the screen is left
+        table.later = self.spear.state.later_agree
         table.set_filter(mode, self.spear.state.alerts, self.spear.state.alerts_total)
         self._update_head()
 
@@ -54,7 +55,7 @@ class AlertsScreen(StateScreen):
         if changed & {"alerts", "all"}:
             table = self.query_one(AlertList)
             was_empty = table.row_count == 0
-            table.sync(self.spear.state.alerts, self.spear.state.alerts_total)
+            table.sync(self.spear.state.alerts, self.spear.state.alerts_total, self.spear.state.later_agree)
             if was_empty and table.row_count:
                 table.focus()
             self._update_head()

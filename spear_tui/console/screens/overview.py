@@ -96,7 +96,7 @@ class OverviewScreen(StateScreen):
         if changed & {"days", "all"}:
             self._update_meter_summary()
         if changed & {"alerts", "all"}:
-            self.query_one(AlertList).sync(app.state.alerts, app.state.alerts_total)
+            self.query_one(AlertList).sync(app.state.alerts, app.state.alerts_total, app.state.later_agree)
 
     def _update_meter_summary(self) -> None:
         meters = self.spear.state.meters

@@ -7,7 +7,7 @@ Talkers come from the packets, so they are rendered with `inert`.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from rich.text import Text
 from textual.widgets import DataTable
@@ -20,15 +20,17 @@ COLUMNS = ("time", "proto", "detector", "score/thr", "frames", "talkers")
 FILTERS = ("all", "lstm", "novelty", "both")  # "both": alerts the LSTM and the novelty rules agree on
 
 
-def detector_names(a: Alert) -> set[str]:
-    return {a.detector, *a.detectors}
+def detector_names(a: Alert, later: Iterable[str] = ()) -> set[str]:
+    """Every detector that agrees on `a`: the engine's names plus any that agreed after it was emitted
+    (`ConsoleState.later_agree`: an LSTM alert raised before the novelty alert it overlaps)."""
+    return {a.detector, *a.detectors, *later}
 
 
-def passes(a: Alert, mode: str) -> bool:
+def passes(a: Alert, mode: str, later: Iterable[str] = ()) -> bool:
     """Does alert `a` pass detector filter `mode` (one of FILTERS)?"""
     if mode == "all":
         return True
-    names = detector_names(a)
+    names = detector_names(a, later)
     if mode == "both":
         return {"lstm", "novelty"} <= names
     return mode in names
@@ -38,15 +40,18 @@ def fmt_time(t: float) -> str:
     return time.strftime("%H:%M:%S", time.gmtime(t)) if t == t else "—"
 
 
-def alert_row(a: Alert) -> tuple[Text, ...]:
-    detectors = "+".join(a.detectors) if a.detectors else a.detector
+def names_text(a: Alert, later: Iterable[str] = ()) -> Text:
     sev = {"high": "bold red", "medium": "yellow", "low": ""}.get(a.severity, "")
+    return Text("+".join(sorted(detector_names(a, later))), style=sev)
+
+
+def alert_row(a: Alert, later: Iterable[str] = ()) -> tuple[Text, ...]:
     ratio = f"{fmt_score(a.score)}/{fmt_score(a.threshold)}"
     talkers = Text(", ").join(inert(t, max_len=40) for t in a.talkers[:3])
     return (
         Text(fmt_time(a.start)),
         Text(a.protocol),
-        Text(detectors, style=sev),
+        names_text(a, later),
         Text(ratio),
         Text(f"{a.first_frame}-{a.last_frame}"),
         talkers,
@@ -67,35 +72,65 @@ class AlertList(DataTable):
         self.alerts: dict[int, Alert] = {}  # row key (running number) -> alert
         self.seen = 0
         self.detector_filter = "all"
+        self.later: Mapping[int, set[str]] = {}  # running number -> detectors that agreed afterwards
+        self._names_shown: dict[int, frozenset[str]] = {}
 
     def on_mount(self) -> None:
         for c in COLUMNS:
             self.add_column(c, key=c)
 
-    def sync(self, alerts: Sequence[Alert], total: int) -> int:
+    def sync(
+        self, alerts: Sequence[Alert], total: int, later: Mapping[int, set[str]] | None = None
+    ) -> int:
         """Append the alerts not shown yet: the last `total - seen` of `alerts` (a bounded store whose
-        running count is `total`); drop the oldest rows past MAX_ROWS."""
+        running count is `total`); drop the oldest rows past MAX_ROWS. `later` (running number ->
+        detectors that agreed after the alert was emitted) renames shown rows and can let a hidden
+        alert pass the filter."""
+        if later is not None:
+            self.later = later
+        if self._agreement_changed(alerts, total):
+            return self.set_filter(self.detector_filter, alerts, total)
         following = self.row_count == 0 or self.cursor_row >= self.row_count - 1
         new = min(total - self.seen, len(alerts))
         items = list(alerts)[len(alerts) - new :] if new > 0 else []
         first = total - len(items)
         mode = self.detector_filter
-        items = [(first + i, a) for i, a in enumerate(items) if passes(a, mode)]
+        later = self.later
+        items = [(first + i, a) for i, a in enumerate(items) if passes(a, mode, later.get(first + i, ()))]
         for n, a in items:
-            self.add_row(*alert_row(a), key=str(n))
+            names = self.later.get(n, set())
+            self.add_row(*alert_row(a, names), key=str(n))
             self.alerts[n] = a
+            self._names_shown[n] = frozenset(names)
         self.seen = total
         removed = 0
         while len(self.alerts) > self.MAX_ROWS:
             oldest = next(iter(self.alerts))
             self.remove_row(str(oldest))
             del self.alerts[oldest]
+            self._names_shown.pop(oldest, None)
             removed += 1
         if items and following:  # a cursor on the newest alert follows new ones ...
             self.move_cursor(row=self.row_count - 1, animate=False)
         elif removed:  # ... elsewhere it stays on the same alert while old rows drop off the top
             self.move_cursor(row=max(0, self.cursor_row - removed), animate=False)
         return len(items)
+
+    def _agreement_changed(self, alerts: Sequence[Alert], total: int) -> bool:
+        """Update the detector cell of shown rows whose agreement grew; True if, under a filter, an
+        alert must now be shown or hidden (the caller rebuilds)."""
+        oldest = total - len(alerts)
+        rebuild = False
+        for n, names in self.later.items():
+            if n < oldest or n >= self.seen:
+                continue
+            if n in self.alerts:
+                if self._names_shown.get(n) != frozenset(names):
+                    self._names_shown[n] = frozenset(names)
+                    self.update_cell(str(n), "detector", names_text(self.alerts[n], names))
+            elif self.detector_filter != "all" and passes(alerts[n - oldest], self.detector_filter, names):
+                rebuild = True
+        return rebuild
 
     def set_filter(self, mode: str, alerts: Sequence[Alert], total: int) -> int:
         """Show only alerts passing detector filter `mode`: rebuild from the state's bounded list."""
@@ -104,6 +139,7 @@ class AlertList(DataTable):
         self.detector_filter = mode
         self.clear()
         self.alerts.clear()
+        self._names_shown.clear()
         self.seen = total - len(alerts)
         return self.sync(alerts, total)
 

@@ -42,3 +42,31 @@ async def test_follow_bound_and_keys() -> None:
         assert table.row_count == 8
         assert [table.alert_at(i) for i in range(8)] == alerts[6:9] + alerts[24:29]
         await pilot.pause()
+
+
+async def test_later_agreement_renames_and_unhides_under_a_filter() -> None:
+    """An LSTM alert raised before an overlapping novelty alert: once the novelty alert arrives the LSTM
+    row names both, and under the `both` filter it appears; a non-overlapping one stays hidden."""
+    import dataclasses
+
+    from spear_tui.console.state import ConsoleState
+
+    chunks = chunk_events("mqtt", [1.0] * 3)
+    lstm_a, lstm_b = alert_for(chunks[0]), alert_for(chunks[2])
+    nov = dataclasses.replace(alert_for(chunks[0]), detector="novelty", detectors=("lstm", "novelty"),
+                              start=chunks[0].start + 1, end=chunks[0].start + 2)
+    state = ConsoleState()
+    app = Host()
+    async with app.run_test(size=(100, 10)) as pilot:
+        table = app.query_one(AlertList)
+        state.apply([lstm_a, lstm_b])
+        table.set_filter("both", state.alerts, state.alerts_total)
+        assert table.row_count == 0
+        state.apply([nov])
+        table.sync(state.alerts, state.alerts_total, state.later_agree)
+        await pilot.pause()
+        assert state.later_agree == {0: {"novelty"}}
+        assert [table.alert_at(i) for i in range(table.row_count)] == [lstm_a, nov]
+        assert [table.get_row_at(i)[2].plain for i in range(2)] == ["lstm+novelty"] * 2
+        table.set_filter("all", state.alerts, state.alerts_total)
+        assert [table.get_row_at(i)[2].plain for i in range(3)] == ["lstm+novelty", "lstm", "lstm+novelty"]

@@ -25,9 +25,8 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-TAXI = Path("/work/shared/data/real/timeseries")
-if not (TAXI / "nab_nyc_taxi.csv").exists():
-    TAXI = ROOT / "tests" / "data" / "real"
+# nyc_taxi and its labelled windows, from the shared folder beside the checkout (../shared)
+TAXI = ROOT.parent / "shared" / "data" / "real" / "timeseries"
 
 
 def _torch_model(hidden: int, latent: int, s: int):

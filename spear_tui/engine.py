@@ -65,6 +65,7 @@ class PacketEngine:
         summary_interval: float = 1.0,
         retainer: MessageRetainer | None = None,
         decode_as: Sequence[str] = (),
+        max_idle: float | None = None,
     ) -> None:
         from spear_tui.capture.source import ReplayPacer
         from spear_tui.capture.summary import CaptureSummary
@@ -76,7 +77,7 @@ class PacketEngine:
         self.emit_interval = emit_interval
         self.summary_interval = summary_interval
         self.retainer = retainer or MessageRetainer()
-        self._pacer = ReplayPacer(source.batches(), speed)
+        self._pacer = ReplayPacer(source.batches(), speed, max_idle=max_idle)
         self._speed = speed
         self._stop = threading.Event()
         self.summary = CaptureSummary()  # what scan prints and the protocol views show

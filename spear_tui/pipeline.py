@@ -88,7 +88,13 @@ def build_engine(
     speed: float | None = None,
     sinks: Iterable[Sink] = (),
     decode_as: Sequence[str] = (),
+    max_idle: float | None = None,
 ) -> PacketEngine:
     return PacketEngine(
-        source, build_detectors(choice or DetectorChoice()), speed=speed, sinks=sinks, decode_as=decode_as
+        source,
+        build_detectors(choice or DetectorChoice()),
+        speed=speed,
+        sinks=sinks,
+        decode_as=decode_as,
+        max_idle=max_idle,
     )

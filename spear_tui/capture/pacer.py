@@ -16,9 +16,11 @@ TICK = 0.1  # wall seconds of capture a paced batch should cover, so a replay lo
 
 class ReplayPacer:
     """Wraps a batch iterator. speed None = as fast as possible; otherwise capture time runs `speed` times
-    faster than wall time. Paced batches are split so none spans much more than TICK x speed of capture."""
+    faster than wall time. Paced batches are split so none spans much more than TICK x speed of capture.
+    `max_idle` (wall seconds) shortens longer idle gaps in the capture, e.g. between captures of several
+    sites taken minutes apart, so a replay never sits silent for long; None keeps recorded gaps."""
 
-    def __init__(self, batches: Iterable[Batch], speed: float | None):
+    def __init__(self, batches: Iterable[Batch], speed: float | None, max_idle: float | None = None):
         if speed is not None and speed <= 0:
             raise ValueError("speed must be positive (or None for as fast as possible)")
         self._it = iter(batches)
@@ -26,6 +28,8 @@ class ReplayPacer:
         self._cond = threading.Condition()
         self._anchor: tuple[float, float] | None = None  # (capture time, wall time)
         self._stopped = False
+        self._last_t: float | None = None  # capture time of the last batch handed on
+        self.max_idle = max_idle
         self.paused = False
 
     @property
@@ -81,7 +85,19 @@ class ReplayPacer:
                 now = time.monotonic()
                 if self._anchor is None:
                     self._anchor = (capture_t, now)
+                self._compress_gap(capture_t)
                 due = self._anchor[1] + (capture_t - self._anchor[0]) / self._speed
                 if due <= now:
+                    self._last_t = capture_t
                     return True
                 self._cond.wait(min(due - now, TICK))
+
+    def _compress_gap(self, capture_t: float) -> None:
+        """Move the anchor so the gap since the last batch costs at most `max_idle` wall seconds."""
+        if self.max_idle is None or self._last_t is None or self._anchor is None or self._speed is None:
+            return
+        allowed = self.max_idle * self._speed  # capture seconds
+        gap = capture_t - self._last_t
+        if gap > allowed:
+            self._anchor = (self._anchor[0] + (gap - allowed), self._anchor[1])
+            self._last_t = capture_t - allowed

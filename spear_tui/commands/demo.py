@@ -24,6 +24,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "writes/exceptions, BACnet storms) through the shipped models.",
     )
     p.add_argument("--speed", type=parse_speed, default=1.0, metavar="N|max", help="replay speed or 'max'")
+    from spear_tui.commands.replay import add_max_idle
+
+    add_max_idle(p)
     add_detector_args(p)
     add_store_args(p)
     p.set_defaults(func=run, decode_as=[])

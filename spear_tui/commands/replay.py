@@ -18,6 +18,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--speed", type=parse_speed, default=1.0, metavar="N|max", help="replay speed factor or 'max'"
     )
+    add_max_idle(p)
     add_decode_as(p)
     add_detector_args(p)
     add_store_args(p)
@@ -43,18 +44,33 @@ def open_console(files: list[str], args: argparse.Namespace, *, speed: float | N
         raise
     try:
         sinks = [store.write] if store is not None else []
-        return run_console(engine_factory(source, choice, speed, args.decode_as, sinks), source=source.name)
+        factory = engine_factory(source, choice, speed, args.decode_as, sinks, max_idle=idle_limit(args))
+        return run_console(factory, source=source.name)
     finally:
         close_session_store(store)
 
 
-def engine_factory(source, choice, speed: float | None, decode_as, sinks=()):
+def idle_limit(args: argparse.Namespace) -> float | None:
+    return args.max_idle if args.max_idle and args.max_idle > 0 else None
+
+
+def add_max_idle(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--max-idle",
+        type=float,
+        default=3.0,
+        metavar="S",
+        help="shorten idle gaps in the capture to S wall seconds (default 3; 0 keeps recorded gaps)",
+    )
+
+
+def engine_factory(source, choice, speed: float | None, decode_as, sinks=(), max_idle: float | None = None):
     """Detectors (and JAX) are built inside the console's worker, so the first frame is not delayed.
     `sinks` (the session's alert store) are durable: the engine calls them before the display."""
 
     def factory():
         from spear_tui.pipeline import build_engine
 
-        return build_engine(source, choice, speed=speed, decode_as=decode_as, sinks=sinks)
+        return build_engine(source, choice, speed=speed, decode_as=decode_as, sinks=sinks, max_idle=max_idle)
 
     return factory

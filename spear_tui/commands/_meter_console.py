@@ -12,9 +12,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from spear_tui.commands.meter import pick_measurement
 from spear_tui.errors import UserError
 
-PREFERRED = ("active_power", "apparent_power", "reactive_power")
 MIN_TRAIN_DAYS = 4
 
 
@@ -34,17 +34,6 @@ def checkpoint_info(path: str | Path) -> tuple[int, str]:
     except (TypeError, ValueError, AttributeError):
         raise UserError(f"{path} is not a usable seq2seq checkpoint (bad config)") from None
     return spd, str(ck.extra.get("measurement", "value"))
-
-
-def pick_measurement(available: list[str], wanted: str | None) -> str:
-    if wanted:
-        if wanted not in available:
-            raise UserError(f"no measurement {wanted!r}; available: {', '.join(available)}")
-        return wanted
-    for name in PREFERRED:
-        if name in available:
-            return name
-    return available[0]
 
 
 def _model_for(args: argparse.Namespace, available: list[str]) -> tuple[Path | None, int, str]:

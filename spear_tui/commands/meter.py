@@ -115,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
     return scan(args)
 
 
-def _pick_measurement(available: list[str], wanted: str | None) -> str:
+def pick_measurement(available: list[str], wanted: str | None) -> str:
     if wanted:
         if wanted not in available:
             raise UserError(f"no measurement {wanted!r} in the file; it has: {', '.join(available)}")
@@ -156,7 +156,7 @@ def scan(args: argparse.Namespace) -> int:
     spd = det.cfg.samples_per_day if det else args.samples_per_day
     series = read_meter_file(args.file, timestamp=args.timestamp, tz=args.tz)
     days = to_days(series, samples_per_day=spd, tz=args.tz)
-    measurement = _pick_measurement(days.measurements, args.measurement or (det.measurement if det else None))
+    measurement = pick_measurement(days.measurements, args.measurement or (det.measurement if det else None))
     values = days.values[..., days.measurements.index(measurement)]
     model_info: dict[str, Any]
     if det is None:

@@ -13,7 +13,8 @@ from novelty_tables import capture_table, feed_all, learn_cut, tshark_rows
 from spear_tui.detect.novelty import NoveltyDetector
 
 REAL = Path(__file__).resolve().parents[2] / "data" / "real"
-NDPI = REAL / "mqtt" / "ndpi_mqtt.pcap"  # two sessions: one known client publishing, a new client id 340 s later
+# two sessions: one known client publishing, a new client id 340 s later
+NDPI = REAL / "mqtt" / "ndpi_mqtt.pcap"
 FIELDS = ["frame.number", "frame.time_epoch", "ip.src", "mqtt.clientid", "mqtt.topic"]
 
 

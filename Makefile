@@ -14,6 +14,7 @@ run: system-run $(STAMP)
 	$(BIN)/spear-tui
 
 test: system-test $(STAMP)
+	$(BIN)/ruff check spear_tui tests bench sample_captures
 	$(BIN)/python -m pytest -ra
 
 lint: $(STAMP)

@@ -8,12 +8,22 @@ reads from the UI thread.
 
 from __future__ import annotations
 
+import io
 import threading
 from collections import OrderedDict, deque
 
 import polars as pl
 
 from spear_tui.events import Alert
+
+
+def _compact(table: pl.DataFrame) -> pl.DataFrame:
+    """A copy that owns only its own bytes. A filtered table's string columns are views into the whole
+    ring's buffers, so a few pinned rows could keep megabytes alive; pins are rare, the copy is cheap."""
+    buf = io.BytesIO()
+    table.write_ipc(buf)
+    buf.seek(0)
+    return pl.read_ipc(buf)
 
 
 class MessageRetainer:
@@ -52,6 +62,7 @@ class MessageRetainer:
         window = self.window(alert.protocol, alert.file, alert.first_frame, alert.last_frame)
         if window is None:
             return
+        window = _compact(window)
         with self._lock:
             self._pinned[self.key(alert)] = window
             while len(self._pinned) > self.max_pinned:

@@ -112,32 +112,33 @@ class PacketEngine:
         except Exception:  # closing a dead tshark must never take the UI down
             log.debug("source close failed", exc_info=True)
 
+    def _detector(self, protocol: str, name: str) -> PacketDetector | None:
+        return next((d for d in self.detectors.get(protocol, ()) if d.name == name), None)
+
     def set_sensitivity(self, protocol: str, detector: str, k: float) -> None:
-        for det in self.detectors.get(protocol, ()):
-            if det.name == detector:
-                det.sensitivity = k
+        det = self._detector(protocol, detector)
+        if det is not None:
+            det.sensitivity = k
 
     def get_sensitivity(self, protocol: str, detector: str) -> float | None:
         """The k a detector uses now; None when that detector is not running (e.g. --no-lstm)."""
-        for det in self.detectors.get(protocol, ()):
-            if det.name == detector:
-                return float(det.sensitivity)
-        return None
+        det = self._detector(protocol, detector)
+        return None if det is None else float(det.sensitivity)
 
     def set_rules(self, protocol: str, detector: str, rules: Iterable[str]) -> None:
         """Switch a rule-based detector's rules (novelty): only `rules` raise alerts from now on; an
         empty set turns the detector off. The set is replaced whole, so the worker never sees it change
         mid-batch."""
-        for det in self.detectors.get(protocol, ()):
-            if det.name == detector and hasattr(det, "enabled_rules"):
-                det.enabled_rules = set(rules)  # type: ignore[attr-defined]
+        det = self._detector(protocol, detector)
+        if det is not None and hasattr(det, "enabled_rules"):
+            det.enabled_rules = set(rules)  # type: ignore[attr-defined]
 
     def get_rules(self, protocol: str, detector: str) -> set[str] | None:
         """The rules a detector has switched on now; None when it is not running or has no rules."""
-        for det in self.detectors.get(protocol, ()):
-            if det.name == detector and hasattr(det, "enabled_rules"):
-                return set(det.enabled_rules)  # type: ignore[attr-defined]
-        return None
+        det = self._detector(protocol, detector)
+        if det is None or not hasattr(det, "enabled_rules"):
+            return None
+        return set(det.enabled_rules)  # type: ignore[attr-defined]
 
     def messages_for(self, alert: Alert) -> pl.DataFrame | None:
         """The retained messages of an alert's window, for drill-down (None if evicted)."""

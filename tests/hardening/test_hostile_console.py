@@ -75,8 +75,18 @@ def test_console_shows_hostile_strings_inert(tmp_path: Path) -> None:
                 time.sleep(0.8)  # a lone ESC is only final after a pause
                 tmux("send-keys", "-t", session, key)
                 time.sleep(0.3)
-            if all(s in "\n".join(seen) for s in ("RED\\x1b", "[link=http://x]", "\\u202etxt")):
+            wanted = ("RED\\x1b", "[link=http://x]", "\\u202etxt", "pwned-title")
+            if all(s in "\n".join(seen) for s in wanted):
                 break
+        # the MQTT clients view lists every client id, the OSC-title one included
+        tmux("send-keys", "-t", session, "2")
+        time.sleep(1.5)
+        tmux("send-keys", "-t", session, "/")
+        time.sleep(0.5)
+        tmux("send-keys", "-t", session, "-l", "pwned")
+        tmux("send-keys", "-t", session, "Enter")
+        time.sleep(1.5)
+        seen.append(screen(session))
         title = tmux("display", "-p", "-t", session, "#{pane_title}").strip()
         tmux("send-keys", "-t", session, "q")
         time.sleep(1.0)
@@ -89,6 +99,7 @@ def test_console_shows_hostile_strings_inert(tmp_path: Path) -> None:
     assert "[bold red]x[/]" in text
     assert "[link=http://x]y[/link]" in text
     assert "\\u202etxt.exe" in text
+    assert "\\x1b]0;pwned-title\\x07" in text  # the OSC title sequence, shown as text
     # nothing hostile reached the terminal
     assert "pwned" not in title and title == title0
     stream = raw.read_bytes()

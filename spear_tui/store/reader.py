@@ -45,6 +45,19 @@ class AlertRecord:
     source: dict[str, Any] = field(default_factory=dict)  # {path, size, mtime} of alert.file, {} if unknown
 
 
+def _filters(
+    session: int | None, protocol: str | None, where: list[str], params: list
+) -> tuple[list[str], list]:
+    """SQL conditions (and their parameters) for the optional session and protocol filters."""
+    if session is not None:
+        where.append("session = ?")
+        params.append(session)
+    if protocol is not None:
+        where.append("protocol = ?")
+        params.append(protocol)
+    return where, params
+
+
 class StoreReader:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
@@ -75,13 +88,7 @@ class StoreReader:
         limit: int | None = None,
     ) -> dict[int, Alert]:
         """Alerts by id (ascending = the order they were raised)."""
-        where, params = ["id > ?"], [after_id]
-        if session is not None:
-            where.append("session = ?")
-            params.append(session)
-        if protocol is not None:
-            where.append("protocol = ?")
-            params.append(protocol)
+        where, params = _filters(session, protocol, ["id > ?"], [after_id])
         if min_severity is not None:
             if min_severity not in SEVERITIES:
                 raise UserError(
@@ -108,13 +115,7 @@ class StoreReader:
         return AlertRecord(id=r[0], session=sess, recorded=r[2], alert=alert, source=src)
 
     def chunks(self, session: int | None = None, protocol: str | None = None) -> list[ChunkScored]:
-        where, params = ["1"], []
-        if session is not None:
-            where.append("session = ?")
-            params.append(session)
-        if protocol is not None:
-            where.append("protocol = ?")
-            params.append(protocol)
+        where, params = _filters(session, protocol, ["1"], [])
         rows = self._q(
             f"SELECT {schema.CHUNK_COLS} FROM chunks WHERE {' AND '.join(where)} ORDER BY id", tuple(params)
         )

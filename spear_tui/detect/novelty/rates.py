@@ -34,6 +34,18 @@ _BIN_SCHEMA = {
 SUBS = 10  # sub-windows per window, to place a burst's start and end inside its window
 
 
+def _merged() -> list[pl.Expr]:
+    """How per-bin counts and their time/frame spans combine when bins are merged."""
+    return [
+        pl.col("n").sum(),
+        pl.col("t0").min(),
+        pl.col("t1").max(),
+        pl.col("f0").min(),
+        pl.col("f1").max(),
+        pl.col("file").first(),
+    ]
+
+
 @dataclass(frozen=True)
 class RateRule:
     name: str
@@ -118,24 +130,10 @@ class RateState:
         fine = (
             pl.concat([self._carry, fine.select(list(_BIN_SCHEMA))])
             .group_by("key", "bin", "sub", "detail", "src")
-            .agg(
-                pl.col("n").sum(),
-                pl.col("t0").min(),
-                pl.col("t1").max(),
-                pl.col("f0").min(),
-                pl.col("f1").max(),
-                pl.col("file").first(),
-            )
+            .agg(*_merged())
         )
         self._carry = fine.filter((pl.col("bin") + 1) * self.window > now)
-        bins = fine.group_by("key", "bin").agg(
-            pl.col("n").sum(),
-            pl.col("t0").min(),
-            pl.col("t1").max(),
-            pl.col("f0").min(),
-            pl.col("f1").max(),
-            pl.col("file").first(),
-        )
+        bins = fine.group_by("key", "bin").agg(*_merged())
         flagged = self.thresholds(bins, sensitivity).filter(pl.col("n") >= pl.col("thr"))
         if flagged.height == 0:
             return []

@@ -29,6 +29,7 @@ def dissect_frame(
 ) -> list[tuple[int, str]]:
     """(depth, "field: value") lines for every layer of one frame; UserError if the frame does not exist."""
     import pyshark
+    from pyshark.capture.capture import TSharkCrashException
 
     path = check_readable(path)
     rules = {f"{t}.port=={p}": proto for t, p, proto in parse_decode_as(decode_as)}
@@ -41,15 +42,22 @@ def dissect_frame(
         eventloop=loop,
         keep_packets=False,
     )
+    crashed = False
     try:
         packets = [p for _, p in zip(range(1), cap, strict=False)]
+    except TSharkCrashException:
+        packets, crashed = [], True
     finally:
-        cap.close()
+        try:
+            cap.close()
+        except TSharkCrashException:  # close kills tshark; pyshark may call that exit (255) a crash
+            pass
         del cap
         gc.collect()  # let pyshark's subprocess transports go while their loop is still open
         loop.close()
     if not packets:
-        raise UserError(f"{path}: no frame {frame_number}")
+        why = " (tshark ended with an error)" if crashed else ""
+        raise UserError(f"{path}: no frame {frame_number}{why}")
     lines: list[tuple[int, str]] = []
     for layer in packets[0].layers:
         name = layer.layer_name

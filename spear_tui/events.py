@@ -39,7 +39,7 @@ class ChunkScored:
     first_frame: int
     last_frame: int
     score: float  # loss on the chunk before training on it (never-seen data)
-    train_loss: float  # loss after this chunk's training steps
+    train_loss: float  # mean loss the optimiser saw on this chunk (each step's, before its update)
     flagged: bool
     threshold: float | None  # None during warm-up
     file: int = 0

@@ -12,7 +12,9 @@ is dropped (a loss over a handful of messages says nothing). Its ChunkScored has
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -37,6 +39,26 @@ MIN_PARTIAL = 100
 WARMUP_GATE = 5.0
 _ARCH = ("layers", "units", "features", "chunk", "seq_len", "mode", "scaling", "loss")
 _KEEP = ("frame", "file", "time", "src", "dst", "sport", "dport", "msgtype", "length", "clientid")
+
+
+@dataclass
+class _ChunkTensors:
+    x: np.ndarray
+    y: np.ndarray
+    mask: np.ndarray | None
+    raw: np.ndarray  # raw features, capture order (what the running statistics learn from)
+    last: np.ndarray  # raw features of the last message fed to the net
+
+
+@dataclass
+class _InFlight:
+    """A dispatched chunk whose score XLA is still computing."""
+
+    lo: int
+    hi: int
+    thr: float | None
+    score: Any
+    loss: Any
 
 
 class OnlineLSTMDetector:
@@ -166,40 +188,74 @@ class OnlineLSTMDetector:
 
     def _run(self, table: pl.DataFrame, *, train: bool) -> list:
         """Score/train every chunk of `table` (a multiple of the chunk size, or one partial chunk when
-        not training), in order: chunk i's threshold (from the scores before it) gates its training."""
-        cfg = self.cfg
+        not training), in order: chunk i's threshold (from the scores before it) gates its training.
+
+        Pipelined: while XLA computes chunk i, this thread prepares chunk i+1's tensors and then builds
+        chunk i-1's events; it waits for chunk i's score only to set chunk i+1's gate. The tensors are
+        prepared assuming chunk i comes back finite; after a reset they are prepared again.
+        """
         prep = prepare(table, self.protocol, self._client_ids)
+        n = self.cfg.chunk
+        spans = [(lo, min(lo + n, table.height)) for lo in range(0, table.height, n)]
         events: list = []
-        for lo in range(0, table.height, cfg.chunk):
-            hi = min(lo + cfg.chunk, table.height)
-            m = hi - lo
-            raw = prep.raw[lo:hi]
-            if self.norm.count == 0:
-                self.norm.update(raw)  # the very first chunk defines the scale it is scored with
-            order = chunk_order(prep, lo, hi, cfg.mode)
-            seq = self.norm.apply(raw[order])
-            prev = self.norm.apply(self._prev[None, :])[0]
-            mask = None
-            if m < cfg.chunk:
-                seq = np.concatenate([seq, np.zeros((cfg.chunk - m, cfg.features), np.float32)])
-                mask = (np.arange(cfg.chunk) < m).astype(np.float32).reshape(cfg.batch, cfg.seq_len)
-            x, y = chunk_tensors(seq, prev, cfg.batch, cfg.seq_len)
+        flight: _InFlight | None = None
+        for lo, hi in spans:
+            chunk = self._tensors(prep, lo, hi)
+            if flight is not None:
+                settled = self._settle(prep, flight, train)
+                if isinstance(settled, Alert):  # reset: weights and statistics went back to the start
+                    events.append(settled)
+                    chunk = self._tensors(prep, lo, hi)
             thr = self._next_threshold()
             gate = float("inf")
-            if cfg.gate and thr is not None:
+            if self.cfg.gate and thr is not None:
                 gate = thr
-            elif cfg.gate and self.ref_score:
+            elif self.cfg.gate and self.ref_score:
                 gate = WARMUP_GATE * self.ref_score
-            score, after = self.model.run_chunk(x, y, self._steps() if train else 0, mask, gate)
-            if not (np.isfinite(score) and np.isfinite(after)):
-                events.append(self._reset(prep, lo, hi, score, after))
-                continue
+            steps = self._steps() if train else 0
+            score, loss = self.model.dispatch(chunk.x, chunk.y, steps, chunk.mask, gate)
             if train:
-                self._trained_chunks += 1
-                self.norm.update(raw)
-            self._prev = raw[order[-1]]
-            events.extend(self._score_events(prep, lo, hi, score, after, thr))
+                self.norm.update(chunk.raw)  # undone by _reset if this chunk comes back non-finite
+            self._prev = chunk.last
+            if flight is not None and not isinstance(settled, Alert):
+                events.extend(self._score_events(prep, flight, *settled))  # overlaps the XLA work
+            flight = _InFlight(lo, hi, thr, score, loss)
+        if flight is not None:
+            settled = self._settle(prep, flight, train)
+            if isinstance(settled, Alert):
+                events.append(settled)
+            else:
+                events.extend(self._score_events(prep, flight, *settled))
         return events
+
+    def _tensors(self, prep: Prepared, lo: int, hi: int) -> _ChunkTensors:
+        """Order, normalise (statistics of everything before the chunk) and shape one chunk."""
+        cfg = self.cfg
+        raw = prep.raw[lo:hi]
+        if self.norm.count == 0:
+            self.norm.update(raw)  # the very first chunk defines the scale it is scored with
+        order = chunk_order(prep, lo, hi, cfg.mode)
+        seq = self.norm.apply(raw[order])
+        prev = self.norm.apply(self._prev[None, :])[0]
+        mask = None
+        m = hi - lo
+        if m < cfg.chunk:
+            seq = np.concatenate([seq, np.zeros((cfg.chunk - m, cfg.features), np.float32)])
+            mask = (np.arange(cfg.chunk) < m).astype(np.float32).reshape(cfg.batch, cfg.seq_len)
+        x, y = chunk_tensors(seq, prev, cfg.batch, cfg.seq_len)
+        return _ChunkTensors(x, y, mask, raw, raw[order[-1]])
+
+    def _settle(self, prep: Prepared, flight: _InFlight, train: bool) -> tuple[float, float] | Alert:
+        """Wait for a dispatched chunk; record its score (or reset the detector on a non-finite one)."""
+        score, loss = float(flight.score), float(flight.loss)
+        if not (np.isfinite(score) and np.isfinite(loss)):
+            return self._reset(prep, flight.lo, flight.hi, score, loss)
+        if train:
+            self._trained_chunks += 1
+        self.scores.append(score)
+        self.train_losses.append(loss)
+        self.thresholds.append(flight.thr)
+        return score, loss
 
     def _reset(self, prep: Prepared, lo: int, hi: int, score: float, after: float) -> Alert:
         """A non-finite loss (diverged weights, poisoned statistics) would poison every later score and
@@ -227,16 +283,22 @@ class OnlineLSTMDetector:
 
     def _next_threshold(self) -> float | None:
         """Threshold the next chunk will be judged by (None during warm-up)."""
-        s = np.append(np.asarray(self.scores, np.float64), 0.0)  # placeholder for the coming score
-        return peaks.latest_threshold(s, self.sensitivity, **self.peak_params())
+        return peaks.latest_threshold(self._recent_scores(), self.sensitivity, **self.peak_params())
 
-    def _score_events(
-        self, prep: Prepared, lo: int, hi: int, score: float, after: float, thr: float | None
-    ) -> list:
-        self.scores.append(score)
-        self.train_losses.append(after)
+    def _recent_scores(self, placeholder: bool = True) -> np.ndarray:
+        """The score series (with a placeholder for the coming chunk), cut to the part the last entry's
+        baseline can see: an O(window) cost per chunk, not O(chunks so far). The cut keeps enough in
+        front that the warm-up and skip rules of peaks.latest_baseline read it as the whole series."""
+        p = self.peak_params()
+        keep = p["window"] + max(p["warmup"], p["skip"]) + 1
+        tail = self.scores[-keep:] if len(self.scores) + placeholder > keep else self.scores
+        out = np.asarray(tail, np.float64)
+        return np.append(out, 0.0) if placeholder else out
+
+    def _score_events(self, prep: Prepared, flight: _InFlight, score: float, after: float) -> list:
+        """ChunkScored (and an Alert when flagged) for a settled chunk."""
+        lo, hi, thr = flight.lo, flight.hi, flight.thr
         flagged = thr is not None and score > thr
-        self.thresholds.append(thr)
         index = len(self.scores) - 1
         start, end = float(prep.time[lo:hi].min()), float(prep.time[lo:hi].max())
         first, last, file = int(prep.frame[lo]), int(prep.frame[hi - 1]), int(prep.file[lo])
@@ -249,7 +311,7 @@ class OnlineLSTMDetector:
             )
         ]
         if flagged:
-            med, dev = peaks.latest_baseline(np.asarray(self.scores), **self.peak_params())
+            med, dev = peaks.latest_baseline(self._recent_scores(placeholder=False), **self.peak_params())
             height = (score - med) / dev
             severity = "high" if height >= 2 * self.sensitivity else "medium"
             who = ", ".join(talkers) if talkers else "unknown"

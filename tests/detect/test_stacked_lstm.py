@@ -62,15 +62,28 @@ def test_same_seed_same_weights_and_scores_different_seed_differs():
 
 def test_score_is_the_loss_before_training_and_steps_zero_changes_nothing():
     x, y = _xy(_periodic())
-    m = StackedLSTM(CFG, seed=1)
+    m = StackedLSTM(LSTMConfig(trim=0.0), seed=1)  # untrimmed: score and training loss are comparable
     before = m.state_dict()["params"]
     s0, a0 = m.run_chunk(x, y, 0)
-    assert s0 == a0  # nothing trained
+    assert s0 == a0  # nothing trained: the training loss is the plain loss
     assert all(np.array_equal(p, q) for p, q in zip(_leaves(before), _leaves(m.state_dict()["params"]),
                                                      strict=True))
-    s1, a1 = m.run_chunk(x, y, 5)
-    assert s1 == s0  # scored with the untouched weights
-    assert a1 < s1  # training on the chunk lowered its loss
+    s1, a1 = m.run_chunk(x, y, 1)
+    assert s1 == s0 and a1 == s1  # scored with the untouched weights; one step saw exactly that loss
+    s2, a2 = m.run_chunk(x, y, 5)
+    assert s2 < s1  # the step on chunk 1 lowered the loss of the same data
+    assert a2 < s2  # the training loss is the mean over the 5 steps, which kept lowering it
+
+
+def test_trimmed_score_leaves_out_the_worst_messages_but_the_training_loss_does_not():
+    x, y = _xy(_periodic())
+    odd = y.copy()
+    odd[0, 0] = 50.0  # one message the net cannot predict
+    score, train_loss = StackedLSTM(CFG, seed=1).run_chunk(x, y, 1)
+    score_odd, train_loss_odd = StackedLSTM(CFG, seed=1).run_chunk(x, odd, 1)
+    assert CFG.trim > 0
+    assert abs(score_odd - score) < 0.05 * score  # the robust score barely moves
+    assert train_loss_odd > 2 * train_loss  # what the optimiser saw includes the odd message
 
 
 def test_learns_a_periodic_sequence():
@@ -85,10 +98,15 @@ def test_learns_a_periodic_sequence():
 def test_gate_skips_training_on_a_chunk_scoring_above_it():
     x, y = _xy(_periodic())
     m = StackedLSTM(CFG, seed=3)
-    score, after = m.run_chunk(x, y, 5, gate=0.0)  # any positive score is above the gate
-    assert after == score
-    score2, after2 = m.run_chunk(x, y, 5, gate=float("inf"))
-    assert score2 == score and after2 < score2
+    before = m.state_dict()
+    score, _ = m.run_chunk(x, y, 5, gate=0.0)  # any positive score is above the gate
+    after = m.state_dict()
+    assert all(np.array_equal(p, q) for p, q in zip(_leaves(before["params"]), _leaves(after["params"]),
+                                                     strict=True))
+    assert all(np.array_equal(p, q) for p, q in zip(before["opt_state"], after["opt_state"], strict=True))
+    score2, _ = m.run_chunk(x, y, 5, gate=float("inf"))
+    assert score2 == score  # still the untouched weights
+    assert m.run_chunk(x, y, 0)[0] < score  # ...and this time it learned
 
 
 def test_masked_targets_do_not_count():

@@ -216,3 +216,17 @@ def test_trained_net_does_not_learn_a_wild_chunk_during_warmup(mqtt_normal):
     det.ref_score = None  # no reference: warm-up chunks are trained on
     det.feed(mqtt_normal.slice(500, 500))
     assert not np.array_equal(before, det.model.state_dict()["params"]["out"]["kernel"])
+
+
+def test_live_thresholds_equal_a_reflag_of_the_whole_series_on_a_long_run(mqtt_normal):
+    """Per chunk the detector reads only the tail of its score series (O(window)); over more chunks
+    than window + warm-up that must still give exactly the thresholds of the whole series."""
+    from spear_tui.detect.online import OnlineLSTMDetector
+
+    det = OnlineLSTMDetector("mqtt", seed=0)  # fresh: skip > 0 too
+    det.feed(pl.concat([mqtt_normal, mqtt_normal.slice(0, 10_000)]))
+    p = det.peak_params()
+    assert len(det.scores) > p["window"] + p["warmup"] + p["skip"] + 10
+    flags, thr = det.reflag()
+    live = np.array([np.nan if t is None else t for t in det.thresholds])
+    np.testing.assert_array_equal(live, thr)

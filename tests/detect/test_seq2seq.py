@@ -169,32 +169,3 @@ def test_bad_training_input_is_a_user_error(year):
     holey[2, 5] = np.nan
     with pytest.raises(UserError, match="missing values"):
         det.fit(holey, days.dates[:10])
-
-
-def test_lstm_scan_matches_a_plain_numpy_lstm():
-    """The jitted scan against a textbook LSTM (PyTorch's equations) written out in numpy."""
-    import jax.numpy as jnp
-
-    from spear_tui.detect.seq2seq import lstm2_scan
-
-    def sig(v):
-        return 1.0 / (1.0 + np.exp(-v))
-
-    def reference(x, wi, wh, b):
-        h = wh.shape[0]
-        hs, cs, out = np.zeros((x.shape[1], h)), np.zeros((x.shape[1], h)), []
-        for xt in x:
-            z = xt @ wi + hs @ wh + b
-            i, f, g, o = sig(z[:, :h]), sig(z[:, h:2 * h]), np.tanh(z[:, 2 * h:3 * h]), sig(z[:, 3 * h:])
-            cs = f * cs + i * g
-            hs = o * np.tanh(cs)
-            out.append(hs)
-        return np.stack(out)
-
-    rng = np.random.default_rng(0)
-    t, b, din, h = 7, 3, 2, 5
-    l1 = [rng.standard_normal(s).astype(np.float32) * 0.5 for s in [(din, 4 * h), (h, 4 * h), (4 * h,)]]
-    l2 = [rng.standard_normal(s).astype(np.float32) * 0.5 for s in [(h, 4 * h), (h, 4 * h), (4 * h,)]]
-    x = rng.standard_normal((t, b, din)).astype(np.float32)
-    got = lstm2_scan(jnp.asarray(x), tuple(map(jnp.asarray, l1)), tuple(map(jnp.asarray, l2)))
-    np.testing.assert_allclose(np.asarray(got), reference(reference(x, *l1), *l2), atol=1e-5)

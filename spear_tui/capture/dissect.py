@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import os
+import subprocess
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 from spear_tui.capture.files import check_readable
-from spear_tui.capture.tshark import find_tshark, parse_decode_as
+from spear_tui.capture.segments import segment_frames
+from spear_tui.capture.tshark import find_tool, find_tshark, parse_decode_as
 from spear_tui.errors import UserError
 
 
@@ -27,11 +31,33 @@ def _depth(name: str, layer: str) -> int:
 def dissect_frame(
     path: str | Path, frame_number: int, decode_as: Sequence[str] = ()
 ) -> list[tuple[int, str]]:
-    """(depth, "field: value") lines for every layer of one frame; UserError if the frame does not exist."""
+    """(depth, "field: value") lines for every layer of one frame; UserError if the frame does not exist.
+
+    A frame past the first segment of a big capture is dissected from its segment alone (cut with
+    editcap into a temporary file), as the stream saw it, so tshark's memory stays bounded here too.
+    """
+    path = check_readable(path)
+    size = segment_frames()
+    if frame_number <= size:
+        return _dissect(path, frame_number, decode_as)
+    first = (int(frame_number) - 1) // size * size + 1
+    with tempfile.TemporaryDirectory(prefix="spear-tui-frame-") as tmp:
+        part = os.path.join(tmp, "segment.pcapng")
+        done = subprocess.run(
+            [find_tool("editcap"), "-r", path, part, f"{first}-{first + size - 1}"], capture_output=True
+        )
+        if done.returncode != 0 or not os.path.exists(part):
+            raise UserError(f"{path}: no frame {frame_number}")
+        try:
+            return _dissect(part, int(frame_number) - first + 1, decode_as)
+        except UserError:
+            raise UserError(f"{path}: no frame {frame_number}") from None
+
+
+def _dissect(path: str, frame_number: int, decode_as: Sequence[str]) -> list[tuple[int, str]]:
     import pyshark
     from pyshark.capture.capture import TSharkCrashException
 
-    path = check_readable(path)
     rules = {f"{t}.port=={p}": proto for t, p, proto in parse_decode_as(decode_as)}
     loop = asyncio.new_event_loop()
     cap = pyshark.FileCapture(

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator, Sequence
 
 import polars as pl
 
+from spear_tui.capture.segments import Segment, SegmentPipe
 from spear_tui.capture.tshark import decode_as_args, find_tshark
 from spear_tui.protocols import modbus, mqtt
 from spear_tui.protocols.fields import AGGREGATOR, ALL_FIELDS, COLUMNS
@@ -94,8 +95,11 @@ class ExactResolver:
         file_index: int,
         server_ports: Sequence[int],
         register: Callable | None = None,
+        segment: Segment | None = None,
     ):
         self.path = path
+        self.segment = segment  # read only this part of the file (frame numbers offset back)
+        self._pipe: SegmentPipe | None = None
         self.decode_as = list(decode_as)
         self.file_index = file_index
         self.server_ports = list(server_ports)
@@ -107,10 +111,12 @@ class ExactResolver:
         self.resolved_frames = 0
 
     def _start(self) -> None:
+        if self.segment is not None:
+            self._pipe = SegmentPipe(self.path, self.segment)
         cmd = [
             find_tshark(),
             "-r",
-            self.path,
+            self.path if self._pipe is None else "-",
             "-n",
             *decode_as_args(self.decode_as),
             "-Y",
@@ -119,8 +125,11 @@ class ExactResolver:
             "pdml",
         ]
         self._proc = subprocess.Popen(
-            cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+            cmd, stdin=subprocess.DEVNULL if self._pipe is None else self._pipe.stdout,
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
         )
+        if self._pipe is not None:
+            self._pipe.release()
         if self._register is not None:
             from types import SimpleNamespace
 
@@ -137,6 +146,8 @@ class ExactResolver:
                 continue
             if el.tag == "packet":
                 number = _frame_number(el)
+                if number is not None and self.segment is not None:
+                    number += self.segment.offset
                 msgs = messages_of_packet(el)
                 el.clear()
                 if root is not None:
@@ -228,3 +239,5 @@ class ExactResolver:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+        if self._pipe is not None:
+            self._pipe.close()

@@ -6,10 +6,13 @@ import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+import polars as pl
+
 from spear_tui.capture.batch import Batch, add_counts, combine, sort_by_time, split_by_count
 from spear_tui.capture.decode import decode_block, fallback
 from spear_tui.capture.files import FileInfo, file_info
 from spear_tui.capture.pacer import ReplayPacer
+from spear_tui.capture.segments import Segment, SegmentPipe, file_segments, segment_frames
 from spear_tui.capture.stream import TsharkStream
 from spear_tui.capture.tshark import modbus_server_ports, parse_decode_as
 
@@ -53,23 +56,44 @@ class PacketSource:
     def live(self) -> bool:
         return self.interface is not None
 
-    def _start(self, args: list[str], live: bool) -> TsharkStream:
+    def _start(self, args: list[str], live: bool, stdin=None) -> TsharkStream:
         with self._lock:
             if self._closed:
                 raise StopIteration
-            stream = TsharkStream(args, live=live, decode_as=self.decode_as)
+            stream = TsharkStream(args, live=live, decode_as=self.decode_as, stdin=stdin)
             self._streams.append(stream)
             return stream
 
     def _file_batches(self, index: int) -> Iterator[Batch]:
+        """One file's batches; a file of more than segment_frames() frames is read segment by segment,
+        each by a fresh tshark, so tshark's per-frame memory stays bounded (see segments.py)."""
+        packets = self.infos[index].packets if index < len(self.infos) else 0
+        for segment in file_segments(packets, segment_frames()):
+            yield from self._segment_batches(index, segment)
+            if self._closed:
+                return
+
+    def _segment_batches(self, index: int, segment: Segment | None) -> Iterator[Batch]:
         from spear_tui.capture.exact import ExactResolver
 
         path = self.files[index]
-        stream = self._start(["-r", path], live=False)
-        resolver = ExactResolver(path, self.decode_as, index, self.server_ports, self._register)
+        pipe = None
+        if segment is not None:
+            pipe = SegmentPipe(path, segment)
+            self._register(pipe)
+        try:
+            stream = self._start(["-r", path if pipe is None else "-"], live=False,
+                                 stdin=None if pipe is None else pipe.stdout)
+        finally:
+            if pipe is not None:
+                pipe.release()
+        resolver = ExactResolver(path, self.decode_as, index, self.server_ports, self._register, segment)
+        offset = 0 if segment is None else segment.offset
         try:
             # Start with small blocks (they overlap decoding with tshark's dissection), then adapt.
             for raw in stream.blocks(min(self.batch_messages, FIRST_BLOCK_LINES)):
+                if offset:
+                    raw = raw.with_columns((pl.col("frame").cast(pl.Int64) + offset).cast(pl.Utf8))
                 batch = self._to_batch(raw, index, resolver)
                 if batch is not None:
                     # Aim the next block at ~batch_messages messages (loopback frames carry many).
@@ -79,6 +103,8 @@ class PacketSource:
         finally:
             resolver.close()
             stream.close()
+            if pipe is not None:
+                pipe.close()
         for msg in stream.messages():
             msg = msg.removeprefix("tshark: ")
             if not any(msg in w or w.endswith(msg.split(" appears ")[-1]) for w in self.warnings):
@@ -170,8 +196,6 @@ class PacketSource:
 
 
 def _concat_sorted(a, b):
-    import polars as pl
-
     return b if a is None else pl.concat([a, b])
 
 

@@ -69,7 +69,9 @@ def _signal_name(num: int) -> str:
 class TsharkStream:
     """A running `tshark -T fields` on a file or an interface; `blocks()` yields parsed frame tables."""
 
-    def __init__(self, args: Sequence[str], live: bool, decode_as: Sequence[str] = ()):
+    def __init__(
+        self, args: Sequence[str], live: bool, decode_as: Sequence[str] = (), stdin=None
+    ):
         self.live = live
         self.cmd = [find_tshark(), *args, "-n", *decode_as_args(decode_as), *tshark_field_args()]
         if live:
@@ -79,7 +81,8 @@ class TsharkStream:
         self.ready = threading.Event()  # live: set once tshark reports "Capturing on ..."
         try:
             self.proc = subprocess.Popen(
-                self.cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0
+                self.cmd, stdin=subprocess.DEVNULL if stdin is None else stdin, stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE, bufsize=0,
             )
         except OSError as exc:
             raise UserError(f"cannot start tshark: {exc}") from None

@@ -13,6 +13,7 @@ import sys
 
 from spear_tui import __version__
 from spear_tui.errors import UserError
+from spear_tui.logs import inert_error_line, setup_logging
 
 # Order is the order shown in --help.
 COMMANDS: tuple[str, ...] = (
@@ -51,10 +52,11 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    setup_logging()
     try:
         return int(args.func(args) or 0)
     except UserError as exc:
-        print(f"spear-tui: error: {exc}", file=sys.stderr)
+        print(inert_error_line(exc), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

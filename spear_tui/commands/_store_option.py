@@ -9,13 +9,13 @@ before the console starts, so a bad path is one line on the terminal, not a mess
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import time
 from pathlib import Path
 from typing import Any
 
 from spear_tui.errors import UserError
+from spear_tui.logs import state_dir
 
 
 def add_store_args(p: argparse.ArgumentParser) -> None:
@@ -30,8 +30,7 @@ def add_store_args(p: argparse.ArgumentParser) -> None:
 
 
 def sessions_dir() -> Path:
-    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    return Path(base) / "spear-tui" / "sessions"
+    return state_dir() / "sessions"
 
 
 def default_store_path(source_name: str, now: float | None = None) -> Path:

@@ -17,6 +17,7 @@ import polars as pl
 
 from spear_tui.detect.novelty.detector import NoveltyDetector
 from spear_tui.errors import UserError
+from spear_tui.logs import inert_error_line
 
 
 def learn_from_tables(batches: Iterable[dict[str, pl.DataFrame]]) -> dict[str, NoveltyDetector]:
@@ -69,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
         for protocol, path in learn_baselines(args.captures, args.out, args.decode_as).items():
             print(f"{protocol}: {path}")
     except UserError as exc:
-        print(f"spear-tui: error: {exc}", file=sys.stderr)
+        print(inert_error_line(exc), file=sys.stderr)
         return 2
     return 0
 

@@ -69,4 +69,9 @@ def file_info(path: str | Path) -> FileInfo:
     if len(parts) < 4:
         raise UserError(f"{path}: cannot read capture summary")
     warning = errors[-1] if proc.returncode != 0 and errors else None
-    return FileInfo(path, int(parts[1]), _float(parts[2]), _float(parts[3]), warning)
+    packets = int(parts[1])
+    if packets == 0 and warning is None:
+        # A valid but empty capture, or bytes that happen to parse as some exotic format (about 1 in
+        # 130 random 4 KiB files does, e.g. as Ixia .vwr): say so rather than report silence.
+        warning = "contains no packets"
+    return FileInfo(path, packets, _float(parts[2]), _float(parts[3]), warning)

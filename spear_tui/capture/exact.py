@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator, Sequence
 import polars as pl
 
 from spear_tui.capture.segments import Segment, SegmentPipe
-from spear_tui.capture.tshark import decode_as_args, find_tshark
+from spear_tui.capture.tshark import decode_as_args, find_tshark, stop_process
 from spear_tui.protocols import modbus, mqtt
 from spear_tui.protocols.fields import AGGREGATOR, ALL_FIELDS, COLUMNS
 
@@ -231,13 +231,7 @@ class ExactResolver:
         )
 
     def close(self) -> None:
-        proc = self._proc
-        if proc is not None and proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=3)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        if self._proc is not None and self._proc.poll() is None:
+            stop_process(self._proc)
         if self._pipe is not None:
             self._pipe.close()

@@ -7,7 +7,7 @@ import threading
 import time
 from pathlib import Path
 
-from spear_tui.capture.tshark import find_tool
+from spear_tui.capture.tshark import find_tool, stop_process
 from spear_tui.errors import UserError
 
 
@@ -61,9 +61,4 @@ class Recorder:
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
             time.sleep(0.3)  # let the last segments reach the ring buffer
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+            stop_process(self.proc, grace=10)

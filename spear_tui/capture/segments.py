@@ -20,7 +20,7 @@ import os
 import subprocess
 from dataclasses import dataclass
 
-from spear_tui.capture.tshark import find_tool
+from spear_tui.capture.tshark import find_tool, stop_process
 
 DEFAULT_SEGMENT_FRAMES = 500_000  # ~250 MB of tshark state; the sample captures are 61k frames
 _OPEN_END = 2**31 - 1  # editcap has no open-ended range; capinfos' count can be short of the truth
@@ -72,12 +72,4 @@ class SegmentPipe:
             self.proc.stdout.close()
 
     def close(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=3)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        else:
-            self.proc.wait()
+        stop_process(self.proc)

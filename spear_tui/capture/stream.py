@@ -18,7 +18,7 @@ from collections.abc import Iterator, Sequence
 
 import polars as pl
 
-from spear_tui.capture.tshark import decode_as_args, find_tshark
+from spear_tui.capture.tshark import decode_as_args, find_tshark, stop_process
 from spear_tui.errors import UserError
 from spear_tui.protocols.fields import COLUMNS, tshark_field_args
 
@@ -194,9 +194,4 @@ class TsharkStream:
         """Stop tshark; safe from any thread and more than once."""
         self._closed.set()
         if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=3)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+            stop_process(self.proc)

@@ -86,3 +86,19 @@ def modbus_server_ports(specs: Sequence[str]) -> list[int]:
     ports = [502]
     ports += [p for t, p, proto in parse_decode_as(specs) if t == "tcp" and proto in ("mbtcp", "modbus")]
     return ports
+
+
+def stop_process(proc, grace: float = 3.0) -> None:
+    """Terminate a tool we started (tshark, editcap, dumpcap), kill it if it ignores that, and reap it."""
+    import subprocess
+
+    if proc is None:
+        return
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=grace)
+            return
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    proc.wait()

@@ -36,6 +36,7 @@ from spear_tui.events import Alert, ChunkScored
 
 KIND = "stacked_lstm"
 MIN_PARTIAL = 100
+REVIEW_AFTER = 3  # warm-up chunks are judged against the first REVIEW_AFTER x warmup_chunks scores
 WARMUP_GATE = 5.0
 _ARCH = ("layers", "units", "features", "chunk", "seq_len", "mode", "scaling", "loss")
 _KEEP = ("frame", "file", "time", "src", "dst", "sport", "dport", "msgtype", "length", "clientid")
@@ -115,6 +116,7 @@ class OnlineLSTMDetector:
         self.scores: list[float] = []
         self.train_losses: list[float] = []
         self.thresholds: list[float | None] = []
+        self._warmup_chunks: list[ChunkScored] | None = []  # judged later together; None: done
 
     # -- public API --------------------------------------------------------------------------------
     def feed(self, table: pl.DataFrame) -> list:
@@ -137,13 +139,18 @@ class OnlineLSTMDetector:
         return self._run(buf.slice(0, full), train=True)
 
     def flush(self) -> list:
-        """End of source: score (never train on) a remainder of >= MIN_PARTIAL messages, else drop it."""
-        if self._pending_rows < MIN_PARTIAL:
+        """End of source: score (never train on) a remainder of >= MIN_PARTIAL messages, else drop it;
+        then judge the warm-up chunks if the run was too short to have done so."""
+        events: list = []
+        if self._pending_rows >= MIN_PARTIAL:
+            parts = self._pending
+            buf = pl.concat(parts, how="diagonal_relaxed") if len(parts) > 1 else parts[0]
             self._pending, self._pending_rows = [], 0
-            return []
-        buf = pl.concat(self._pending, how="diagonal_relaxed") if len(self._pending) > 1 else self._pending[0]
+            events = self._run(buf, train=False)
         self._pending, self._pending_rows = [], 0
-        return self._run(buf, train=False)
+        if self._warmup_chunks:
+            events.extend(self._warmup_review())
+        return events
 
     def save(self, path: str | Path) -> None:
         """Weights, optimiser state, normalisation statistics and config, atomically (msgpack)."""
@@ -295,6 +302,41 @@ class OnlineLSTMDetector:
         out = np.asarray(tail, np.float64)
         return np.append(out, 0.0) if placeholder else out
 
+    def _warmup_review(self) -> list[Alert]:
+        """Alerts for warm-up chunks that stand out among the run's first scores, raised once
+        REVIEW_AFTER x warmup_chunks scores exist (or at the end of the source). Only for a detector
+        started from trained weights: a fresh net's early losses are it learning, not a baseline.
+        Their ChunkScored events keep threshold None (that was the online decision); the alert says
+        when and against what they were judged."""
+        chunks, self._warmup_chunks = self._warmup_chunks or [], None
+        if self.baseline_skip:
+            return []
+        first = self.scores[: REVIEW_AFTER * self.cfg.warmup_chunks]
+        base = peaks.warmup_baseline(np.asarray(first))
+        if base is None:
+            return []
+        med, dev = base
+        thr = med + self.sensitivity * dev
+        alerts = []
+        for c in chunks:
+            if not (np.isfinite(c.score) and c.score > thr):
+                continue
+            height = (c.score - med) / dev
+            who = ", ".join(c.talkers) if c.talkers else "unknown"
+            alerts.append(Alert(
+                protocol=self.protocol, detector=self.name, start=c.start, end=c.end,
+                first_frame=c.first_frame, last_frame=c.last_frame, score=c.score, threshold=thr,
+                file=c.file, talkers=c.talkers,
+                severity="high" if height >= 2 * self.sensitivity else "medium", detectors=(self.name,),
+                reason=(
+                    f"{self.protocol} chunk {c.index} (warm-up, judged after {len(first)} chunks): "
+                    f"prediction loss {c.score:.3g} is {height:.1f} SDs above the median {med:.3g} of the "
+                    f"first {len(first)} (threshold {thr:.3g} at k={self.sensitivity:g}); most messages "
+                    f"from {who}"
+                ),
+            ))
+        return alerts
+
     def _score_events(self, prep: Prepared, flight: _InFlight, score: float, after: float) -> list:
         """ChunkScored (and an Alert when flagged) for a settled chunk."""
         lo, hi, thr = flight.lo, flight.hi, flight.thr
@@ -303,13 +345,17 @@ class OnlineLSTMDetector:
         start, end = float(prep.time[lo:hi].min()), float(prep.time[lo:hi].max())
         first, last, file = int(prep.frame[lo]), int(prep.frame[hi - 1]), int(prep.file[lo])
         talkers = chunk_talkers(prep, lo, hi)
-        events: list = [
-            ChunkScored(
-                protocol=self.protocol, index=index, start=start, end=end, first_frame=first,
-                last_frame=last, score=score, train_loss=after, flagged=bool(flagged), threshold=thr,
-                file=file, talkers=talkers,
-            )
-        ]
+        chunk = ChunkScored(
+            protocol=self.protocol, index=index, start=start, end=end, first_frame=first,
+            last_frame=last, score=score, train_loss=after, flagged=bool(flagged), threshold=thr,
+            file=file, talkers=talkers,
+        )
+        events: list = [chunk]
+        if self._warmup_chunks is not None:
+            if index < self.cfg.warmup_chunks:
+                self._warmup_chunks.append(chunk)
+            if len(self.scores) >= REVIEW_AFTER * self.cfg.warmup_chunks:
+                events.extend(self._warmup_review())
         if flagged:
             med, dev = peaks.latest_baseline(self._recent_scores(placeholder=False), **self.peak_params())
             height = (score - med) / dev

@@ -15,6 +15,8 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 MAD_TO_SD = 1.4826
+# Warm-up scores that make a baseline of their own (see `warmup_baseline`); fewer are too few.
+MIN_WARMUP_BASELINE = 6
 
 
 def baseline(
@@ -102,3 +104,21 @@ def latest_threshold(
     if np.isnan(m):
         return None
     return m + k * d
+
+
+def warmup_baseline(scores: np.ndarray, rel_floor: float = 0.02) -> tuple[float, float] | None:
+    """(median, deviation) of the first scores of a run, to judge its warm-up chunks after the fact;
+    None when fewer than MIN_WARMUP_BASELINE finite scores are given.
+
+    Why: the rolling baseline needs `warmup` scores first, so an incident in a capture's first chunks
+    (a unit-id scan at the start of a responder's capture) would never be judged at all. The caller
+    passes more scores than the warm-up (8 alone gave a too-tight MAD: the normal day's first MQTT chunk,
+    a burst of CONNECTs, stood 7.5 SDs above them and 2 above the first 24).
+    """
+    s = np.asarray(scores, dtype=np.float64)
+    s = s[np.isfinite(s)]
+    if len(s) < MIN_WARMUP_BASELINE:
+        return None
+    m = float(np.median(s))
+    mad = float(np.median(np.abs(s - m))) * MAD_TO_SD
+    return m, max(mad, rel_floor * abs(m))

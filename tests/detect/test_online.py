@@ -230,3 +230,60 @@ def test_live_thresholds_equal_a_reflag_of_the_whole_series_on_a_long_run(mqtt_n
     flags, thr = det.reflag()
     live = np.array([np.nan if t is None else t for t in det.thresholds])
     np.testing.assert_array_equal(live, thr)
+
+
+def _labelled(name: str, protocol: str):
+    import json
+
+    cap = ROOT / "sample_captures" / f"{name}.pcapng"
+    if not cap.exists():
+        pytest.skip(f"{cap} missing")
+    from spear_tui.commands.experiment import load_messages
+
+    labels = json.loads(cap.with_name(f"{name}.labels.json").read_text())["incidents"]
+    return load_messages(cap, protocol, 10**9, []), labels
+
+
+@pytest.mark.parametrize("name,protocol,kind", [("modbus_incidents", "modbus", "unit_id_scan"),
+                                                ("mqtt_incidents", "mqtt", "connect_flood")])
+def test_incidents_inside_the_warm_up_are_judged_after_it(name, protocol, kind):
+    """Both recorded captures start their first incident in chunk 5, inside the 8-chunk warm-up where
+    no rolling threshold exists yet; the warm-up review flags those chunks at the end of the source."""
+    from spear_tui.detect.online import OnlineLSTMDetector
+
+    table, labels = _labelled(name, protocol)
+    incident = next(i for i in labels if i["kind"] == kind)
+    det = OnlineLSTMDetector(protocol, seed=0, checkpoint=MODELS / f"{protocol}.msgpack")
+    events = det.feed(table)
+    chunks = [e for e in events if isinstance(e, ChunkScored)]
+    assert len(chunks) < 24  # shorter than the review point: the review comes with flush()
+    early = [e for e in events if isinstance(e, Alert) and e.end <= chunks[7].end]
+    assert early == []  # online, the warm-up cannot flag
+    review = [e for e in det.flush() if isinstance(e, Alert) and "warm-up" in e.reason]
+    assert review, f"{kind} in the warm-up was not flagged"
+    for a in review:
+        assert a.end >= incident["start"] and a.start <= incident["end"]  # inside the labelled incident
+        assert a.score > a.threshold and a.first_frame >= chunks[0].first_frame
+        assert a.first_frame in {c.first_frame for c in chunks[:8]}
+
+
+@pytest.mark.parametrize("protocol", ["mqtt", "modbus", "bacnet"])
+def test_warm_up_review_raises_nothing_on_the_normal_day(protocol):
+    from spear_tui.commands.experiment import load_messages
+    from spear_tui.detect.online import OnlineLSTMDetector
+
+    det = OnlineLSTMDetector(protocol, seed=0, checkpoint=MODELS / f"{protocol}.msgpack")
+    table = load_messages(NORMAL, protocol, 10**9, [])  # MQTT: 60 chunks, Modbus 19, BACnet 14
+    events = det.feed(table) + det.flush()
+    assert det._warmup_chunks is None  # reviewed
+    assert [e for e in events if isinstance(e, Alert) and "warm-up" in e.reason] == []
+
+
+def test_a_fresh_net_has_no_warm_up_review(mqtt_normal):
+    """A fresh net's first losses are it learning to predict at all: they are no baseline."""
+    from spear_tui.detect.online import OnlineLSTMDetector
+
+    det = OnlineLSTMDetector("mqtt", seed=0)
+    events = det.feed(mqtt_normal.slice(0, 12_500)) + det.flush()
+    assert det._warmup_chunks is None
+    assert not [e for e in events if isinstance(e, Alert) and "warm-up" in e.reason]

@@ -89,3 +89,12 @@ def test_higher_k_flags_a_subset():
     high, _ = flag_scores(s, 6.0, 8)
     assert high.sum() < low.sum()
     assert not (high & ~low).any()
+
+
+def test_warmup_baseline_needs_enough_finite_scores():
+    from spear_tui.detect.peaks import MIN_WARMUP_BASELINE, warmup_baseline
+
+    assert warmup_baseline(np.ones(MIN_WARMUP_BASELINE - 1)) is None
+    assert warmup_baseline(np.r_[np.ones(MIN_WARMUP_BASELINE - 1), np.nan]) is None
+    med, dev = warmup_baseline(np.array([1.0, 1.1, 0.9, 1.0, 1.2, 0.8, 50.0]))
+    assert med == 1.0 and abs(dev - 0.1 * 1.4826) < 1e-9  # the outlier moves neither

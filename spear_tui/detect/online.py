@@ -2,12 +2,14 @@
 
 For every full chunk of `cfg.chunk` (500) messages: order the messages by the sequence mode, normalise
 with the running statistics seen so far, score the chunk with the current weights (the anomaly score:
-data never trained on), train on it, re-score (the training loss), then update the statistics and the
-peak detector. Everything runs in the thread that calls `feed`; nothing here knows about the UI.
+data never trained on) and train on it in the same compiled call (the training loss is what the
+optimiser saw), then update the statistics and the peak detector. Everything runs in the thread that
+calls `feed`; nothing here knows about the UI.
 
 End of source (`flush`): a remainder of at least `MIN_PARTIAL` messages is scored with the padding
 masked out of the loss, flagged against the same threshold, and not trained on; a smaller remainder
-is dropped (a loss over a handful of messages says nothing). Its ChunkScored has train_loss == score.
+is dropped (a loss over a handful of messages says nothing). Its train_loss is its plain mean loss.
+A trained net also judges its warm-up chunks once enough scores exist (`_warmup_review`).
 """
 
 from __future__ import annotations

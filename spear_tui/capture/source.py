@@ -56,10 +56,11 @@ class PacketSource:
     def live(self) -> bool:
         return self.interface is not None
 
-    def _start(self, args: list[str], live: bool, stdin=None) -> TsharkStream:
+    def _start(self, args: list[str], live: bool, stdin=None) -> TsharkStream | None:
+        """A running tshark, or None once close() was called (a generator must not raise StopIteration)."""
         with self._lock:
             if self._closed:
-                raise StopIteration
+                return None
             stream = TsharkStream(args, live=live, decode_as=self.decode_as, stdin=stdin)
             self._streams.append(stream)
             return stream
@@ -87,6 +88,10 @@ class PacketSource:
         finally:
             if pipe is not None:
                 pipe.release()
+        if stream is None:
+            if pipe is not None:
+                pipe.close()
+            return
         resolver = ExactResolver(path, self.decode_as, index, self.server_ports, self._register, segment)
         offset = 0 if segment is None else segment.offset
         try:
@@ -165,6 +170,8 @@ class PacketSource:
         if self.bpf:
             args += ["-f", self.bpf]
         stream = self._start(args, live=True)
+        if stream is None:
+            return
         try:
             for raw in stream.blocks(self.batch_messages, flush_after=0.1):
                 batch = self._to_batch(raw, 0, None)

@@ -64,28 +64,13 @@ def test_exact_path_inside_a_segment_reports_frames_of_the_original_file(monkeyp
     assert parts.tables["mqtt"].filter(parts.tables["mqtt"]["frame"] == 8).height == 6
 
 
-def _tshark_children() -> list[int]:
-    me, found = os.getpid(), []
-    for d in Path("/proc").iterdir():
-        if not d.name.isdigit():
-            continue
-        try:
-            stat = (d / "stat").read_text()
-        except OSError:
-            continue
-        comm, rest = stat[stat.index("(") + 1 : stat.rindex(")")], stat[stat.rindex(")") + 2 :].split()
-        if comm == "tshark" and int(rest[1]) == me:
-            found.append(int(d.name))
-    return found
-
-
 def _peak_tshark_mb(path: Path, segment_frames: int | None, monkeypatch) -> tuple[float, int]:
     """Highest VmHWM of any tshark this process starts while reading `path`, sampled every 20 ms."""
     peak, done = [0.0], threading.Event()
 
     def sample():
         while not done.is_set():
-            for pid in _tshark_children():
+            for pid in _children_named("tshark"):
                 try:
                     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
                         if line.startswith("VmHWM:"):
@@ -118,3 +103,33 @@ def test_tshark_memory_stays_bounded_on_a_big_capture(normal_pcapng, tmp_path, m
     # The copies repeat the same TCP streams: one tshark takes copies 2-8 as retransmissions of copy 1,
     # a fresh one per segment does not. So the segmented read sees at least as many messages.
     assert parts_msgs >= whole_msgs > 0
+
+
+def test_closing_mid_file_ends_the_batches_and_every_tool_we_started(normal_pcapng, monkeypatch):
+    """close() from another thread (the console's quit) while the third of 7 segments is read."""
+    monkeypatch.setenv("SPEAR_TUI_SEGMENT_FRAMES", "10000")
+    src = open_capture_files([normal_pcapng], batch_messages=500)
+    seen = 0
+    for batch in src.batches():  # no RuntimeError("generator raised StopIteration")
+        seen += sum(t.height for t in batch.tables.values())
+        if seen > 12_000:
+            threading.Thread(target=src.close).start()
+    assert seen < 40_000  # stopped early (the whole day has 47,584 messages)
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and _children_named("tshark", "editcap"):
+        time.sleep(0.05)
+    assert _children_named("tshark", "editcap") == []
+
+
+def _children_named(*names: str) -> list[int]:
+    me, found = os.getpid(), []
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                stat = (d / "stat").read_text()
+            except OSError:
+                continue
+            comm, rest = stat[stat.index("(") + 1 : stat.rindex(")")], stat[stat.rindex(")") + 2 :].split()
+            if comm in names and int(rest[1]) == me and rest[0] != "Z":
+                found.append(int(d.name))
+    return found

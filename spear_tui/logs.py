@@ -28,6 +28,11 @@ def inert_error_line(message: object) -> str:
     return f"spear-tui: error: {escape_controls(message)}"
 
 
+class _QuietRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    def handleError(self, record: logging.LogRecord) -> None:
+        """A full or vanished disk loses the record; logging's default prints a traceback to stderr."""
+
+
 class InertFormatter(logging.Formatter):
     """Each line of the formatted record (tracebacks included) with control characters escaped."""
 
@@ -49,7 +54,7 @@ def setup_logging(path: Path | None = None) -> Path | None:
     path = path or state_dir() / LOG_NAME
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        handler: logging.Handler = logging.handlers.RotatingFileHandler(
+        handler: logging.Handler = _QuietRotatingFileHandler(
             path, maxBytes=1 << 20, backupCount=2, encoding="utf-8"
         )
     except OSError:

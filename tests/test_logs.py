@@ -67,3 +67,15 @@ def test_cli_error_about_a_hostile_file_name_is_one_inert_line(tmp_path):
     assert err.count("\n") == 1 and err.startswith("spear-tui: error: ")
     assert "\x1b" not in err and "\u202e" not in err and "\x07" not in err
     assert "\\x1b]0;owned\\x07" in err and "\\u202eevil" in err and "no such file" in err
+
+
+def test_a_full_disk_loses_the_record_without_printing(tmp_path, capfd, restore_logging):
+    """/dev/full answers every write with ENOSPC, like the state disk filling up mid-run."""
+    if not Path("/dev/full").exists():
+        pytest.skip("no /dev/full on this system")
+    setup_logging(tmp_path / "spear-tui.log")
+    handler = logging.getLogger("spear_tui").handlers[0]
+    handler.stream.close()
+    handler.stream = open("/dev/full", "w", encoding="utf-8")  # noqa: SIM115 - the handler owns it
+    logging.getLogger("spear_tui.engine").error("engine worker failed %s", "x" * 10_000)
+    assert capfd.readouterr() == ("", "")

@@ -30,7 +30,7 @@ class PacketsSkipped:
 
 @dataclass(frozen=True, slots=True)
 class ChunkScored:
-    """One chunk of messages scored by an online sequence model, before and after training on it."""
+    """One chunk of messages scored by an online sequence model (before training on it) and trained on."""
 
     protocol: str
     index: int

@@ -284,7 +284,7 @@ class OnlineLSTMDetector:
             score=0.0, threshold=0.0, file=int(prep.file[lo]), talkers=talkers, severity="low",
             detectors=(self.name,),
             reason=(
-                f"{self.protocol} LSTM loss became non-finite (score {score}, after training {after}) on "
+                f"{self.protocol} LSTM loss became non-finite (score {score}, training loss {after}) on "
                 f"{hi - lo} messages: detector reset to its initial weights and statistics (reset "
                 f"{self.resets}); this chunk is not scored"
             ),

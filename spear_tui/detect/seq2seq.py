@@ -74,8 +74,9 @@ class FitResult:
 def lstm2(x: Any, l1: tuple, l2: tuple) -> Any:
     """Two stacked LSTM layers; x: (T, din, B) batch-last, l1/l2 = (wi, wh, b). -> (T, h, B).
 
-    `lstm_kernel.lstm_layer` (batch-last layout, hand-written backward) measured 1.7x faster to
-    score and 1.3x faster to train than a scanned (B, h) formulation: see BENCHMARKS.md "Seq2seq".
+    `lstm_kernel.lstm_layer` (batch-last layout, hand-written backward) measured 1.5-1.8x faster to
+    score and 1.3x faster on a one-step (batch 100) epoch than a scanned (B, h) formulation; a
+    batch-25 epoch gained little. See BENCHMARKS.md "Seq2seq".
     """
     from spear_tui.detect.lstm_kernel import lstm_layer
 

@@ -153,36 +153,27 @@ def test_malformed_with_all_detectors() -> None:
     assert "lstm" in " ".join(doc["detectors"]["modbus"]).lower() or len(doc["detectors"]["modbus"]) == 2
 
 
+def _bad_file(tmp_path: Path, bad: str, suffix: str) -> Path:
+    """One bad input: "empty", "random" (fixed bytes), "missing", or a real "capture" (not a meter file)."""
+    if bad == "capture":
+        return REAL / "mqtt" / "ndpi_mqtt.pcap"
+    path = tmp_path / f"{bad}{suffix}"
+    if bad == "empty":
+        path.write_bytes(b"")
+    elif bad == "random":
+        path.write_bytes(random_bytes(4096))
+    return path
+
+
 @pytest.mark.parametrize("bad", ["random", "missing"])  # scan covers the rest of the same checks
 def test_replay_bad_input(tmp_path: Path, bad: str) -> None:
     """`replay` checks its files before opening the console: one line, exit 2, no terminal needed."""
-    path = {
-        "empty": tmp_path / "e.pcap",
-        "random": tmp_path / "r.pcap",
-        "directory": tmp_path,
-        "missing": tmp_path / "missing.pcap",
-    }[bad]
-    if bad == "empty":
-        path.write_bytes(b"")
-    if bad == "random":
-        path.write_bytes(random_bytes(4096))
-    assert_one_line_error(run(["replay", str(path)], timeout=60))
+    assert_one_line_error(run(["replay", str(_bad_file(tmp_path, bad, ".pcap"))], timeout=60))
 
 
 @pytest.mark.parametrize("bad", ["empty", "random", "capture"])
 def test_meter_scan_bad_input(tmp_path: Path, bad: str) -> None:
-    path = {
-        "empty": tmp_path / "e.csv",
-        "random": tmp_path / "r.csv",
-        "directory": tmp_path,
-        "missing": tmp_path / "missing.csv",
-        "capture": REAL / "mqtt" / "ndpi_mqtt.pcap",
-    }[bad]
-    if bad == "empty":
-        path.write_bytes(b"")
-    if bad == "random":
-        path.write_bytes(random_bytes(4096))
-    assert_one_line_error(run(["meter", "scan", str(path)], timeout=60))
+    assert_one_line_error(run(["meter", "scan", str(_bad_file(tmp_path, bad, ".csv"))], timeout=60))
 
 
 def test_bad_decode_as() -> None:

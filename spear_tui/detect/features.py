@@ -39,16 +39,17 @@ class RunningNorm:
     def update(self, x: np.ndarray) -> None:
         if len(x) == 0:
             return
-        n = float(len(x))
-        mu = x.mean(axis=0, dtype=np.float64)
-        m2 = ((x - mu) ** 2).sum(axis=0, dtype=np.float64)
+        self.merge(*(v[0] for v in chunk_stats(x[None])))
+
+    def merge(self, n: float, mu: np.ndarray, m2: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> None:
+        """Add a chunk's statistics (see `chunk_stats`), computed beforehand for a whole batch."""
         total = self.count + n
         delta = mu - self.mean
         self.mean = self.mean + delta * (n / total)
         self.m2 = self.m2 + m2 + delta**2 * (self.count * n / total)
         self.count = total
-        self.lo = np.minimum(self.lo, x.min(axis=0))
-        self.hi = np.maximum(self.hi, x.max(axis=0))
+        self.lo = np.minimum(self.lo, lo)
+        self.hi = np.maximum(self.hi, hi)
 
     @property
     def std(self) -> np.ndarray:
@@ -75,6 +76,15 @@ class RunningNorm:
             np.asarray(d.get("lo", np.full(2, np.inf)), np.float64),
             np.asarray(d.get("hi", np.full(2, -np.inf)), np.float64), str(d.get("scaling", "zclip")),
         )
+
+
+def chunk_stats(chunks: np.ndarray) -> tuple[np.ndarray, ...]:
+    """(count, mean, M2, min, max) of each chunk of `chunks` (k, n, F), all chunks at once: the
+    online detector merges one per chunk, and four reductions per chunk were a tenth of its time."""
+    n = np.full(len(chunks), float(chunks.shape[1]))
+    mu = chunks.mean(axis=1, dtype=np.float64)
+    m2 = ((chunks - mu[:, None]) ** 2).sum(axis=1, dtype=np.float64)
+    return n, mu, m2, chunks.min(axis=1), chunks.max(axis=1)
 
 
 def raw_features(table: pl.DataFrame) -> np.ndarray:
@@ -124,34 +134,40 @@ def prepare(
 ) -> Prepared:
     """Everything the detector needs per message, vectorised over the whole table."""
     ends = client_endpoints(table)
+    # A flow only needs an id that is equal within the chunk: a 64-bit hash of the endpoint pair
+    # (measured 0.3 ms per 20k messages; ranking the joined strings took 4 ms).
     flow = ends.select(
-        pl.concat_str(
-            [pl.col("caddr").fill_null(""), pl.col("cport").fill_null(0).cast(pl.Utf8),
-             pl.col("saddr").fill_null(""), pl.col("sport_").fill_null(0).cast(pl.Utf8)],
-            separator="|",
-        ).rank("dense").cast(pl.Int64).alias("k")
+        pl.struct(
+            pl.col("caddr").fill_null(""), pl.col("cport").fill_null(0),
+            pl.col("saddr").fill_null(""), pl.col("sport_").fill_null(0),
+        ).hash(seed=0).alias("k")
     ).get_column("k")
     labels = _talker_labels(table, ends, protocol, client_ids or {})
-    codes = labels.rank("dense").cast(pl.Int64) - 1
-    names = labels.unique().sort().to_list()
+    codes, names = _codes(labels)
     hosts = ends.get_column("caddr").fill_null("?") if protocol == "mqtt" else labels
-    host_codes = hosts.rank("dense").cast(pl.Int64) - 1
-    host_names = hosts.unique().sort().to_list()
+    host_codes, host_names = _codes(hosts)
     n = table.height
     col = table.get_column
     return Prepared(
         raw=raw_features(table),
         from_server=ends.get_column("from_server").to_numpy().astype(bool),
         flow=flow.to_numpy(),
-        talker=codes.to_numpy(),
+        talker=codes,
         talker_names=names,
-        host=host_codes.to_numpy(),
+        host=host_codes,
         host_names=host_names,
         time=col("time").fill_null(0.0).to_numpy().astype(np.float64),
         frame=col("frame").fill_null(0).to_numpy().astype(np.int64),
         file=col("file").fill_null(0).to_numpy().astype(np.int64) if "file" in table.columns
         else np.zeros(n, np.int64),
     )
+
+
+def _codes(values: pl.Series) -> tuple[np.ndarray, list[str]]:
+    """(index of each value in the sorted distinct values, those values); a binary search per value
+    was 3x faster than a dense rank plus a separate unique."""
+    names = values.unique().sort()
+    return names.search_sorted(values).cast(pl.Int64).to_numpy(), names.to_list()
 
 
 def _talker_labels(
@@ -191,6 +207,29 @@ def chunk_order(prep: Prepared, lo: int, hi: int, mode: str) -> np.ndarray:
 
 
 CROWD = 3  # an address with at least this many client ids in a chunk is named as one talker
+
+
+def batch_talkers(prep: Prepared, n: int, top: int = 3) -> list[tuple[str, ...]]:
+    """`chunk_talkers` of every full n-message chunk of `prep`, vectorised: one unique and two bincounts
+    for the batch. Chunks with a crowd (rare: floods) go through `chunk_talkers` itself."""
+    k = len(prep.talker) // n
+    if k == 0:
+        return []
+    nt, nh = len(prep.talker_names), len(prep.host_names)
+    talker, host = prep.talker[: k * n], prep.host[: k * n]
+    chunk = np.repeat(np.arange(k), n)
+    pairs = np.unique((chunk * nh + host) * nt + talker)
+    ids_per_host = np.bincount(pairs // nt, minlength=k * nh).reshape(k, nh)
+    crowded = (ids_per_host >= CROWD).any(axis=1)
+    counts = np.bincount(chunk * nt + talker, minlength=k * nt).reshape(k, nt)
+    idx = np.argsort(-counts, axis=1, kind="stable")[:, :top]
+    out = []
+    for c in range(k):
+        if crowded[c]:
+            out.append(chunk_talkers(prep, c * n, (c + 1) * n, top))
+        else:
+            out.append(tuple(prep.talker_names[i] for i in idx[c] if counts[c, i] > 0))
+    return out
 
 
 def chunk_talkers(prep: Prepared, lo: int, hi: int, top: int = 3) -> tuple[str, ...]:

@@ -26,7 +26,9 @@ from spear_tui.detect.checkpoint import Checkpoint, load_checkpoint, save_checkp
 from spear_tui.detect.features import (
     Prepared,
     RunningNorm,
+    batch_talkers,
     chunk_order,
+    chunk_stats,
     chunk_talkers,
     chunk_tensors,
     mqtt_client_ids,
@@ -40,6 +42,10 @@ KIND = "stacked_lstm"
 MIN_PARTIAL = 100
 REVIEW_AFTER = 3  # warm-up chunks are judged against the first REVIEW_AFTER x warmup_chunks scores
 WARMUP_GATE = 5.0
+# Chunks queued on XLA at once (measured: 3 was no faster than 2). A chunk's training gate is the
+# threshold of the chunk GATE_LAG before it, whose score is settled by the time it is queued.
+PIPELINE_DEPTH = 2
+GATE_LAG = PIPELINE_DEPTH - 1
 _ARCH = ("layers", "units", "features", "chunk", "seq_len", "mode", "scaling", "loss")
 _KEEP = ("frame", "file", "time", "src", "dst", "sport", "dport", "msgtype", "length", "clientid")
 
@@ -49,8 +55,31 @@ class _ChunkTensors:
     x: np.ndarray
     y: np.ndarray
     mask: np.ndarray | None
-    raw: np.ndarray  # raw features, capture order (what the running statistics learn from)
+    stats: tuple  # the chunk's raw-feature statistics (what the running statistics learn from)
     last: np.ndarray  # raw features of the last message fed to the net
+
+
+class _BatchInfo:
+    """Per-chunk facts for a batch's full chunks, each computed for all of them at once (vectorised),
+    the talkers and time spans only when the first event needs them (after XLA has work)."""
+
+    def __init__(self, prep: Prepared, n: int):
+        self.prep, self.n = prep, n
+        k = len(prep.raw) // n
+        self.stats = chunk_stats(prep.raw[: k * n].reshape(k, n, prep.raw.shape[1]))
+        self._talkers: list[tuple[str, ...]] | None = None
+
+    def chunk_stats(self, lo: int, hi: int) -> tuple:
+        if hi - lo == self.n:
+            return tuple(v[lo // self.n] for v in self.stats)
+        return tuple(v[0] for v in chunk_stats(self.prep.raw[lo:hi][None]))
+
+    def talkers(self, lo: int, hi: int) -> tuple[str, ...]:
+        if hi - lo != self.n:
+            return chunk_talkers(self.prep, lo, hi)
+        if self._talkers is None:
+            self._talkers = batch_talkers(self.prep, self.n)
+        return self._talkers[lo // self.n]
 
 
 @dataclass
@@ -59,9 +88,9 @@ class _InFlight:
 
     lo: int
     hi: int
-    thr: float | None
-    score: Any
-    loss: Any
+    out: Any  # device array [score, train_loss]
+    thr: float | None = None  # its threshold, once the scores before it are known
+    known: bool = False  # thr is set (None is a valid threshold: warm-up)
 
 
 class OnlineLSTMDetector:
@@ -190,59 +219,80 @@ class OnlineLSTMDetector:
         )
 
     # -- internals ---------------------------------------------------------------------------------
-    def _steps(self) -> int:
-        if not self._pretrained and self._trained_chunks < self.cfg.warmup_train:
+    def _steps(self, pending: int = 0) -> int:
+        """Adam steps for the next chunk; `pending` trained chunks are queued but not yet counted."""
+        if not self._pretrained and self._trained_chunks + pending < self.cfg.warmup_train:
             return self.cfg.warmup_steps
         return self.cfg.steps
 
     def _run(self, table: pl.DataFrame, *, train: bool) -> list:
         """Score/train every chunk of `table` (a multiple of the chunk size, or one partial chunk when
-        not training), in order: chunk i's threshold (from the scores before it) gates its training.
+        not training), in order.
 
-        Pipelined: while XLA computes chunk i, this thread prepares chunk i+1's tensors and then builds
-        chunk i-1's events; it waits for chunk i's score only to set chunk i+1's gate. The tensors are
-        prepared assuming chunk i comes back finite; after a reset they are prepared again.
+        Pipelined PIPELINE_DEPTH deep: chunk i+1 is queued while XLA still computes chunk i, so XLA
+        does not wait for this thread. That is why the training gate of a chunk is the threshold of
+        the chunk before it (`_gate`): chunk i's own threshold needs chunk i-1's score, which is not
+        known yet when chunk i is queued. Flags use each chunk's exact threshold, set when it settles.
+        Meanwhile this thread prepares the next tensors and builds the events of settled chunks. A
+        reset (a non-finite loss) discards the chunk queued behind it, which is then queued again.
         """
         prep = prepare(table, self.protocol, self._client_ids)
         n = self.cfg.chunk
+        batch = _BatchInfo(prep, n)
         spans = [(lo, min(lo + n, table.height)) for lo in range(0, table.height, n)]
         events: list = []
-        flight: _InFlight | None = None
-        for lo, hi in spans:
-            chunk = self._tensors(prep, lo, hi)
-            if flight is not None:
-                settled = self._settle(prep, flight, train)
+        flights: list[_InFlight] = []
+        i = 0
+        while i < len(spans) or flights:
+            settled = None
+            chunk = self._tensors(batch, *spans[i]) if i < len(spans) else None
+            if len(flights) == PIPELINE_DEPTH or chunk is None:
+                done = flights.pop(0)
+                settled = self._settle(prep, done, train)
                 if isinstance(settled, Alert):  # reset: weights and statistics went back to the start
                     events.append(settled)
-                    chunk = self._tensors(prep, lo, hi)
-            thr = self._next_threshold()
-            gate = float("inf")
-            if self.cfg.gate and thr is not None:
-                gate = thr
-            elif self.cfg.gate and self.ref_score:
-                gate = WARMUP_GATE * self.ref_score
-            steps = self._steps() if train else 0
-            score, loss = self.model.dispatch(chunk.x, chunk.y, steps, chunk.mask, gate)
-            if train:
-                self.norm.update(chunk.raw)  # undone by _reset if this chunk comes back non-finite
-            self._prev = chunk.last
-            if flight is not None and not isinstance(settled, Alert):
-                events.extend(self._score_events(prep, flight, *settled))  # overlaps the XLA work
-            flight = _InFlight(lo, hi, thr, score, loss)
-        if flight is not None:
-            settled = self._settle(prep, flight, train)
-            if isinstance(settled, Alert):
-                events.append(settled)
-            else:
-                events.extend(self._score_events(prep, flight, *settled))
+                    if flights:  # queued on the old weights: do it again
+                        i = spans.index((flights[0].lo, flights[0].hi))
+                        flights.clear()
+                    continue
+            if chunk is not None:
+                steps = self._steps(pending=len(flights)) if train else 0
+                out = self.model.dispatch(chunk.x, chunk.y, steps, chunk.mask, self._gate(flights))
+                if train:
+                    self.norm.merge(*chunk.stats)  # undone by _reset if this chunk comes back non-finite
+                self._prev = chunk.last
+                flights.append(_InFlight(*spans[i], out))
+                i += 1
+            if settled is not None:
+                events.extend(self._score_events(batch, done, *settled))  # overlaps the XLA work
         return events
 
-    def _tensors(self, prep: Prepared, lo: int, hi: int) -> _ChunkTensors:
+    def _gate(self, flights: list[_InFlight]) -> float:
+        """Training gate of the chunk about to be queued: the threshold of the chunk GATE_LAG before
+        it, whatever the pipeline holds, so results do not depend on how the input was batched (the
+        rolling baseline moves by GATE_LAG scores in 50: the same rule, slightly later). During the
+        warm-up a trained net uses WARMUP_GATE x its reference score instead."""
+        if not self.cfg.gate:
+            return float("inf")
+        pos = len(self.scores) + len(flights) - GATE_LAG  # score index of the chunk GATE_LAG before
+        thr = None
+        if 0 <= pos < len(self.scores):
+            thr = self.thresholds[pos]
+        elif pos == len(self.scores) and flights:  # in flight; the scores before it are all settled
+            if not flights[0].known:
+                flights[0].thr, flights[0].known = self._next_threshold(), True
+            thr = flights[0].thr
+        if thr is not None:
+            return thr
+        return WARMUP_GATE * self.ref_score if self.ref_score else float("inf")
+
+    def _tensors(self, batch: _BatchInfo, lo: int, hi: int) -> _ChunkTensors:
         """Order, normalise (statistics of everything before the chunk) and shape one chunk."""
-        cfg = self.cfg
+        cfg, prep = self.cfg, batch.prep
         raw = prep.raw[lo:hi]
+        stats = batch.chunk_stats(lo, hi)
         if self.norm.count == 0:
-            self.norm.update(raw)  # the very first chunk defines the scale it is scored with
+            self.norm.merge(*stats)  # the very first chunk defines the scale it is scored with
         order = chunk_order(prep, lo, hi, cfg.mode)
         seq = self.norm.apply(raw[order])
         prev = self.norm.apply(self._prev[None, :])[0]
@@ -252,19 +302,23 @@ class OnlineLSTMDetector:
             seq = np.concatenate([seq, np.zeros((cfg.chunk - m, cfg.features), np.float32)])
             mask = (np.arange(cfg.chunk) < m).astype(np.float32).reshape(cfg.batch, cfg.seq_len)
         x, y = chunk_tensors(seq, prev, cfg.batch, cfg.seq_len)
-        return _ChunkTensors(x, y, mask, raw, raw[order[-1]])
+        return _ChunkTensors(x, y, mask, stats, raw[order[-1]])
 
-    def _settle(self, prep: Prepared, flight: _InFlight, train: bool) -> tuple[float, float] | Alert:
-        """Wait for a dispatched chunk; record its score (or reset the detector on a non-finite one)."""
-        score, loss = float(flight.score), float(flight.loss)
+    def _settle(
+        self, prep: Prepared, flight: _InFlight, train: bool
+    ) -> tuple[float, float, float | None] | Alert:
+        """Wait for a dispatched chunk; record its score and threshold (from the scores before it), or
+        reset the detector on a non-finite loss."""
+        score, loss = np.asarray(flight.out).tolist()
         if not (np.isfinite(score) and np.isfinite(loss)):
             return self._reset(prep, flight.lo, flight.hi, score, loss)
         if train:
             self._trained_chunks += 1
+        thr = flight.thr if flight.known else self._next_threshold()
         self.scores.append(score)
         self.train_losses.append(loss)
-        self.thresholds.append(flight.thr)
-        return score, loss
+        self.thresholds.append(thr)
+        return score, loss, thr
 
     def _reset(self, prep: Prepared, lo: int, hi: int, score: float, after: float) -> Alert:
         """A non-finite loss (diverged weights, poisoned statistics) would poison every later score and
@@ -339,14 +393,16 @@ class OnlineLSTMDetector:
             ))
         return alerts
 
-    def _score_events(self, prep: Prepared, flight: _InFlight, score: float, after: float) -> list:
+    def _score_events(
+        self, batch: _BatchInfo, flight: _InFlight, score: float, after: float, thr: float | None
+    ) -> list:
         """ChunkScored (and an Alert when flagged) for a settled chunk."""
-        lo, hi, thr = flight.lo, flight.hi, flight.thr
+        lo, hi, prep = flight.lo, flight.hi, batch.prep
         flagged = thr is not None and score > thr
         index = len(self.scores) - 1
         start, end = float(prep.time[lo:hi].min()), float(prep.time[lo:hi].max())
         first, last, file = int(prep.frame[lo]), int(prep.frame[hi - 1]), int(prep.file[lo])
-        talkers = chunk_talkers(prep, lo, hi)
+        talkers = batch.talkers(lo, hi)
         chunk = ChunkScored(
             protocol=self.protocol, index=index, start=start, end=end, first_frame=first,
             last_frame=last, score=score, train_loss=after, flagged=bool(flagged), threshold=thr,

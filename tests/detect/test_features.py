@@ -10,7 +10,9 @@ from hypothesis import strategies as st
 from spear_tui.detect.features import (
     CLIP,
     RunningNorm,
+    batch_talkers,
     chunk_order,
+    chunk_stats,
     chunk_talkers,
     chunk_tensors,
     mqtt_client_ids,
@@ -128,6 +130,35 @@ def test_chunk_talkers_count_only_their_slice():
     prep = prepare(_table(ROWS), "mqtt", mqtt_client_ids(_table(ROWS)))
     assert chunk_talkers(prep, 6, 8) == ("[bold]evil[/bold]",)
     assert chunk_order(prep, 6, 10, "flow").tolist() == [0, 1, 2, 3]  # C2, C2, C1, C1 already grouped
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 10**6), st.sampled_from([4, 7, 10]), st.booleans())
+def test_batch_talkers_equal_chunk_talkers_of_each_chunk(seed, n, flood):
+    # Random traffic from a few clients (some under several client ids, some chunks crowded by a
+    # CONNECT flood): the vectorised batch answer must be chunk_talkers' answer, chunk by chunk.
+    rng = np.random.default_rng(seed)
+    clients = [(f"10.0.0.{h}", 40000 + p) for h in range(1, 5) for p in range(3 if flood else 1)]
+    rows = [up(clients[c], 1, 20, f"id-{c}") for c in range(len(clients))]
+    for _ in range(5 * n):
+        c = clients[rng.integers(len(clients))]
+        rows.append(up(c, 3, 40) if rng.random() < 0.6 else down(c, 4, 2))
+    prep = prepare(_table(rows), "mqtt", mqtt_client_ids(_table(rows)))
+    got = batch_talkers(prep, n)
+    assert len(got) == len(rows) // n
+    assert got == [chunk_talkers(prep, c * n, (c + 1) * n) for c in range(len(got))]
+
+
+def test_chunk_stats_merge_like_updating_with_each_chunk():
+    rng = np.random.default_rng(3)
+    chunks = rng.normal(2.0, 5.0, (6, 50, 2))
+    one, batched = RunningNorm(), RunningNorm()
+    stats = chunk_stats(chunks)
+    for i, c in enumerate(chunks):
+        one.update(c)
+        batched.merge(*(v[i] for v in stats))
+    assert np.array_equal(one.mean, batched.mean) and np.array_equal(one.m2, batched.m2)
+    assert np.array_equal(one.lo, batched.lo) and one.count == batched.count == 300
 
 
 def test_chunk_tensors_shift_by_one_message():

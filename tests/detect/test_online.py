@@ -232,6 +232,30 @@ def test_live_thresholds_equal_a_reflag_of_the_whole_series_on_a_long_run(mqtt_n
     np.testing.assert_array_equal(live, thr)
 
 
+def test_each_chunk_is_gated_by_the_threshold_of_the_chunk_before_it(mqtt_normal):
+    """The next chunk is queued before the current one's score is back, so its training gate is the
+    previous chunk's threshold: the same in every chunk, whatever the batching (a batch's first chunk
+    could otherwise use its own, exact threshold and results would depend on batch sizes)."""
+    from spear_tui.detect.online import GATE_LAG, OnlineLSTMDetector
+
+    gates: list[float] = []
+    det = OnlineLSTMDetector("mqtt", seed=0, checkpoint=MODELS / "mqtt.msgpack")
+    dispatch = det.model.dispatch
+
+    def spy(x, y, steps, mask=None, gate=float("inf")):
+        gates.append(gate)
+        return dispatch(x, y, steps, mask, gate)
+
+    det.model.dispatch = spy
+    for lo, n in ((0, 3_500), (3_500, 500), (4_000, 1_000), (5_000, 7_000)):  # batch starts mid-warm-up too
+        det.feed(mqtt_normal.slice(lo, n))
+    assert len(gates) == len(det.scores) == 24
+    for i, gate in enumerate(gates):
+        before = det.thresholds[i - GATE_LAG] if i >= GATE_LAG else None
+        assert gate == (before if before is not None else 5.0 * det.ref_score), i
+    assert sum(t is not None for t in det.thresholds[:-GATE_LAG]) >= 10  # thresholds were in play
+
+
 def _labelled(name: str, protocol: str):
     import json
 

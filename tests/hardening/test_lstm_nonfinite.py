@@ -71,3 +71,21 @@ def test_absurd_lengths_never_give_a_nan_score(messages: pl.DataFrame) -> None:
     reset = [e for e in events if isinstance(e, Alert) and "non-finite" in e.reason]
     assert len(scored) + len(reset) == 2
     assert all(math.isfinite(e.score) and math.isfinite(e.train_loss) for e in scored)
+
+
+def test_the_chunk_queued_behind_a_reset_is_redone_on_the_reset_weights(messages: pl.DataFrame) -> None:
+    """Chunks are queued two deep, so when a chunk comes back non-finite the next one has already been
+    queued on the poisoned weights: it must be done again from the reset state, exactly as a fresh
+    detector would do it."""
+    from spear_tui.detect.online import OnlineLSTMDetector
+
+    det = OnlineLSTMDetector("mqtt", seed=0)
+    det.model.load_state_dict(_nan_params(det))
+    events = det.feed(messages.slice(0, 1000))  # chunk 0 poisoned, chunk 1 queued behind it
+    resets = [e for e in events if isinstance(e, Alert) and "non-finite" in e.reason]
+    scored = [e for e in events if isinstance(e, ChunkScored)]
+    assert len(resets) == 1 and len(scored) == 1 and resets[0].last_frame <= scored[0].first_frame
+
+    fresh = OnlineLSTMDetector("mqtt", seed=0)  # the state a reset goes back to
+    fresh.feed(messages.slice(500, 500))
+    assert det.scores == fresh.scores and det.train_losses == fresh.train_losses

@@ -4,9 +4,10 @@ Why: both detectors are small LSTMs (10-32 units) on one CPU core, where the cos
 time steps. With flax's layout, (batch, units), the innermost axis is 10-40 floats and XLA's CPU
 code barely vectorises; here the state is (units, batch), so the innermost axis is the batch (50-128)
 and every gate is a contiguous row block (measured: the forward pass in half the time). The backward
-loop does only what must be sequential (one (U, 4U) x (4U, B) matmul and the gate arithmetic, reading
-one residual block per step); the weight and input gradients are matmuls over all steps at once
-afterwards.
+loop does only what must be sequential (one (U, 4U) x (4U, B) matmul and five products, reading
+one residual block per step: the forward pass saves the gate derivatives already multiplied out,
+measured 6-8 % faster per training epoch than saving the gates); the weight and input gradients
+are matmuls over all steps at once afterwards.
 
 Gate order i, f, g, o and zero initial state: the same function as flax's `OptimizedLSTMCell` scanned
 over time and as PyTorch's `nn.LSTM` (tests compare values and gradients with the flax formulation).
@@ -21,7 +22,8 @@ import jax.numpy as jnp
 
 
 def _forward(x: Any, wi: Any, wh: Any, b: Any) -> tuple[Any, Any]:
-    """x: (T, F, B). Returns (h sequence (T, U, B), residuals for the backward pass)."""
+    """x: (T, F, B). Returns (h sequence (T, U, B), residuals for the backward pass: per step
+    dc/dh, the four dz/dc factors, and f)."""
     u = wh.shape[0]
     wi_t, wh_t, bias = wi.T, wh.T, b[:, None]
     zeros = jnp.zeros((u, x.shape[2]), x.dtype)
@@ -34,17 +36,40 @@ def _forward(x: Any, wi: Any, wh: Any, b: Any) -> tuple[Any, Any]:
         g = jnp.tanh(z[2 * u : 3 * u])
         o = jax.nn.sigmoid(z[3 * u :])
         c = f * c_prev + i * g
-        h = o * jnp.tanh(c)
-        return (c, h), (h, jnp.concatenate([c_prev, c, i, f, g, o], 0))
+        tc = jnp.tanh(c)
+        h = o * tc
+        coef = jnp.concatenate(
+            [o * (1.0 - tc * tc), g * i * (1.0 - i), c_prev * f * (1.0 - f), i * (1.0 - g * g),
+             tc * o * (1.0 - o), f], 0)
+        return (c, h), (h, coef)
 
     _, (hs, res) = jax.lax.scan(step, (zeros, zeros), x)
     return hs, (x, wi, wh, hs, res)
 
 
+def _primal(x: Any, wi: Any, wh: Any, b: Any) -> Any:
+    """The same function without residuals (scoring): one (4U, F+U) x (F+U, B) matmul per step on
+    [x_t; h]. Measured: scoring 1.4x faster than the two matmuls of `_forward`; in `_forward` (with
+    residuals, for training) the single matmul was slower, and hoisting the input projection out of
+    the loop was 2x slower in both."""
+    u = wh.shape[0]
+    w_t, bias = jnp.concatenate([wi, wh], 0).T, b[:, None]
+    zeros = jnp.zeros((u, x.shape[2]), x.dtype)
+
+    def step(carry: Any, x_t: Any) -> tuple[Any, Any]:
+        c_prev, h = carry
+        z = w_t @ jnp.concatenate([x_t, h], 0) + bias
+        c = jax.nn.sigmoid(z[u : 2 * u]) * c_prev + jax.nn.sigmoid(z[:u]) * jnp.tanh(z[2 * u : 3 * u])
+        h = jax.nn.sigmoid(z[3 * u :]) * jnp.tanh(c)
+        return (c, h), h
+
+    return jax.lax.scan(step, (zeros, zeros), x)[1]
+
+
 @jax.custom_vjp
 def lstm_layer(x: Any, wi: Any, wh: Any, b: Any) -> Any:
     """h_t for every t; x: (T, F, B) batch-last, wi: (F, 4U), wh: (U, 4U), b: (4U,) -> (T, U, B)."""
-    return _forward(x, wi, wh, b)[0]
+    return _primal(x, wi, wh, b)
 
 
 def _backward(saved: Any, dhs: Any) -> tuple[Any, Any, Any, Any]:
@@ -55,12 +80,10 @@ def _backward(saved: Any, dhs: Any) -> tuple[Any, Any, Any, Any]:
     def step(carry: Any, inp: Any) -> tuple[Any, Any]:
         dh_next, dc_next = carry  # what step t+1 sends back into h_t and c_t
         dh_out, r = inp
-        cp, c, i, f, g, o = (r[k * u : (k + 1) * u] for k in range(6))
+        a, gi, gf, gg, go, f = (r[k * u : (k + 1) * u] for k in range(6))
         dh = dh_out + dh_next
-        tc = jnp.tanh(c)
-        dc = dc_next + dh * o * (1.0 - tc * tc)
-        di, df, dg = dc * g * i * (1.0 - i), dc * cp * f * (1.0 - f), dc * i * (1.0 - g * g)
-        dz = jnp.concatenate([di, df, dg, dh * tc * o * (1.0 - o)], 0)
+        dc = dc_next + dh * a
+        dz = jnp.concatenate([dc * gi, dc * gf, dc * gg, dh * go], 0)
         return (wh @ dz, dc * f), dz
 
     _, dzs = jax.lax.scan(step, (zeros, zeros), (dhs, res), reverse=True)

@@ -83,3 +83,18 @@ def test_gradients_equal_jax_differentiating_the_scan_itself(t, b, din, h):
     for g, w in zip(jax.tree.leaves(got), jax.tree.leaves(want), strict=True):
         assert g.shape == w.shape
         np.testing.assert_allclose(np.asarray(g), np.asarray(w), rtol=1e-4, atol=1e-6)
+
+
+def test_scoring_path_equals_the_training_forward():
+    """Scoring runs `_primal` (one matmul on [x_t; h]); training runs `_forward` (two matmuls, saving
+    residuals). Both must be the same function."""
+    rng = np.random.default_rng(2)
+    x = jnp.asarray(rng.standard_normal((9, 3, 6)).astype(np.float32))  # (T, F, B)
+    w = tuple(map(jnp.asarray, _weights(rng, 3, 8)))
+    scored = lstm_layer(x, *w)
+    trained, _ = jax.vjp(lstm_layer, x, *w)
+    np.testing.assert_allclose(np.asarray(scored), np.asarray(trained), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        np.asarray(scored), np.transpose(_numpy_lstm(np.transpose(np.asarray(x), (0, 2, 1)), *w), (0, 2, 1)),
+        atol=1e-5,
+    )

@@ -2,9 +2,8 @@
 a dense output; one model per measurement, input (days, samples_per_day, 1).
 
 Why it looks like this:
-- LSTM layers are a hand-written `lax.scan` with the input projection hoisted out of the loop (one
-  big matmul for all time steps, only the recurrent matmul inside the scan); speed against PyTorch
-  is measured in BENCHMARKS.md "Seq2seq".
+- LSTM layers are `lstm_kernel.lstm_layer`: batch-last, a hand-written backward pass, and a
+  residual-free forward for scoring; speed against PyTorch is measured in BENCHMARKS.md "Seq2seq".
 - Jitted via `nnx.split`/`nnx.merge` around `jax.jit` (plain `nnx.jit` re-walks the graph each call),
   and a whole epoch is one `lax.scan` over fixed-size, mask-padded batches: one compile per fit.
 - Optional calendar channels (day of week, holiday flag, see `calendar.py`) go to the decoder next to
@@ -74,9 +73,9 @@ class FitResult:
 def lstm2(x: Any, l1: tuple, l2: tuple) -> Any:
     """Two stacked LSTM layers; x: (T, din, B) batch-last, l1/l2 = (wi, wh, b). -> (T, h, B).
 
-    `lstm_kernel.lstm_layer` (batch-last layout, hand-written backward) measured 1.5-1.8x faster to
-    score and 1.3x faster on a one-step (batch 100) epoch than a scanned (B, h) formulation; a
-    batch-25 epoch gained little. See BENCHMARKS.md "Seq2seq".
+    `lstm_kernel.lstm_layer` (batch-last layout, hand-written backward) measured ~2x faster to score
+    and ~1.4x faster on a one-step (batch 100) epoch than a scanned (B, h) formulation; a batch-25
+    epoch gained less. See BENCHMARKS.md "Seq2seq".
     """
     from spear_tui.detect.lstm_kernel import lstm_layer
 

@@ -135,7 +135,7 @@ def _taxi_days():
     return values, dates, label, win_id
 
 
-def taxi(seeds: list[int], epochs: int) -> None:
+def taxi(seeds: list[int], epochs: int, latent: int = 8) -> None:
     from spear_tui.detect.meter_threshold import AUTO, ThresholdRule, flag_days
     from spear_tui.detect.seq2seq import MeterDetector, Seq2SeqConfig
 
@@ -152,7 +152,7 @@ def taxi(seeds: list[int], epochs: int) -> None:
                               ("dow + US hol.", True, "US")):
         for seed in seeds:
             det = MeterDetector(Seq2SeqConfig(samples_per_day=48, calendar=cal, holidays=hol, seed=seed,
-                                              epochs=epochs))
+                                              epochs=epochs, latent=latent))
             det.fit(values[train], [d for d, k in zip(dates, train, strict=True) if k])
             sc = det.score(values, dates)
             mse_t, lab_t = sc.mse[test], label[test]
@@ -181,11 +181,12 @@ def main() -> None:
     tx = sub.add_parser("taxi")
     tx.add_argument("--seeds", type=int, nargs="+", default=[0])
     tx.add_argument("--epochs", type=int, default=150)
+    tx.add_argument("--latent", type=int, default=8, help="latent code size (the model's default: 8)")
     args = ap.parse_args()
     if args.what == "speed":
         speed(args.rounds, args.torch_threads)
     else:
-        taxi(args.seeds, args.epochs)
+        taxi(args.seeds, args.epochs, args.latent)
 
 
 if __name__ == "__main__":

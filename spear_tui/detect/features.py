@@ -206,6 +206,31 @@ def chunk_order(prep: Prepared, lo: int, hi: int, mode: str) -> np.ndarray:
     return np.argsort(key, kind="stable")
 
 
+def batch_order(prep: Prepared, n: int, mode: str) -> np.ndarray:
+    """`chunk_order` of every full n-message chunk of `prep` at once: (chunks, n) indices relative to
+    each chunk's start (two row-wise sorts for the batch instead of a unique and a sort per chunk)."""
+    k = len(prep.raw) // n
+    if mode == "paper":
+        return np.tile(np.arange(n), (k, 1))
+    if mode == "direction":
+        return np.argsort(prep.from_server[: k * n].reshape(k, n).astype(np.int64), axis=1, kind="stable")
+    if mode != "flow":
+        raise ValueError(f"unknown sequence mode {mode!r}")
+    if k == 0:
+        return np.zeros((0, n), np.int64)
+    flow = prep.flow[: k * n].reshape(k, n)
+    by_flow = np.argsort(flow, axis=1, kind="stable")  # each flow's messages together, in capture order
+    grouped = np.take_along_axis(flow, by_flow, axis=1)
+    new = np.ones((k, n), bool)
+    new[:, 1:] = grouped[:, 1:] != grouped[:, :-1]
+    group = np.cumsum(new, axis=1) - 1  # index of the flow within its chunk, in that sorted order
+    first = by_flow[new]  # each flow's first position, chunk by chunk
+    base = np.concatenate([[0], np.cumsum(group[:, -1] + 1)[:-1]])
+    key = np.empty((k, n), np.int64)
+    np.put_along_axis(key, by_flow, first[base[:, None] + group], axis=1)
+    return np.argsort(key, axis=1, kind="stable")
+
+
 CROWD = 3  # an address with at least this many client ids in a chunk is named as one talker
 
 

@@ -26,6 +26,7 @@ from spear_tui.detect.checkpoint import Checkpoint, load_checkpoint, save_checkp
 from spear_tui.detect.features import (
     Prepared,
     RunningNorm,
+    batch_order,
     batch_talkers,
     chunk_order,
     chunk_stats,
@@ -60,19 +61,34 @@ class _ChunkTensors:
 
 
 class _BatchInfo:
-    """Per-chunk facts for a batch's full chunks, each computed for all of them at once (vectorised),
-    the talkers and time spans only when the first event needs them (after XLA has work)."""
+    """Per-chunk facts for a batch's full chunks (statistics, sequence order, talkers), each computed
+    for all of them at once, vectorised. The first chunk takes the per-chunk functions (the same
+    results, tested) so that nothing delays its dispatch; the batch arrays are computed when the
+    second chunk needs them, while XLA works on the first."""
 
-    def __init__(self, prep: Prepared, n: int):
-        self.prep, self.n = prep, n
-        k = len(prep.raw) // n
-        self.stats = chunk_stats(prep.raw[: k * n].reshape(k, n, prep.raw.shape[1]))
+    def __init__(self, prep: Prepared, n: int, mode: str):
+        self.prep, self.n, self.mode = prep, n, mode
+        self._stats: tuple | None = None
+        self._orders: np.ndarray | None = None
         self._talkers: list[tuple[str, ...]] | None = None
 
+    def _batched(self, lo: int, hi: int) -> bool:
+        return lo > 0 and hi - lo == self.n
+
     def chunk_stats(self, lo: int, hi: int) -> tuple:
-        if hi - lo == self.n:
-            return tuple(v[lo // self.n] for v in self.stats)
-        return tuple(v[0] for v in chunk_stats(self.prep.raw[lo:hi][None]))
+        if not self._batched(lo, hi):
+            return tuple(v[0] for v in chunk_stats(self.prep.raw[lo:hi][None]))
+        if self._stats is None:
+            k, f = len(self.prep.raw) // self.n, self.prep.raw.shape[1]
+            self._stats = chunk_stats(self.prep.raw[: k * self.n].reshape(k, self.n, f))
+        return tuple(v[lo // self.n] for v in self._stats)
+
+    def order(self, lo: int, hi: int) -> np.ndarray:
+        if not self._batched(lo, hi):
+            return chunk_order(self.prep, lo, hi, self.mode)
+        if self._orders is None:
+            self._orders = batch_order(self.prep, self.n, self.mode)
+        return self._orders[lo // self.n]
 
     def talkers(self, lo: int, hi: int) -> tuple[str, ...]:
         if hi - lo != self.n:
@@ -238,7 +254,7 @@ class OnlineLSTMDetector:
         """
         prep = prepare(table, self.protocol, self._client_ids)
         n = self.cfg.chunk
-        batch = _BatchInfo(prep, n)
+        batch = _BatchInfo(prep, n, self.cfg.mode)
         spans = [(lo, min(lo + n, table.height)) for lo in range(0, table.height, n)]
         events: list = []
         flights: list[_InFlight] = []
@@ -293,7 +309,7 @@ class OnlineLSTMDetector:
         stats = batch.chunk_stats(lo, hi)
         if self.norm.count == 0:
             self.norm.merge(*stats)  # the very first chunk defines the scale it is scored with
-        order = chunk_order(prep, lo, hi, cfg.mode)
+        order = batch.order(lo, hi)
         seq = self.norm.apply(raw[order])
         prev = self.norm.apply(self._prev[None, :])[0]
         mask = None

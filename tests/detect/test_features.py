@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from spear_tui.detect.features import (
     CLIP,
     RunningNorm,
+    batch_order,
     batch_talkers,
     chunk_order,
     chunk_stats,
@@ -147,6 +148,22 @@ def test_batch_talkers_equal_chunk_talkers_of_each_chunk(seed, n, flood):
     got = batch_talkers(prep, n)
     assert len(got) == len(rows) // n
     assert got == [chunk_talkers(prep, c * n, (c + 1) * n) for c in range(len(got))]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 10**6), st.sampled_from([4, 7, 10]), st.sampled_from(["flow", "direction", "paper"]))
+def test_batch_order_equals_chunk_order_of_each_chunk(seed, n, mode):
+    rng = np.random.default_rng(seed)
+    clients = [(f"10.0.0.{h}", 40000 + p) for h in range(1, 4) for p in range(2)]
+    rows = []
+    for _ in range(6 * n + 3):  # a partial chunk at the end, which batch_order leaves out
+        c = clients[rng.integers(len(clients))]
+        rows.append(up(c, 3, 40) if rng.random() < 0.5 else down(c, 4, 2))
+    prep = prepare(_table(rows), "mqtt")
+    got = batch_order(prep, n, mode)
+    assert got.shape == (6, n)
+    for c in range(6):
+        assert got[c].tolist() == chunk_order(prep, c * n, (c + 1) * n, mode).tolist()
 
 
 def test_chunk_stats_merge_like_updating_with_each_chunk():

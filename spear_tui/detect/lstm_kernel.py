@@ -20,17 +20,27 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
+SMALL_UNITS = 16  # layers up to this width take one matmul per training step (see _forward)
+
 
 def _forward(x: Any, wi: Any, wh: Any, b: Any) -> tuple[Any, Any]:
     """x: (T, F, B). Returns (h sequence (T, U, B), residuals for the backward pass: per step
-    dc/dh, the four dz/dc factors, and f)."""
+    dc/dh, the four dz/dc factors, and f).
+
+    Small layers (U <= SMALL_UNITS) take one matmul per step on [x_t; h]: measured 6-10 % faster for
+    the stacked LSTM's 10 units; for the seq2seq's 32 units two matmuls were faster (epochs 70.5 vs
+    74.7 ms at batch 25), and only scoring gains from one there (`_primal`)."""
     u = wh.shape[0]
     wi_t, wh_t, bias = wi.T, wh.T, b[:, None]
+    w_t = jnp.concatenate([wi, wh], 0).T
     zeros = jnp.zeros((u, x.shape[2]), x.dtype)
 
     def step(carry: Any, x_t: Any) -> tuple[Any, Any]:
         c_prev, h = carry
-        z = wi_t @ x_t + wh_t @ h + bias
+        if u <= SMALL_UNITS:
+            z = w_t @ jnp.concatenate([x_t, h], 0) + bias
+        else:
+            z = wi_t @ x_t + wh_t @ h + bias
         i = jax.nn.sigmoid(z[:u])
         f = jax.nn.sigmoid(z[u : 2 * u])
         g = jnp.tanh(z[2 * u : 3 * u])

@@ -38,8 +38,9 @@ def child(threads: int, rounds: int, block: int, stream_messages: int, capture: 
         import polars as pl
 
         from spear_tui.commands.experiment import load_messages
+        from spear_tui.detect.chunk_batch import ChunkBatch
         from spear_tui.detect.features import prepare
-        from spear_tui.detect.online import OnlineLSTMDetector, _BatchInfo
+        from spear_tui.detect.online import OnlineLSTMDetector
 
         base = load_messages(sample, "mqtt", 10**9, [])
         reps = -(-stream_messages // base.height)
@@ -57,7 +58,7 @@ def child(threads: int, rounds: int, block: int, stream_messages: int, capture: 
         # The ceiling: the same compiled chunk program queued back to back on one chunk's tensors, no
         # Python between calls. detector / ceiling says how much of it the detector's own work costs,
         # and is steadier than msgs/s on a machine whose speed drifts between runs.
-        chunk = det._tensors(_BatchInfo(prepare(base.slice(0, 500), "mqtt"), 500, det.cfg.mode), 0, 500)
+        chunk = det._tensors(ChunkBatch(prepare(base.slice(0, 500), "mqtt"), 500, det.cfg.mode), 0, 500)
         t = time.perf_counter()
         for _ in range(400):
             out = det.model.dispatch(chunk.x, chunk.y, 1)

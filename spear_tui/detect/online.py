@@ -23,13 +23,10 @@ import polars as pl
 
 from spear_tui.detect import peaks
 from spear_tui.detect.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+from spear_tui.detect.chunk_batch import ChunkBatch
 from spear_tui.detect.features import (
     Prepared,
     RunningNorm,
-    batch_order,
-    batch_talkers,
-    chunk_order,
-    chunk_stats,
     chunk_talkers,
     chunk_tensors,
     mqtt_client_ids,
@@ -58,44 +55,6 @@ class _ChunkTensors:
     mask: np.ndarray | None
     stats: tuple  # the chunk's raw-feature statistics (what the running statistics learn from)
     last: np.ndarray  # raw features of the last message fed to the net
-
-
-class _BatchInfo:
-    """Per-chunk facts for a batch's full chunks (statistics, sequence order, talkers), each computed
-    for all of them at once, vectorised. The first chunk takes the per-chunk functions (the same
-    results, tested) so that nothing delays its dispatch; the batch arrays are computed when the
-    second chunk needs them, while XLA works on the first."""
-
-    def __init__(self, prep: Prepared, n: int, mode: str):
-        self.prep, self.n, self.mode = prep, n, mode
-        self._stats: tuple | None = None
-        self._orders: np.ndarray | None = None
-        self._talkers: list[tuple[str, ...]] | None = None
-
-    def _batched(self, lo: int, hi: int) -> bool:
-        return lo > 0 and hi - lo == self.n
-
-    def chunk_stats(self, lo: int, hi: int) -> tuple:
-        if not self._batched(lo, hi):
-            return tuple(v[0] for v in chunk_stats(self.prep.raw[lo:hi][None]))
-        if self._stats is None:
-            k, f = len(self.prep.raw) // self.n, self.prep.raw.shape[1]
-            self._stats = chunk_stats(self.prep.raw[: k * self.n].reshape(k, self.n, f))
-        return tuple(v[lo // self.n] for v in self._stats)
-
-    def order(self, lo: int, hi: int) -> np.ndarray:
-        if not self._batched(lo, hi):
-            return chunk_order(self.prep, lo, hi, self.mode)
-        if self._orders is None:
-            self._orders = batch_order(self.prep, self.n, self.mode)
-        return self._orders[lo // self.n]
-
-    def talkers(self, lo: int, hi: int) -> tuple[str, ...]:
-        if hi - lo != self.n:
-            return chunk_talkers(self.prep, lo, hi)
-        if self._talkers is None:
-            self._talkers = batch_talkers(self.prep, self.n)
-        return self._talkers[lo // self.n]
 
 
 @dataclass
@@ -254,7 +213,7 @@ class OnlineLSTMDetector:
         """
         prep = prepare(table, self.protocol, self._client_ids)
         n = self.cfg.chunk
-        batch = _BatchInfo(prep, n, self.cfg.mode)
+        batch = ChunkBatch(prep, n, self.cfg.mode)
         spans = [(lo, min(lo + n, table.height)) for lo in range(0, table.height, n)]
         events: list = []
         flights: list[_InFlight] = []
@@ -302,7 +261,7 @@ class OnlineLSTMDetector:
             return thr
         return WARMUP_GATE * self.ref_score if self.ref_score else float("inf")
 
-    def _tensors(self, batch: _BatchInfo, lo: int, hi: int) -> _ChunkTensors:
+    def _tensors(self, batch: ChunkBatch, lo: int, hi: int) -> _ChunkTensors:
         """Order, normalise (statistics of everything before the chunk) and shape one chunk."""
         cfg, prep = self.cfg, batch.prep
         raw = prep.raw[lo:hi]
@@ -410,7 +369,7 @@ class OnlineLSTMDetector:
         return alerts
 
     def _score_events(
-        self, batch: _BatchInfo, flight: _InFlight, score: float, after: float, thr: float | None
+        self, batch: ChunkBatch, flight: _InFlight, score: float, after: float, thr: float | None
     ) -> list:
         """ChunkScored (and an Alert when flagged) for a settled chunk."""
         lo, hi, prep = flight.lo, flight.hi, batch.prep

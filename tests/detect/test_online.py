@@ -20,15 +20,6 @@ pytestmark = pytest.mark.skipif(shutil.which("tshark") is None, reason="tshark i
 
 
 @pytest.fixture(scope="module")
-def mqtt_normal() -> pl.DataFrame:
-    if not NORMAL.exists():
-        pytest.skip(f"{NORMAL} missing (record it with sample_captures/record.py normal)")
-    from spear_tui.commands.experiment import load_messages
-
-    return load_messages(NORMAL, "mqtt", 10**9, [])
-
-
-@pytest.fixture(scope="module")
 def trained_mqtt(mqtt_normal, tmp_path_factory) -> Path:
     """A model trained exactly as the shipped one (`experiment train --skip 10000`), on messages
     10,000+ of the normal sample, so the test follows the sample capture if it is re-recorded."""

@@ -76,3 +76,18 @@ def mosquitto_broker(tmp_path: Path) -> Iterator[Broker]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+NORMAL_SAMPLE = Path(__file__).resolve().parents[1] / "sample_captures" / "normal.pcapng.gz"
+
+
+@pytest.fixture(scope="module")
+def mqtt_normal():
+    """The normal sample capture's MQTT messages, dissected by tshark (a polars table)."""
+    if shutil.which("tshark") is None:
+        pytest.skip("tshark is not installed")
+    if not NORMAL_SAMPLE.exists():
+        pytest.skip(f"{NORMAL_SAMPLE} missing (record it with sample_captures/record.py normal)")
+    from spear_tui.commands.experiment import load_messages
+
+    return load_messages(NORMAL_SAMPLE, "mqtt", 10**9, [])

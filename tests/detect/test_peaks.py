@@ -98,3 +98,14 @@ def test_warmup_baseline_needs_enough_finite_scores():
     assert warmup_baseline(np.r_[np.ones(MIN_WARMUP_BASELINE - 1), np.nan]) is None
     med, dev = warmup_baseline(np.array([1.0, 1.1, 0.9, 1.0, 1.2, 0.8, 50.0]))
     assert med == 1.0 and abs(dev - 0.1 * 1.4826) < 1e-9  # the outlier moves neither
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=1, max_size=80))
+def test_sort_median_equals_numpy_median(values):
+    """latest_baseline's median (one sort) must be np.median's value exactly: live flags are compared
+    with a reflag of the stored series, which uses numpy's nanmedian."""
+    from spear_tui.detect.peaks import _median
+
+    v = np.asarray(values)
+    assert _median(v) == float(np.median(v))

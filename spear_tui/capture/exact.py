@@ -231,7 +231,6 @@ class ExactResolver:
         )
 
     def close(self) -> None:
-        if self._proc is not None and self._proc.poll() is None:
-            stop_process(self._proc)
+        stop_process(self._proc)
         if self._pipe is not None:
             self._pipe.close()

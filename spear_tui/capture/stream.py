@@ -193,5 +193,4 @@ class TsharkStream:
     def close(self) -> None:
         """Stop tshark; safe from any thread and more than once."""
         self._closed.set()
-        if self.proc.poll() is None:
-            stop_process(self.proc)
+        stop_process(self.proc)

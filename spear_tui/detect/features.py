@@ -36,11 +36,6 @@ class RunningNorm:
     hi: np.ndarray = field(default_factory=lambda: np.full(2, -np.inf))
     scaling: str = "zclip"  # "zscore" | "zclip" (z-score clipped to +-CLIP) | "minmax" (running range)
 
-    def update(self, x: np.ndarray) -> None:
-        if len(x) == 0:
-            return
-        self.merge(*(v[0] for v in chunk_stats(x[None])))
-
     def merge(self, n: float, mu: np.ndarray, m2: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> None:
         """Add a chunk's statistics (see `chunk_stats`), computed beforehand for a whole batch."""
         total = self.count + n

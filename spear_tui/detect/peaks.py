@@ -90,8 +90,13 @@ def latest_baseline(
     win = s[max(skip, i - window) : i]
     if len(win) == 0:
         return float("nan"), float("nan")
-    m = _median(win)
-    mad = _median(np.abs(win - m)) * MAD_TO_SD
+    return _median_dev(win, rel_floor)
+
+
+def _median_dev(v: np.ndarray, rel_floor: float) -> tuple[float, float]:
+    """Median and robust deviation (1.4826 x MAD, floored at rel_floor x median) of `v`."""
+    m = _median(v)
+    mad = _median(np.abs(v - m)) * MAD_TO_SD
     return m, max(mad, rel_floor * abs(m))
 
 
@@ -127,6 +132,4 @@ def warmup_baseline(scores: np.ndarray, rel_floor: float = 0.02) -> tuple[float,
     s = s[np.isfinite(s)]
     if len(s) < MIN_WARMUP_BASELINE:
         return None
-    m = float(np.median(s))
-    mad = float(np.median(np.abs(s - m))) * MAD_TO_SD
-    return m, max(mad, rel_floor * abs(m))
+    return _median_dev(s, rel_floor)

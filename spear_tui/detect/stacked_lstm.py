@@ -104,7 +104,8 @@ def _build_model(cfg: LSTMConfig, seed: int):
         The weights are flax `OptimizedLSTMCell`s (what checkpoints hold); the forward pass runs them
         through `lstm_kernel.lstm_layer`, the same function (gates i, f, g, o; zero initial state) in a
         batch-last layout with a hand-written backward pass. Measured against scanning the cells: the
-        same scores and losses, and the chunk program 2-9 % faster (BENCHMARKS.md, "Stacked LSTM step").
+        same scores and losses, the chunk program 2-9 % faster, and 6-10 % more once these 10-unit
+        layers took one matmul per step (BENCHMARKS.md, "Stacked LSTM step").
         """
 
         def __init__(self, rngs: nnx.Rngs):

@@ -42,6 +42,11 @@ def _table(rows: list[tuple], protocol: str = "mqtt") -> pl.DataFrame:
     return pl.DataFrame(data, schema=sch)
 
 
+def _update(norm: RunningNorm, x: np.ndarray) -> None:
+    """Merge one chunk's statistics, computed on their own (the detector's path for a batch's first chunk)."""
+    norm.merge(*(v[0] for v in chunk_stats(x[None])))
+
+
 C1, C2, B = ("10.0.0.1", 40001), ("10.0.0.2", 40002), ("10.0.0.9", 1883)
 
 
@@ -172,7 +177,7 @@ def test_chunk_stats_merge_like_updating_with_each_chunk():
     one, batched = RunningNorm(), RunningNorm()
     stats = chunk_stats(chunks)
     for i, c in enumerate(chunks):
-        one.update(c)
+        _update(one, c)
         batched.merge(*(v[i] for v in stats))
     assert np.array_equal(one.mean, batched.mean) and np.array_equal(one.m2, batched.m2)
     assert np.array_equal(one.lo, batched.lo) and one.count == batched.count == 300
@@ -195,7 +200,7 @@ def test_running_norm_equals_statistics_of_everything_seen(sizes):
     parts = [rng.normal(3.0, 2.0, (n, 2)) for n in sizes]
     norm = RunningNorm(scaling="zscore")
     for p in parts:
-        norm.update(p)
+        _update(norm, p)
     allx = np.concatenate(parts)
     assert np.allclose(norm.mean, allx.mean(axis=0))
     assert np.allclose(norm.std, np.maximum(allx.std(axis=0), 1e-2))
@@ -204,7 +209,7 @@ def test_running_norm_equals_statistics_of_everything_seen(sizes):
 
 def test_zclip_bounds_rare_values_and_survives_a_round_trip():
     norm = RunningNorm()
-    norm.update(np.array([[3.0, 1.0], [4.0, 2.0]] * 50))
+    _update(norm, np.array([[3.0, 1.0], [4.0, 2.0]] * 50))
     z = norm.apply(np.array([[12.0, 1.5]]))  # a PINGREQ-like rare type
     assert z[0, 0] == CLIP
     back = RunningNorm.from_dict(norm.to_dict())

@@ -7,7 +7,9 @@ and every gate is a contiguous row block (measured: the forward pass in half the
 loop does only what must be sequential (one (U, 4U) x (4U, B) matmul and five products, reading
 one residual block per step: the forward pass saves the gate derivatives already multiplied out,
 measured 7-8 % faster per batch-25 epoch and 0-6 % per batch-100 epoch than saving the gates); the
-weight and input gradients are matmuls over all steps at once afterwards.
+weight and input gradients come after the loop, for all steps at once (the weight gradient as one
+product per step batched over time: 8-14 % off the stacked LSTM's chunk program, 4-9 % off a batch-25
+seq2seq epoch, batch 100 unchanged, in three in-process A/Bs).
 
 Gate order i, f, g, o and zero initial state: the same function as flax's `OptimizedLSTMCell` scanned
 over time and as PyTorch's `nn.LSTM` (tests compare values and gradients with the flax formulation).
@@ -97,15 +99,15 @@ def _backward(saved: Any, dhs: Any) -> tuple[Any, Any, Any, Any]:
         return (wh @ dz, dc * f), dz
 
     _, dzs = jax.lax.scan(step, (zeros, zeros), (dhs, res), reverse=True)
-    # Everything below is over all steps at once: (4U, T*B) gradients against (., T*B) activations.
-    t, g4, nb = dzs.shape
-    dz2 = jnp.transpose(dzs, (1, 0, 2)).reshape(g4, t * nb)
-    h_prev = jnp.concatenate([zeros[None], hs[:-1]], 0)
-    dwh = jnp.transpose(h_prev, (1, 0, 2)).reshape(u, t * nb) @ dz2.T
-    dwi = jnp.transpose(x, (1, 0, 2)).reshape(x.shape[1], t * nb) @ dz2.T
-    db = jnp.sum(dz2, axis=1)
-    dx = jnp.transpose((wi @ dz2).reshape(x.shape[1], t, nb), (1, 0, 2))
-    return dx, dwi, dwh, db
+    # Everything below is over all steps at once. The weight gradient is one (F+U, B) x (B, 4U)
+    # product per step, batched over time and then summed: no transposed copies of the sequences
+    # (measured: this part 7-30 % faster than transposing to (., T*B) for one matmul).
+    f = x.shape[1]
+    cat = jnp.concatenate([x, jnp.concatenate([zeros[None], hs[:-1]], 0)], 1)  # [x_t; h_(t-1)]
+    dw = jnp.sum(jnp.einsum("tkb,tgb->tkg", cat, dzs), 0)
+    db = jnp.sum(dzs, axis=(0, 2))
+    dx = jnp.einsum("kg,tgb->tkb", wi, dzs)
+    return dx, dw[:f], dw[f:], db
 
 
 lstm_layer.defvjp(_forward, _backward)

@@ -90,9 +90,12 @@ def test_learns_a_periodic_sequence():
     x, y = _xy(_periodic())
     m = StackedLSTM(LSTMConfig(lr=1e-2, trim=0.0), seed=2)
     first, _ = m.run_chunk(x, y, 0)
-    m.run_chunk(x, y, 150)
+    m.run_chunk(x, y, 300)
     later, _ = m.run_chunk(x, y, 0)
-    assert later < 0.7 * first  # the deep 6x10 net learns slowly: ~0.6x after 150 steps
+    # The deep 6x10 net sits on a plateau for 100-250 steps and then drops to ~0.1x; when it leaves
+    # the plateau depends on float rounding (a kernel change moved 150 steps from 0.60x to 0.94x,
+    # both reaching 0.07-0.09x by 300), so the test asks for the drop, not its timing.
+    assert later < 0.3 * first
 
 
 def test_gate_skips_training_on_a_chunk_scoring_above_it():

@@ -24,6 +24,15 @@ import jax.numpy as jnp
 
 SMALL_UNITS = 16  # layers up to this width take one matmul per training step (see _forward)
 
+# XLA options for the programs that run this kernel (jit(..., compiler_options=...)), measured
+# in-process on the same lowered programs, with identical outputs (option names are jaxlib 0.10's):
+# - training: XLA's older loop-fusion emitter compiles these tiny per-step fusions into faster code
+#   than the default MLIR emitters: the stacked LSTM's chunk program 0.79-0.80x the time, seq2seq
+#   epochs 0.85-0.86x. Scoring (`_primal` alone) took 2.2-2.4x as long with it, so not there;
+# - scoring: 512-bit vectors (AVX-512; ignored where the CPU has none): the seq2seq forward 0.86-0.87x.
+TRAINING_COMPILER_OPTIONS = {"xla_cpu_use_fusion_emitters": False}
+SCORING_COMPILER_OPTIONS = {"xla_cpu_prefer_vector_width": 512}
+
 
 def _forward(x: Any, wi: Any, wh: Any, b: Any) -> tuple[Any, Any]:
     """x: (T, F, B). Returns (h sequence (T, U, B), residuals for the backward pass: per step

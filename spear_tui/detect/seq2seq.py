@@ -194,8 +194,10 @@ class MeterDetector:
             (params, opt_state), losses = jax.lax.scan(step, (params, opt_state), (xb, cb, mb))
             return params, opt_state, jnp.sum(losses) / jnp.maximum(jnp.sum(mb), 1.0)
 
+        from spear_tui.detect.lstm_kernel import TRAINING_COMPILER_OPTIONS
+
         self._tx = tx
-        return jax.jit(epoch)
+        return jax.jit(epoch, compiler_options=TRAINING_COMPILER_OPTIONS)
 
     def fit(
         self,
@@ -252,10 +254,15 @@ class MeterDetector:
         import jax
         from flax import nnx
 
+        from spear_tui.detect.lstm_kernel import SCORING_COMPILER_OPTIONS
+
         bsz = 128  # one fixed shape: one compile serves every call
         if self._score_fn is None:
             graphdef, rest = self._graphdef, self._rest
-            self._score_fn = jax.jit(lambda p, xb, cb: nnx.merge(graphdef, p, rest)(xb, cb))
+            self._score_fn = jax.jit(
+                lambda p, xb, cb: nnx.merge(graphdef, p, rest)(xb, cb),
+                compiler_options=SCORING_COMPILER_OPTIONS,
+            )
         idx, _ = _pad_batches(len(x), bsz, np.arange(len(x)))
         out = [np.asarray(self._score_fn(self._params, x[row], cal[row])) for row in idx]
         return np.concatenate(out)[: len(x)] if out else np.zeros((0, x.shape[1]), np.float32)

@@ -210,6 +210,8 @@ class StackedLSTM:
             return
         import jax
 
+        from spear_tui.detect.lstm_kernel import TRAINING_COMPILER_OPTIONS
+
         c = self.cfg
         key = (c.layers, c.units, c.features, c.batch, c.seq_len, c.lr, c.clip, c.loss, c.trim)
         with _COMPILE_LOCK:
@@ -218,7 +220,8 @@ class StackedLSTM:
                 m = jax.ShapeDtypeStruct((c.batch, c.seq_len), np.float32)
                 s = jax.ShapeDtypeStruct((), np.int32)
                 g = jax.ShapeDtypeStruct((), np.float32)
-                _COMPILED[key] = self._chunk_fn.lower(self._flat, self._opt, x, x, m, s, g).compile()
+                lowered = self._chunk_fn.lower(self._flat, self._opt, x, x, m, s, g)
+                _COMPILED[key] = lowered.compile(compiler_options=TRAINING_COMPILER_OPTIONS)
             self._compiled = _COMPILED[key]
 
     def run_chunk(
@@ -265,7 +268,9 @@ class StackedLSTM:
             updates, opt_state = tx.update(grads, opt_state, params)
             return optax.apply_updates(params, updates), opt_state, loss
 
-        return jax.jit(step)
+        from spear_tui.detect.lstm_kernel import TRAINING_COMPILER_OPTIONS
+
+        return jax.jit(step, compiler_options=TRAINING_COMPILER_OPTIONS)
 
 
 def _match(ref: Any, saved: Any) -> Any:

@@ -164,3 +164,21 @@ def test_network_equals_flax_cells_scanned_over_time_values_and_gradients():
     want = jax.grad(loss)(params, reference)
     for g, w in zip(jax.tree.leaves(got), jax.tree.leaves(want), strict=True):
         np.testing.assert_allclose(np.asarray(g), np.asarray(w), rtol=1e-4, atol=1e-6)
+
+
+def test_the_training_compiler_options_leave_the_results_as_they_are():
+    """The chunk program is compiled with XLA's older fusion emitter (faster here): same numbers as the
+    default compilation, new weights included, up to float rounding."""
+    import jax
+
+    from spear_tui.detect.lstm_kernel import TRAINING_COMPILER_OPTIONS
+
+    x, y = _xy(_periodic())
+    m = StackedLSTM(CFG, seed=4)
+    args = (m._flat, m._opt, x, y, np.ones((50, 10), np.float32), np.int32(3), np.float32(np.inf))
+    lowered = m._chunk_fn.lower(*args)
+    default = jax.tree.leaves(lowered.compile()(*args))
+    tuned = jax.tree.leaves(lowered.compile(compiler_options=TRAINING_COMPILER_OPTIONS)(*args))
+    assert len(default) == len(tuned)
+    for a, b in zip(default, tuned, strict=True):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-5, atol=1e-6)

@@ -6,6 +6,7 @@ Why it looks like this:
   residual-free forward for scoring; speed against PyTorch is measured in BENCHMARKS.md "Seq2seq".
 - Jitted via `nnx.split`/`nnx.merge` around `jax.jit` (plain `nnx.jit` re-walks the graph each call),
   and a whole epoch is one `lax.scan` over fixed-size, mask-padded batches: one compile per fit.
+  Epochs and scoring are compiled with the XLA options `lstm_kernel` measured for each.
 - Optional calendar channels (day of week, holiday flag, see `calendar.py`) go to the decoder next to
   the latent code; only the measurement is reconstructed. A small latent bottleneck makes the decoder
   rely on the calendar, so a day that does not look like its weekday reconstructs badly.

@@ -5,22 +5,23 @@ PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-RUN_PKGS  := tshark
-TEST_PKGS := tshark mosquitto tmux chromium
+NATIVE := spear_tui/detect/_lstm_native.so
+RUN_PKGS  := tshark g++
+TEST_PKGS := tshark g++ mosquitto tmux chromium
 
 .PHONY: run test lint bench system-run system-test clean
 
-run: system-run $(STAMP)
+run: system-run $(STAMP) $(NATIVE)
 	$(BIN)/spear-tui
 
-test: system-test $(STAMP)
+test: system-test $(STAMP) $(NATIVE)
 	$(BIN)/ruff check spear_tui tests bench sample_captures
 	$(BIN)/python -m pytest -ra
 
 lint: $(STAMP)
 	$(BIN)/ruff check spear_tui tests bench sample_captures
 
-bench: $(STAMP)
+bench: $(STAMP) $(NATIVE)
 	$(BIN)/python bench/ingest.py
 
 system-run:
@@ -34,5 +35,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	touch $(STAMP)
 
+# The LSTM time loops as native XLA FFI calls (spear_tui/detect/lstm_native.py): built for this
+# machine's CPU, like the .venv; without it the detectors run the same loops in JAX.
+$(NATIVE): spear_tui/detect/lstm_native.cc $(STAMP)
+	g++ -O3 -march=native -std=c++17 -shared -fPIC -Wno-psabi \
+	  -isystem "$$($(BIN)/python -c 'import jax.ffi; print(jax.ffi.include_dir())')" $< -o $@
+
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache $(NATIVE)

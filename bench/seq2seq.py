@@ -69,8 +69,10 @@ def speed(rounds: int, torch_threads: int | None) -> None:
     t = np.arange(96) / 96
     days = (np.sin(2 * np.pi * t)[None] + 0.1 * rng.standard_normal((100, 96))).astype(np.float32)
     dates = [date(2025, 1, 1)] * 100
-    print(f"jax {jax.__version__} devices {jax.devices()} | torch {torch.__version__} threads "
-          f"{torch.get_num_threads()}")
+    from spear_tui.detect.lstm_kernel import kernel_name
+
+    print(f"jax {jax.__version__} devices {jax.devices()} LSTM loops {kernel_name()} | torch "
+          f"{torch.__version__} threads {torch.get_num_threads()}")
     results = {}
     for bsz in (25, 100):
         cfg = Seq2SeqConfig(batch_size=bsz)

@@ -13,6 +13,9 @@ seq2seq epoch, batch 100 unchanged, in three in-process A/Bs).
 
 Gate order i, f, g, o and zero initial state: the same function as flax's `OptimizedLSTMCell` scanned
 over time and as PyTorch's `nn.LSTM` (tests compare values and gradients with the flax formulation).
+
+`lstm_layer` runs the two time loops as native calls (`lstm_native`, built by `make`) when they are
+available, and as the JAX loops below otherwise; what surrounds them is the same JAX code.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+
+from spear_tui.detect import lstm_native
 
 SMALL_UNITS = 16  # layers up to this width take one matmul per training step (see _forward)
 
@@ -46,6 +51,9 @@ def _forward(x: Any, wi: Any, wh: Any, b: Any) -> tuple[Any, Any]:
     bias = b[:, None]
     small = u <= SMALL_UNITS
     w_t = jnp.concatenate([wi, wh], 0).T if small else None
+    # transposed outside the step: inside it, XLA transposed the weights again at every step (an
+    # epoch 0.96x the time without that)
+    wi_t, wh_t = (None, None) if small else (wi.T, wh.T)
     zeros = jnp.zeros((u, x.shape[2]), x.dtype)
 
     def step(carry: Any, x_t: Any) -> tuple[Any, Any]:
@@ -53,7 +61,7 @@ def _forward(x: Any, wi: Any, wh: Any, b: Any) -> tuple[Any, Any]:
         if small:
             z = w_t @ jnp.concatenate([x_t, h], 0) + bias
         else:
-            z = wi.T @ x_t + wh.T @ h + bias
+            z = wi_t @ x_t + wh_t @ h + bias
         i = jax.nn.sigmoid(z[:u])
         f = jax.nn.sigmoid(z[u : 2 * u])
         g = jnp.tanh(z[2 * u : 3 * u])
@@ -89,9 +97,21 @@ def _primal(x: Any, wi: Any, wh: Any, b: Any) -> Any:
     return jax.lax.scan(step, (zeros, zeros), x)[1]
 
 
-@jax.custom_vjp
 def lstm_layer(x: Any, wi: Any, wh: Any, b: Any) -> Any:
     """h_t for every t; x: (T, F, B) batch-last, wi: (F, 4U), wh: (U, 4U), b: (4U,) -> (T, U, B)."""
+    if lstm_native.UNAVAILABLE is None:
+        return lstm_native.lstm_layer(x, wi, wh, b)
+    return jax_lstm_layer(x, wi, wh, b)
+
+
+def kernel_name() -> str:
+    """Which time loops `lstm_layer` runs, for benchmarks and logs: "native" or "jax (why)"."""
+    return "native" if lstm_native.UNAVAILABLE is None else f"jax ({lstm_native.UNAVAILABLE})"
+
+
+@jax.custom_vjp
+def jax_lstm_layer(x: Any, wi: Any, wh: Any, b: Any) -> Any:
+    """`lstm_layer` with the time loops in JAX (the fallback, and the native kernel's reference)."""
     return _primal(x, wi, wh, b)
 
 
@@ -110,15 +130,23 @@ def _backward(saved: Any, dhs: Any) -> tuple[Any, Any, Any, Any]:
         return (wh @ dz, dc * f), dz
 
     _, dzs = jax.lax.scan(step, (zeros, zeros), (dhs, res), reverse=True)
-    # Everything below is over all steps at once. The weight gradient is one (F+U, B) x (B, 4U)
-    # product per step, batched over time and then summed: no transposed copies of the sequences
-    # (measured: this part 7-30 % faster than transposing to (., T*B) for one matmul).
-    f = x.shape[1]
-    cat = jnp.concatenate([x, jnp.concatenate([zeros[None], hs[:-1]], 0)], 1)  # [x_t; h_(t-1)]
+    return parameter_gradients(x, wi, hs, dzs)
+
+
+def parameter_gradients(x: Any, wi: Any, hs: Any, dzs: Any) -> tuple[Any, Any, Any, Any]:
+    """(dx, dwi, dwh, db) from every step's gate gradient dz_t, all steps at once.
+
+    The weight gradient is one (F+U+1, B) x (B, 4U) product per step on [x_t; h_(t-1); 1], batched
+    over time and summed: no transposed copies of the sequences (7-30 % faster than transposing to
+    (., T*B) for one matmul), and the row of ones gives db from the same product (this part 3-9 %
+    faster than a separate sum over time and batch)."""
+    t, f, bsz = x.shape
+    u = hs.shape[1]
+    shifted = jnp.concatenate([jnp.zeros((1, u, bsz), hs.dtype), hs[:-1]], 0)
+    cat = jnp.concatenate([x, shifted, jnp.ones((t, 1, bsz), x.dtype)], 1)
     dw = jnp.sum(jnp.einsum("tkb,tgb->tkg", cat, dzs), 0)
-    db = jnp.sum(dzs, axis=(0, 2))
     dx = jnp.einsum("kg,tgb->tkb", wi, dzs)
-    return dx, dw[:f], dw[f:], db
+    return dx, dw[:f], dw[f : f + u], dw[f + u]
 
 
-lstm_layer.defvjp(_forward, _backward)
+jax_lstm_layer.defvjp(_forward, _backward)

@@ -257,7 +257,7 @@ class MeterDetector:
 
         from spear_tui.detect.lstm_kernel import SCORING_COMPILER_OPTIONS
 
-        bsz = 128  # one fixed shape: one compile serves every call
+        bsz = self._scoring_batch(len(x))
         if self._score_fn is None:
             graphdef, rest = self._graphdef, self._rest
             self._score_fn = jax.jit(
@@ -267,6 +267,18 @@ class MeterDetector:
         idx, _ = _pad_batches(len(x), bsz, np.arange(len(x)))
         out = [np.asarray(self._score_fn(self._params, x[row], cal[row])) for row in idx]
         return np.concatenate(out)[: len(x)] if out else np.zeros((0, x.shape[1]), np.float32)
+
+    @staticmethod
+    def _scoring_batch(n_days: int) -> int:
+        """Days per scoring call. The JAX loops score in one fixed shape of 128 (one compile; exact
+        sizes measured irregular there). The native loops cost in proportion to the batch, in
+        16-day vectors, so up to 128 days are scored as the next multiple of 16 (at most 8 shapes,
+        each compiled once): 100 days as 112 instead of 128."""
+        from spear_tui.detect.lstm_native import UNAVAILABLE, VECTOR
+
+        if UNAVAILABLE is not None or n_days >= 128:
+            return 128
+        return max(VECTOR, -(-n_days // VECTOR) * VECTOR)
 
     def _mse(self, x: np.ndarray, cal: np.ndarray) -> np.ndarray:
         return np.mean((self._recon(x, cal) - x[..., 0]) ** 2, axis=1)

@@ -1,4 +1,5 @@
-"""The batch-last LSTM layer with its hand-written backward pass, against independent formulations."""
+"""The batch-last LSTM layer with its hand-written backward pass, against independent formulations:
+both implementations of its time loops (JAX, and the native FFI calls when built)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,16 @@ import pytest
 jax = pytest.importorskip("jax")
 import jax.numpy as jnp  # noqa: E402
 
-from spear_tui.detect.lstm_kernel import lstm_layer  # noqa: E402
+from spear_tui.detect import lstm_kernel, lstm_native  # noqa: E402
+
+
+@pytest.fixture(params=["jax", "native"])
+def lstm_layer(request):
+    if request.param == "native":
+        if lstm_native.UNAVAILABLE is not None:
+            pytest.skip(f"native LSTM kernel unavailable: {lstm_native.UNAVAILABLE}")
+        return lstm_native.lstm_layer
+    return lstm_kernel.jax_lstm_layer
 
 
 def _sig(v):
@@ -53,7 +63,7 @@ def _batch_last(x):
     return jnp.transpose(jnp.asarray(x), (0, 2, 1))
 
 
-def test_two_stacked_layers_match_a_numpy_lstm():
+def test_two_stacked_layers_match_a_numpy_lstm(lstm_layer):
     rng = np.random.default_rng(0)
     t, b, din, h = 7, 3, 2, 5
     l1, l2 = _weights(rng, din, h), _weights(rng, h, h)
@@ -64,7 +74,7 @@ def test_two_stacked_layers_match_a_numpy_lstm():
 
 
 @pytest.mark.parametrize("t,b,din,h", [(10, 50, 2, 10), (12, 4, 3, 32)])
-def test_gradients_equal_jax_differentiating_the_scan_itself(t, b, din, h):
+def test_gradients_equal_jax_differentiating_the_scan_itself(lstm_layer, t, b, din, h):
     rng = np.random.default_rng(1)
     l1, l2 = _weights(rng, din, h), _weights(rng, h, h)
     x = rng.standard_normal((t, b, din)).astype(np.float32)
@@ -85,9 +95,9 @@ def test_gradients_equal_jax_differentiating_the_scan_itself(t, b, din, h):
         np.testing.assert_allclose(np.asarray(g), np.asarray(w), rtol=1e-4, atol=1e-6)
 
 
-def test_scoring_path_equals_the_training_forward():
-    """Scoring runs `_primal` (one matmul on [x_t; h]); training runs `_forward` (two matmuls, saving
-    residuals). Both must be the same function."""
+def test_scoring_path_equals_the_training_forward(lstm_layer):
+    """Scoring runs the primal (no residuals); training runs the forward that saves residuals. Both
+    must be the same function."""
     rng = np.random.default_rng(2)
     x = jnp.asarray(rng.standard_normal((9, 3, 6)).astype(np.float32))  # (T, F, B)
     w = tuple(map(jnp.asarray, _weights(rng, 3, 8)))
@@ -98,3 +108,54 @@ def test_scoring_path_equals_the_training_forward():
         np.asarray(scored), np.transpose(_numpy_lstm(np.transpose(np.asarray(x), (0, 2, 1)), *w), (0, 2, 1)),
         atol=1e-5,
     )
+
+
+@pytest.mark.parametrize("t,b,din,h", [(96, 25, 1, 32), (96, 100, 10, 32), (96, 128, 32, 32), (10, 50, 2, 10),
+                                       (5, 16, 3, 4), (6, 33, 10, 10), (3, 1, 1, 1)])
+def test_native_loops_equal_the_jax_loops(t, b, din, h):
+    """The detectors' shapes (and batch sizes around the native kernel's 16-float vectors): the
+    native calls give the JAX loops' values and gradients, up to float rounding."""
+    if lstm_native.UNAVAILABLE is not None:
+        pytest.skip(f"native LSTM kernel unavailable: {lstm_native.UNAVAILABLE}")
+    rng = np.random.default_rng(3)
+    x = jnp.asarray(rng.standard_normal((t, din, b)).astype(np.float32))
+    w = tuple(map(jnp.asarray, _weights(rng, din, h)))
+    target = jnp.asarray(rng.standard_normal((t, h, b)).astype(np.float32))
+    want = lstm_kernel.jax_lstm_layer(x, *w)
+    got = jax.jit(lstm_native.lstm_layer)(x, *w)
+    np.testing.assert_allclose(np.asarray(got), np.asarray(want), atol=2e-6)
+
+    def loss(layer, x, *w):
+        return jnp.mean((layer(x, *w) - target) ** 2)
+
+    got = jax.jit(jax.grad(lambda *a: loss(lstm_native.lstm_layer, *a), argnums=(0, 1, 2, 3)))(x, *w)
+    ref = jax.jit(jax.grad(lambda *a: loss(lstm_kernel.jax_lstm_layer, *a), argnums=(0, 1, 2, 3)))(x, *w)
+    for g, r in zip(got, ref, strict=True):
+        scale = float(jnp.max(jnp.abs(r)))
+        np.testing.assert_allclose(np.asarray(g), np.asarray(r), atol=1e-5 * max(scale, 1e-3))
+
+
+def test_lstm_layer_runs_the_native_loops_when_they_are_built():
+    if lstm_native.UNAVAILABLE is not None:
+        pytest.skip(f"native LSTM kernel unavailable: {lstm_native.UNAVAILABLE}")
+    x = jnp.ones((4, 2, 3), jnp.float32)
+    w = (jnp.ones((2, 8)), jnp.ones((2, 8)), jnp.zeros(8))
+    assert "SpearLstmForward" in jax.jit(lstm_kernel.lstm_layer).lower(x, *w).as_text()
+    assert lstm_kernel.kernel_name() == "native"
+
+
+def test_native_loops_keep_nan_and_saturate_like_the_jax_loops():
+    """A NaN input stays NaN (the native nonlinearities clamp their input, never over a NaN) and
+    huge pre-activations saturate instead of overflowing."""
+    if lstm_native.UNAVAILABLE is not None:
+        pytest.skip(f"native LSTM kernel unavailable: {lstm_native.UNAVAILABLE}")
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((6, 2, 20)).astype(np.float32)
+    x[2, 0, 3] = np.nan
+    x[:, 1, 7] = 1e30
+    w = tuple(map(jnp.asarray, _weights(rng, 2, 5)))
+    got = np.asarray(lstm_native.lstm_layer(jnp.asarray(x), *w))
+    want = np.asarray(lstm_kernel.jax_lstm_layer(jnp.asarray(x), *w))
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    assert np.isnan(got[2:, :, 3]).all() and not np.isnan(got[:, :, 7]).any()
+    np.testing.assert_allclose(got[~np.isnan(got)], want[~np.isnan(want)], atol=2e-6)

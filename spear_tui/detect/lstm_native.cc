@@ -1,0 +1,309 @@
+// The sequential part of one LSTM layer (batch-last) as XLA FFI custom calls for the CPU; loaded
+// and wrapped by lstm_native.py, built by the Makefile (g++ -O3 -march=native).
+//
+// Why: on one core both detectors spend their time in the loop over time steps, and XLA runs that
+// loop as a dozen small kernels per step (two matmul library calls, several gate fusions, the
+// residual writes). Here a whole sequence is one call and a step is one register-blocked matmul
+// with the gates fused after it. Measured in BENCHMARKS.md "Seq2seq"; tests hold it to the JAX
+// kernel in lstm_kernel.py (values and gradients).
+//
+// Layout as in lstm_kernel.py: x (T, F, B), wi (F, 4U), wh (U, 4U), b (4U), gates i, f, g, o, zero
+// initial state; h sequence (T, U, B). The training forward also writes the residuals the backward
+// step multiplies with, [o(1-tc^2), g i(1-i), c_prev f(1-f), i(1-g^2), tc o(1-o), f], as
+// (T, 6U, Bp) with Bp = B rounded up to kW: only the backward below reads them. The backward
+// returns dz (T, 4U, B); weight and input gradients are XLA matmuls over all steps afterwards.
+
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
+
+#include "xla/ffi/api/ffi.h"
+
+namespace ffi = xla::ffi;
+
+namespace {
+
+constexpr int kW = 16;  // floats per vector: one AVX-512 register, two AVX2 ones (GCC splits)
+typedef float vf __attribute__((vector_size(kW * 4)));
+
+inline vf splat(float a) { return a - vf{}; }  // a - 0 is a exactly (a + 0 is not, for -0)
+
+inline vf load(const float* p) {
+  vf v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+inline void store(float* p, vf v) { std::memcpy(p, &v, sizeof v); }
+
+// 1 / d for d > 0: AVX-512's 14-bit reciprocal estimate and one Newton step (~2^-28 relative).
+inline vf recip(vf d) {
+#if defined(__AVX512F__)
+  vf r = reinterpret_cast<vf>(_mm512_rcp14_ps(reinterpret_cast<__m512>(d)));
+  return r * (splat(2.0f) - d * r);
+#else
+  return splat(1.0f) / d;
+#endif
+}
+
+// Clamped to [-c, c], NaN kept (the comparisons are false for NaN).
+inline vf clamp(vf x, float c) {
+  x = x > splat(c) ? splat(c) : x;
+  return x < splat(-c) ? splat(-c) : x;
+}
+
+#if defined(__AVX512F__)
+// e^(K x), K = -1 or -2, |x| <= 40 / |K|: n = round(K x / ln2), r = K x - n ln2 (in two parts), a
+// degree-6 polynomial for e^r, and AVX-512's scalef for the 2^n. Eleven instructions.
+template <int K>
+inline vf exp_scaled(vf v) {
+  __m512 x = reinterpret_cast<__m512>(clamp(v, 40.0f / (K < 0 ? -K : K)));
+  __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(K * 1.44269504088896341f)),
+                                  _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), _mm512_mul_ps(x, _mm512_set1_ps(float(K))));
+  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+  __m512 p = _mm512_set1_ps(1.9875691500e-4f);
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+  p = _mm512_fmadd_ps(_mm512_mul_ps(p, r), r, _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
+  return reinterpret_cast<vf>(_mm512_scalef_ps(p, n));
+}
+
+inline vf vsigmoid(vf x) { return recip(splat(1.0f) + exp_scaled<-1>(x)); }
+inline vf vtanh(vf x) { return splat(2.0f) * recip(splat(1.0f) + exp_scaled<-2>(x)) - splat(1.0f); }
+#else
+// tanh as Eigen's (and XLA's CPU) rational approximation: odd degree 13 over even degree 6, the
+// input clamped where float tanh is +-1. Max abs error 3.6e-7 on [-20, 20] (tests check the layer).
+inline vf vtanh(vf a) {
+  vf x = clamp(a, 7.90531110763549805f);
+  vf x2 = x * x;
+  vf p = x2 * splat(-2.76076847742355e-16f) + splat(2.00018790482477e-13f);
+  p = x2 * p + splat(-8.60467152213735e-11f);
+  p = x2 * p + splat(5.12229709037114e-08f);
+  p = x2 * p + splat(1.48572235717979e-05f);
+  p = x2 * p + splat(6.37261928875436e-04f);
+  p = x2 * p + splat(4.89352455891786e-03f);
+  vf q = x2 * splat(1.19825839466702e-06f) + splat(1.18534705686654e-04f);
+  q = x2 * q + splat(2.26843463243900e-03f);
+  q = x2 * q + splat(4.89352518554385e-03f);
+  return x * p * recip(q);
+}
+
+inline vf vsigmoid(vf x) { return splat(0.5f) + splat(0.5f) * vtanh(x * splat(0.5f)); }
+#endif
+
+// The first n (< kW) floats at p, the rest zero; and the converse store. AVX-512 has masked moves
+// for this; elsewhere a short loop (a memcpy of a runtime length is a libc call per row).
+inline vf load_part(const float* p, int n) {
+#if defined(__AVX512F__)
+  return reinterpret_cast<vf>(_mm512_maskz_loadu_ps(static_cast<__mmask16>((1u << n) - 1), p));
+#else
+  vf v = {};
+  for (int i = 0; i < n; ++i) v[i] = p[i];
+  return v;
+#endif
+}
+
+inline void store_part(float* p, vf v, int n) {
+#if defined(__AVX512F__)
+  _mm512_mask_storeu_ps(p, static_cast<__mmask16>((1u << n) - 1), reinterpret_cast<__m512>(v));
+#else
+  for (int i = 0; i < n; ++i) p[i] = v[i];
+#endif
+}
+
+// rows x nb vectors, zeroed: the state and the step's operands, batch padded to nb * kW.
+struct Scratch {
+  std::vector<vf> data;
+  int nb;
+  Scratch(int rows, int nb_) : data(static_cast<size_t>(rows) * nb_, vf{}), nb(nb_) {}
+  vf* row(int r) { return data.data() + static_cast<size_t>(r) * nb; }
+};
+
+inline void load_row(vf* dst, const float* src, int b, int nb) {
+  for (int j = 0; j < nb; ++j) {
+    int n = b - j * kW;
+    dst[j] = n >= kW ? load(src + j * kW) : load_part(src + j * kW, n);
+  }
+}
+
+inline void store_row(float* dst, const vf* src, int b, int nb) {
+  for (int j = 0; j < nb; ++j) {
+    int n = b - j * kW;
+    if (n >= kW) {
+      store(dst + j * kW, src[j]);
+    } else {
+      store_part(dst + j * kW, src[j], n);
+    }
+  }
+}
+
+// out rows r0..r0+R, vector columns j..j+C = bias + sum_k w[k * ldk + r] * in[k]: R x C
+// accumulators in registers; weights k-major (the JAX layout), so one k's R weights are adjacent.
+template <int R, int C>
+inline void block(const float* w, int ldk, int k_n, Scratch& in, int j, const float* bias, Scratch& out,
+                  int r0) {
+  vf acc[R][C];
+  for (int r = 0; r < R; ++r)
+    for (int c = 0; c < C; ++c) acc[r][c] = splat(bias ? bias[r0 + r] : 0.0f);
+  for (int k = 0; k < k_n; ++k) {
+    const vf* v = in.row(k) + j;
+    vf vv[C];
+    for (int c = 0; c < C; ++c) vv[c] = v[c];
+    for (int r = 0; r < R; ++r) {
+      vf wr = splat(w[k * ldk + r0 + r]);
+      for (int c = 0; c < C; ++c) acc[r][c] += wr * vv[c];
+    }
+  }
+  for (int r = 0; r < R; ++r)
+    for (int c = 0; c < C; ++c) out.row(r0 + r)[j + c] = acc[r][c];
+}
+
+template <int C>
+inline void matmul_columns(const float* w, const float* bias, int n_rows, int k_n, Scratch& in,
+                           Scratch& out, int j) {
+  int r = 0;
+  for (; r + 8 <= n_rows; r += 8) block<8, C>(w, n_rows, k_n, in, j, bias, out, r);
+  for (; r + 4 <= n_rows; r += 4) block<4, C>(w, n_rows, k_n, in, j, bias, out, r);
+  for (; r < n_rows; ++r) block<1, C>(w, n_rows, k_n, in, j, bias, out, r);
+}
+
+// out (n_rows, nb) = bias + w^T in, with w (k_n, n_rows) row-major; bias may be null.
+void matmul(const float* w, const float* bias, int n_rows, int k_n, Scratch& in, Scratch& out) {
+  int j = 0;
+  for (; j + 2 <= in.nb; j += 2) matmul_columns<2>(w, bias, n_rows, k_n, in, out, j);
+  for (; j < in.nb; ++j) matmul_columns<1>(w, bias, n_rows, k_n, in, out, j);
+}
+
+template <bool kSave>
+ffi::Error Forward(ffi::Buffer<ffi::F32> x, ffi::Buffer<ffi::F32> wi, ffi::Buffer<ffi::F32> wh,
+                   ffi::Buffer<ffi::F32> b, ffi::ResultBuffer<ffi::F32> hs_out, float* res) {
+  auto xd = x.dimensions();
+  if (xd.size() != 3 || wh.dimensions().size() != 2 || wh.dimensions()[1] != 4 * wh.dimensions()[0]) {
+    return ffi::Error::InvalidArgument("lstm forward: x must be (T, F, B) and wh (U, 4U)");
+  }
+  const int T = xd[0], F = xd[1], B = xd[2];
+  const int U = wh.dimensions()[0], G = 4 * U, K = F + U;
+  const int nb = (B + kW - 1) / kW;
+  // [wi; wh] as one (K, G) matrix: the step's input is [x_t; h_(t-1)].
+  std::vector<float> w(static_cast<size_t>(K) * G);
+  std::memcpy(w.data(), wi.typed_data(), sizeof(float) * F * G);
+  std::memcpy(w.data() + static_cast<size_t>(F) * G, wh.typed_data(), sizeof(float) * U * G);
+  Scratch in(K, nb), z(G, nb), c(U, nb);
+  const float* xp = x.typed_data();
+  float* hp = hs_out->typed_data();
+  const vf one = splat(1.0f);
+  for (int t = 0; t < T; ++t) {
+    for (int k = 0; k < F; ++k) load_row(in.row(k), xp + (static_cast<size_t>(t) * F + k) * B, B, nb);
+    matmul(w.data(), b.typed_data(), G, K, in, z);
+    for (int u = 0; u < U; ++u) {
+      vf* hrow = in.row(F + u);
+      vf* crow = c.row(u);
+      for (int j = 0; j < nb; ++j) {
+        vf i = vsigmoid(z.row(u)[j]), f = vsigmoid(z.row(U + u)[j]);
+        vf g = vtanh(z.row(2 * U + u)[j]), o = vsigmoid(z.row(3 * U + u)[j]);
+        vf c_prev = crow[j];
+        vf cn = f * c_prev + i * g;
+        vf tc = vtanh(cn);
+        crow[j] = cn;
+        hrow[j] = o * tc;
+        if constexpr (kSave) {
+          float* dst = res + (static_cast<size_t>(t) * 6 * U + u) * nb * kW + j * kW;
+          const size_t block_stride = static_cast<size_t>(U) * nb * kW;
+          store(dst, o * (one - tc * tc));
+          store(dst + block_stride, g * i * (one - i));
+          store(dst + 2 * block_stride, c_prev * f * (one - f));
+          store(dst + 3 * block_stride, i * (one - g * g));
+          store(dst + 4 * block_stride, tc * o * (one - o));
+          store(dst + 5 * block_stride, f);
+        }
+      }
+      store_row(hp + (static_cast<size_t>(t) * U + u) * B, hrow, B, nb);
+    }
+  }
+  return ffi::Error::Success();
+}
+
+ffi::Error ForwardTrainImpl(ffi::Buffer<ffi::F32> x, ffi::Buffer<ffi::F32> wi, ffi::Buffer<ffi::F32> wh,
+                            ffi::Buffer<ffi::F32> b, ffi::ResultBuffer<ffi::F32> hs,
+                            ffi::ResultBuffer<ffi::F32> res) {
+  return Forward<true>(x, wi, wh, b, hs, res->typed_data());
+}
+
+ffi::Error ForwardImpl(ffi::Buffer<ffi::F32> x, ffi::Buffer<ffi::F32> wi, ffi::Buffer<ffi::F32> wh,
+                       ffi::Buffer<ffi::F32> b, ffi::ResultBuffer<ffi::F32> hs) {
+  return Forward<false>(x, wi, wh, b, hs, nullptr);
+}
+
+// Backward through time: dz_t from dh_out_t, the residuals and what step t+1 sends back
+// (dh = wh dz_(t+1), dc = dc_(t+1) f_(t+1)).
+ffi::Error BackwardImpl(ffi::Buffer<ffi::F32> dhs, ffi::Buffer<ffi::F32> res, ffi::Buffer<ffi::F32> wh,
+                        ffi::ResultBuffer<ffi::F32> dzs) {
+  auto d = dhs.dimensions();
+  if (d.size() != 3 || wh.dimensions().size() != 2 || wh.dimensions()[0] != d[1]) {
+    return ffi::Error::InvalidArgument("lstm backward: dhs must be (T, U, B) and wh (U, 4U)");
+  }
+  const int T = d[0], U = d[1], B = d[2], G = 4 * U;
+  const int nb = (B + kW - 1) / kW;
+  // k-major weights for dh = wh dz: wh transposed, (4U, U).
+  std::vector<float> wt(static_cast<size_t>(G) * U);
+  const float* whp = wh.typed_data();
+  for (int u = 0; u < U; ++u)
+    for (int g = 0; g < G; ++g) wt[static_cast<size_t>(g) * U + u] = whp[static_cast<size_t>(u) * G + g];
+  Scratch dz(G, nb), dh_next(U, nb), dc_next(U, nb), dh_out(U, nb);
+  const float* dp = dhs.typed_data();
+  const float* rp = res.typed_data();
+  float* zp = dzs->typed_data();
+  for (int t = T - 1; t >= 0; --t) {
+    const float* rt = rp + static_cast<size_t>(t) * 6 * U * nb * kW;
+    auto r = [&](int q, int j) { return load(rt + (static_cast<size_t>(q) * nb + j) * kW); };
+    for (int u = 0; u < U; ++u) load_row(dh_out.row(u), dp + (static_cast<size_t>(t) * U + u) * B, B, nb);
+    for (int u = 0; u < U; ++u) {
+      for (int j = 0; j < nb; ++j) {
+        vf dh = dh_out.row(u)[j] + dh_next.row(u)[j];
+        vf dc = dc_next.row(u)[j] + dh * r(u, j);
+        dz.row(u)[j] = dc * r(U + u, j);
+        dz.row(U + u)[j] = dc * r(2 * U + u, j);
+        dz.row(2 * U + u)[j] = dc * r(3 * U + u, j);
+        dz.row(3 * U + u)[j] = dh * r(4 * U + u, j);
+        dc_next.row(u)[j] = dc * r(5 * U + u, j);
+      }
+    }
+    for (int g = 0; g < G; ++g) store_row(zp + (static_cast<size_t>(t) * G + g) * B, dz.row(g), B, nb);
+    matmul(wt.data(), nullptr, U, G, dz, dh_next);
+  }
+  return ffi::Error::Success();
+}
+
+}  // namespace
+
+XLA_FFI_DEFINE_HANDLER_SYMBOL(SpearLstmForwardTrain, ForwardTrainImpl,
+                              ffi::Ffi::Bind()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Ret<ffi::Buffer<ffi::F32>>()
+                                  .Ret<ffi::Buffer<ffi::F32>>());
+
+XLA_FFI_DEFINE_HANDLER_SYMBOL(SpearLstmForward, ForwardImpl,
+                              ffi::Ffi::Bind()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Ret<ffi::Buffer<ffi::F32>>());
+
+XLA_FFI_DEFINE_HANDLER_SYMBOL(SpearLstmBackward, BackwardImpl,
+                              ffi::Ffi::Bind()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Ret<ffi::Buffer<ffi::F32>>());

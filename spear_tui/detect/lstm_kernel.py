@@ -29,14 +29,19 @@ from spear_tui.detect import lstm_native
 
 SMALL_UNITS = 16  # layers up to this width take one matmul per training step (see _forward)
 
-# XLA options for the programs that run this kernel (jit(..., compiler_options=...)), measured
+# XLA options for the programs that run the JAX loops (jit(..., compiler_options=...)), measured
 # in-process on the same lowered programs, with identical outputs (option names are jaxlib 0.10's):
 # - training: XLA's older loop-fusion emitter compiles these tiny per-step fusions into faster code
 #   than the default MLIR emitters: the stacked LSTM's chunk program 0.79-0.80x the time, seq2seq
 #   epochs 0.85-0.86x. Scoring (`_primal` alone) took 2.2-2.4x as long with it, so not there;
 # - scoring: 512-bit vectors (AVX-512; ignored where the CPU has none): the seq2seq forward 0.86-0.87x.
-TRAINING_COMPILER_OPTIONS = {"xla_cpu_use_fusion_emitters": False}
-SCORING_COMPILER_OPTIONS = {"xla_cpu_prefer_vector_width": 512}
+# With the native loops what is left for XLA measured the same or slightly slower with them (seq2seq
+# epochs 1.00-1.05x, the chunk program 1.03x, scoring 1.00x), so those programs use XLA's defaults.
+JAX_LOOP_TRAINING_OPTIONS = {"xla_cpu_use_fusion_emitters": False}
+JAX_LOOP_SCORING_OPTIONS = {"xla_cpu_prefer_vector_width": 512}
+_NATIVE = lstm_native.UNAVAILABLE is None
+TRAINING_COMPILER_OPTIONS: dict[str, object] = {} if _NATIVE else JAX_LOOP_TRAINING_OPTIONS
+SCORING_COMPILER_OPTIONS: dict[str, object] = {} if _NATIVE else JAX_LOOP_SCORING_OPTIONS
 
 
 def _forward(x: Any, wi: Any, wh: Any, b: Any) -> tuple[Any, Any]:
@@ -99,14 +104,14 @@ def _primal(x: Any, wi: Any, wh: Any, b: Any) -> Any:
 
 def lstm_layer(x: Any, wi: Any, wh: Any, b: Any) -> Any:
     """h_t for every t; x: (T, F, B) batch-last, wi: (F, 4U), wh: (U, 4U), b: (4U,) -> (T, U, B)."""
-    if lstm_native.UNAVAILABLE is None:
+    if _NATIVE:
         return lstm_native.lstm_layer(x, wi, wh, b)
     return jax_lstm_layer(x, wi, wh, b)
 
 
 def kernel_name() -> str:
     """Which time loops `lstm_layer` runs, for benchmarks and logs: "native" or "jax (why)"."""
-    return "native" if lstm_native.UNAVAILABLE is None else f"jax ({lstm_native.UNAVAILABLE})"
+    return "native" if _NATIVE else f"jax ({lstm_native.UNAVAILABLE})"
 
 
 @jax.custom_vjp

@@ -2,8 +2,9 @@
 a dense output; one model per measurement, input (days, samples_per_day, 1).
 
 Why it looks like this:
-- LSTM layers are `lstm_kernel.lstm_layer`: batch-last, a hand-written backward pass, and a
-  residual-free forward for scoring; speed against PyTorch is measured in BENCHMARKS.md "Seq2seq".
+- LSTM layers are `lstm_kernel.lstm_layer`: batch-last, a hand-written backward pass, a
+  residual-free forward for scoring, and the time loops as native calls when `make` built them
+  (`lstm_native`); speed against PyTorch is measured in BENCHMARKS.md "Seq2seq".
 - Jitted via `nnx.split`/`nnx.merge` around `jax.jit` (plain `nnx.jit` re-walks the graph each call),
   and a whole epoch is one `lax.scan` over fixed-size, mask-padded batches: one compile per fit.
   Epochs and scoring are compiled with the XLA options `lstm_kernel` measured for each.

@@ -167,11 +167,11 @@ def test_network_equals_flax_cells_scanned_over_time_values_and_gradients():
 
 
 def test_the_training_compiler_options_leave_the_results_as_they_are():
-    """The chunk program is compiled with XLA's older fusion emitter (faster here): same numbers as the
-    default compilation, new weights included, up to float rounding."""
+    """With the JAX loops the chunk program is compiled with XLA's older fusion emitter (faster there):
+    same numbers as the default compilation, new weights included, up to float rounding."""
     import jax
 
-    from spear_tui.detect.lstm_kernel import TRAINING_COMPILER_OPTIONS
+    from spear_tui.detect.lstm_kernel import JAX_LOOP_TRAINING_OPTIONS as TRAINING_COMPILER_OPTIONS
 
     x, y = _xy(_periodic())
     m = StackedLSTM(CFG, seed=4)

@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <initializer_list>
 #include <vector>
 
 #if defined(__AVX512F__)
@@ -182,16 +183,32 @@ void matmul(const float* w, const float* bias, int n_rows, int k_n, Scratch& in,
   for (; j < in.nb; ++j) matmul_columns<1>(w, bias, n_rows, k_n, in, out, j);
 }
 
+template <typename Dims>
+bool is_shape(const Dims& d, std::initializer_list<int64_t> want) {
+  if (d.size() != want.size()) return false;
+  size_t i = 0;
+  for (int64_t w : want)
+    if (d[i++] != w) return false;
+  return true;
+}
+
 template <bool kSave>
 ffi::Error Forward(ffi::Buffer<ffi::F32> x, ffi::Buffer<ffi::F32> wi, ffi::Buffer<ffi::F32> wh,
-                   ffi::Buffer<ffi::F32> b, ffi::ResultBuffer<ffi::F32> hs_out, float* res) {
+                   ffi::Buffer<ffi::F32> b, ffi::ResultBuffer<ffi::F32> hs_out,
+                   ffi::ResultBuffer<ffi::F32>* res_out) {
   auto xd = x.dimensions();
-  if (xd.size() != 3 || wh.dimensions().size() != 2 || wh.dimensions()[1] != 4 * wh.dimensions()[0]) {
+  if (xd.size() != 3 || wh.dimensions().size() != 2) {
     return ffi::Error::InvalidArgument("lstm forward: x must be (T, F, B) and wh (U, 4U)");
   }
   const int T = xd[0], F = xd[1], B = xd[2];
   const int U = wh.dimensions()[0], G = 4 * U, K = F + U;
   const int nb = (B + kW - 1) / kW;
+  if (!is_shape(wh.dimensions(), {U, G}) || !is_shape(wi.dimensions(), {F, G}) ||
+      !is_shape(b.dimensions(), {G}) || !is_shape(hs_out->dimensions(), {T, U, B}) ||
+      (kSave && !is_shape((*res_out)->dimensions(), {T, 6 * U, nb * kW}))) {
+    return ffi::Error::InvalidArgument("lstm forward: shapes do not fit x (T, F, B) and wh (U, 4U)");
+  }
+  float* res = kSave ? (*res_out)->typed_data() : nullptr;
   // [wi; wh] as one (K, G) matrix: the step's input is [x_t; h_(t-1)].
   std::vector<float> w(static_cast<size_t>(K) * G);
   std::memcpy(w.data(), wi.typed_data(), sizeof(float) * F * G);
@@ -234,7 +251,7 @@ ffi::Error Forward(ffi::Buffer<ffi::F32> x, ffi::Buffer<ffi::F32> wi, ffi::Buffe
 ffi::Error ForwardTrainImpl(ffi::Buffer<ffi::F32> x, ffi::Buffer<ffi::F32> wi, ffi::Buffer<ffi::F32> wh,
                             ffi::Buffer<ffi::F32> b, ffi::ResultBuffer<ffi::F32> hs,
                             ffi::ResultBuffer<ffi::F32> res) {
-  return Forward<true>(x, wi, wh, b, hs, res->typed_data());
+  return Forward<true>(x, wi, wh, b, hs, &res);
 }
 
 ffi::Error ForwardImpl(ffi::Buffer<ffi::F32> x, ffi::Buffer<ffi::F32> wi, ffi::Buffer<ffi::F32> wh,
@@ -247,11 +264,13 @@ ffi::Error ForwardImpl(ffi::Buffer<ffi::F32> x, ffi::Buffer<ffi::F32> wi, ffi::B
 ffi::Error BackwardImpl(ffi::Buffer<ffi::F32> dhs, ffi::Buffer<ffi::F32> res, ffi::Buffer<ffi::F32> wh,
                         ffi::ResultBuffer<ffi::F32> dzs) {
   auto d = dhs.dimensions();
-  if (d.size() != 3 || wh.dimensions().size() != 2 || wh.dimensions()[0] != d[1]) {
-    return ffi::Error::InvalidArgument("lstm backward: dhs must be (T, U, B) and wh (U, 4U)");
-  }
+  if (d.size() != 3) return ffi::Error::InvalidArgument("lstm backward: dhs must be (T, U, B)");
   const int T = d[0], U = d[1], B = d[2], G = 4 * U;
   const int nb = (B + kW - 1) / kW;
+  if (!is_shape(wh.dimensions(), {U, G}) || !is_shape(res.dimensions(), {T, 6 * U, nb * kW}) ||
+      !is_shape(dzs->dimensions(), {T, G, B})) {
+    return ffi::Error::InvalidArgument("lstm backward: shapes do not fit dhs (T, U, B)");
+  }
   // k-major weights for dh = wh dz: wh transposed, (4U, U).
   std::vector<float> wt(static_cast<size_t>(G) * U);
   const float* whp = wh.typed_data();

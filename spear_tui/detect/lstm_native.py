@@ -1,9 +1,10 @@
 """The LSTM layer's time loops as native XLA FFI calls (`lstm_native.cc`), when they are built.
 
 Why: XLA runs the loop over time steps as about a dozen small kernels per step; one native call per
-sequence, with each step's matmul register-blocked and the gates fused after it, made a seq2seq
-training epoch 0.6x the time (BENCHMARKS.md "Seq2seq"). Everything around the loops (the weight and
-input gradients, Adam, the losses) stays in the jitted JAX program.
+sequence, with each step's matmul register-blocked and the gates fused after it, took a seq2seq
+training epoch to 0.57-0.94x the time (batch 25 to 100), scoring to 0.81x and the stacked LSTM's chunk
+program to 0.69-0.76x (BENCHMARKS.md "Seq2seq"). Everything around the loops (the weight and input
+gradients, Adam, the losses) stays in the jitted JAX program.
 
 The library is built by `make` (`Makefile`, g++ -O3 -march=native: it is a build product of this
 machine, like `.venv`). Without it, or with SPEAR_LSTM_KERNEL=jax, `lstm_kernel` uses its JAX loops:
@@ -31,7 +32,8 @@ def _load() -> str | None:
         return "SPEAR_LSTM_KERNEL=jax"
     if not LIBRARY.exists():
         return f"{LIBRARY.name} is not built (run make)"
-    if LIBRARY.stat().st_mtime < Path(__file__).with_name("lstm_native.cc").stat().st_mtime:
+    source = Path(__file__).with_name("lstm_native.cc")
+    if source.exists() and LIBRARY.stat().st_mtime < source.stat().st_mtime:
         return f"{LIBRARY.name} is older than lstm_native.cc (run make)"
     try:
         lib = ctypes.cdll.LoadLibrary(str(LIBRARY))

@@ -51,7 +51,8 @@ def _f32(*shape: int) -> jax.ShapeDtypeStruct:
     return jax.ShapeDtypeStruct(shape, jnp.float32)
 
 
-def _padded(b: int) -> int:
+def padded(b: int) -> int:
+    """b rounded up to whole vectors: the residuals' batch axis, and what a batch of b costs."""
     return -(-b // VECTOR) * VECTOR
 
 
@@ -63,7 +64,7 @@ def _primal(x: Any, wi: Any, wh: Any, b: Any) -> Any:
 def _forward(x: Any, wi: Any, wh: Any, b: Any) -> tuple[Any, Any]:
     t, _, bsz = x.shape
     u = wh.shape[0]
-    out = (_f32(t, u, bsz), _f32(t, 6 * u, _padded(bsz)))
+    out = (_f32(t, u, bsz), _f32(t, 6 * u, padded(bsz)))
     hs, res = jax.ffi.ffi_call("SpearLstmForwardTrain", out)(x, wi, wh, b)
     return hs, (x, wi, wh, hs, res)
 

@@ -275,11 +275,11 @@ class MeterDetector:
         sizes measured irregular there). The native loops cost in proportion to the batch, in
         16-day vectors, so up to 128 days are scored as the next multiple of 16 (at most 8 shapes,
         each compiled once): 100 days as 112 instead of 128."""
-        from spear_tui.detect.lstm_native import UNAVAILABLE, VECTOR
+        from spear_tui.detect.lstm_native import UNAVAILABLE, padded
 
         if UNAVAILABLE is not None or n_days >= 128:
             return 128
-        return max(VECTOR, -(-n_days // VECTOR) * VECTOR)
+        return padded(max(n_days, 1))
 
     def _mse(self, x: np.ndarray, cal: np.ndarray) -> np.ndarray:
         return np.mean((self._recon(x, cal) - x[..., 0]) ** 2, axis=1)

@@ -106,7 +106,7 @@ def _build_model(cfg: LSTMConfig, seed: int):
         batch-last layout with a hand-written backward pass. Measured against scanning the cells: the
         same scores and losses, the chunk program 2-9 % faster, and 6-10 % more once these 10-unit
         layers took one matmul per step (BENCHMARKS.md, "Stacked LSTM step"). With the native time
-        loops (`lstm_native`, built by `make`) the chunk program took 0.74-0.76x the time of the JAX
+        loops (`lstm_native`, built by `make`) the chunk program took 0.69-0.76x the time of the JAX
         loops'. It is compiled with `lstm_kernel.TRAINING_COMPILER_OPTIONS` (what each kind of loop
         measured fastest with).
         """

@@ -11,14 +11,14 @@ import jax.numpy as jnp  # noqa: E402
 
 from spear_tui.detect import lstm_kernel, lstm_native  # noqa: E402
 
+needs_native = pytest.mark.skipif(
+    lstm_native.UNAVAILABLE is not None, reason=f"native LSTM kernel unavailable: {lstm_native.UNAVAILABLE}"
+)
 
-@pytest.fixture(params=["jax", "native"])
+
+@pytest.fixture(params=["jax", pytest.param("native", marks=needs_native)])
 def lstm_layer(request):
-    if request.param == "native":
-        if lstm_native.UNAVAILABLE is not None:
-            pytest.skip(f"native LSTM kernel unavailable: {lstm_native.UNAVAILABLE}")
-        return lstm_native.lstm_layer
-    return lstm_kernel.jax_lstm_layer
+    return lstm_native.lstm_layer if request.param == "native" else lstm_kernel.jax_lstm_layer
 
 
 def _sig(v):
@@ -110,13 +110,12 @@ def test_scoring_path_equals_the_training_forward(lstm_layer):
     )
 
 
+@needs_native
 @pytest.mark.parametrize("t,b,din,h", [(96, 25, 1, 32), (96, 100, 10, 32), (96, 128, 32, 32), (10, 50, 2, 10),
                                        (5, 16, 3, 4), (6, 33, 10, 10), (3, 1, 1, 1)])
 def test_native_loops_equal_the_jax_loops(t, b, din, h):
     """The detectors' shapes (and batch sizes around the native kernel's 16-float vectors): the
     native calls give the JAX loops' values and gradients, up to float rounding."""
-    if lstm_native.UNAVAILABLE is not None:
-        pytest.skip(f"native LSTM kernel unavailable: {lstm_native.UNAVAILABLE}")
     rng = np.random.default_rng(3)
     x = jnp.asarray(rng.standard_normal((t, din, b)).astype(np.float32))
     w = tuple(map(jnp.asarray, _weights(rng, din, h)))
@@ -135,20 +134,18 @@ def test_native_loops_equal_the_jax_loops(t, b, din, h):
         np.testing.assert_allclose(np.asarray(g), np.asarray(r), atol=1e-5 * max(scale, 1e-3))
 
 
+@needs_native
 def test_lstm_layer_runs_the_native_loops_when_they_are_built():
-    if lstm_native.UNAVAILABLE is not None:
-        pytest.skip(f"native LSTM kernel unavailable: {lstm_native.UNAVAILABLE}")
     x = jnp.ones((4, 2, 3), jnp.float32)
     w = (jnp.ones((2, 8)), jnp.ones((2, 8)), jnp.zeros(8))
     assert "SpearLstmForward" in jax.jit(lstm_kernel.lstm_layer).lower(x, *w).as_text()
     assert lstm_kernel.kernel_name() == "native"
 
 
+@needs_native
 def test_native_loops_keep_nan_and_saturate_like_the_jax_loops():
     """A NaN input stays NaN (the native nonlinearities clamp their input, never over a NaN) and
     huge pre-activations saturate instead of overflowing."""
-    if lstm_native.UNAVAILABLE is not None:
-        pytest.skip(f"native LSTM kernel unavailable: {lstm_native.UNAVAILABLE}")
     rng = np.random.default_rng(4)
     x = rng.standard_normal((6, 2, 20)).astype(np.float32)
     x[2, 0, 3] = np.nan

@@ -166,17 +166,21 @@ def test_network_equals_flax_cells_scanned_over_time_values_and_gradients():
         np.testing.assert_allclose(np.asarray(g), np.asarray(w), rtol=1e-4, atol=1e-6)
 
 
-def test_the_training_compiler_options_leave_the_results_as_they_are():
+def test_the_training_compiler_options_leave_the_results_as_they_are(monkeypatch):
     """With the JAX loops the chunk program is compiled with XLA's older fusion emitter (faster there):
-    same numbers as the default compilation, new weights included, up to float rounding."""
+    same numbers as the default compilation, new weights included, up to float rounding. The program
+    is traced with the JAX loops even where the native ones are built (those compile with defaults)."""
     import jax
 
+    from spear_tui.detect import lstm_kernel
     from spear_tui.detect.lstm_kernel import JAX_LOOP_TRAINING_OPTIONS as TRAINING_COMPILER_OPTIONS
 
+    monkeypatch.setattr(lstm_kernel, "lstm_layer", lstm_kernel.jax_lstm_layer)
     x, y = _xy(_periodic())
     m = StackedLSTM(CFG, seed=4)
     args = (m._flat, m._opt, x, y, np.ones((50, 10), np.float32), np.int32(3), np.float32(np.inf))
     lowered = m._chunk_fn.lower(*args)
+    assert "SpearLstm" not in lowered.as_text()
     default = jax.tree.leaves(lowered.compile()(*args))
     tuned = jax.tree.leaves(lowered.compile(compiler_options=TRAINING_COMPILER_OPTIONS)(*args))
     assert len(default) == len(tuned)

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
+from textual.widgets import DataTable
 
 from spear_tui.console.app import SpearApp
 from spear_tui.console.settings import Settings
@@ -148,9 +149,26 @@ async def settle(app: SpearApp, pilot: Any, engine: ScriptedEngine | None = None
         await pilot.pause(0.05)
     await pilot.pause()
     app.drain()
-    await pilot.pause()
+    await tables_measured(app, pilot)
 
 
-def screen_text(app: SpearApp) -> str:
-    """Plain text of what the app shows right now (one line per terminal row)."""
+async def tables_measured(app: SpearApp, pilot: Any, tries: int = 200) -> None:
+    """Pause until every DataTable on screen has measured its new rows and cells.
+
+    A DataTable sizes its columns in its Idle handler. Under CPU load one `pilot.pause()` can return
+    before that handler ran, and the screen then shows new rows cut to the old column widths (seen in
+    CI as a talkers cell rendered as "[bold r").
+    """
+    for _ in range(tries):
+        await pilot.pause()
+        tables = app.screen.query(DataTable)
+        if not any(t._require_update_dimensions or t._updated_cells for t in tables):
+            await pilot.pause()  # let the compositor take the new sizes
+            return
+    raise AssertionError(f"DataTables still measuring after {tries} pauses")
+
+
+async def screen_text(app: SpearApp, pilot: Any) -> str:
+    """Plain text of what the app shows once its tables are measured (one line per terminal row)."""
+    await tables_measured(app, pilot)
     return "\n".join(strip.text for strip in app.screen._compositor.render_strips())

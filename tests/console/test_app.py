@@ -33,7 +33,7 @@ async def test_overview_shows_model_alert_and_progress(settings: Settings) -> No
     app = make_app(eng, settings)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot, eng)
-        text = screen_text(app)
+        text = await screen_text(app, pilot)
         assert app.current_mode == "overview"
         assert len(app.screen.query(LossPanel)) == 1
         assert "MQTT lstm" in text and "chunks 60" in text and "flagged 1" in text and "alerts 1" in text
@@ -62,7 +62,7 @@ async def test_pause_and_speed_keys(settings: Settings) -> None:
         await pilot.press("space")
         assert eng.paused
         await pilot.pause()
-        assert "paused" in screen_text(app)
+        assert "paused" in await screen_text(app, pilot)
         await pilot.press("space")
         assert not eng.paused
         await pilot.press("plus")
@@ -75,7 +75,7 @@ async def test_pause_and_speed_keys(settings: Settings) -> None:
             await pilot.press("plus")
         assert eng.speed is None  # max
         await pilot.pause()
-        assert "max" in screen_text(app)
+        assert "max" in await screen_text(app, pilot)
         assert ("pause",) in eng.calls and ("resume",) in eng.calls
 
 
@@ -109,11 +109,11 @@ async def test_help(settings: Settings, key: str) -> None:
         await pilot.press(key)
         await pilot.pause()
         assert type(app.screen).__name__ == "HelpScreen"
-        text = screen_text(app)
+        text = await screen_text(app, pilot)
         assert "Pause / resume" in text and "7" in text and "Detectors" in text
         app.screen.query_one("VerticalScroll").scroll_relative(y=6, animate=False)  # below the fold at 80x24
         await pilot.pause()
-        assert "shift+← / →" in screen_text(app)
+        assert "shift+← / →" in await screen_text(app, pilot)
         await pilot.press("escape")
         assert type(app.screen).__name__ == "OverviewScreen"
 
@@ -151,7 +151,7 @@ async def test_slider_reflags_persists_and_reloads(settings: Settings) -> None:
             counts.append((slider.value, slider.flagged))
         assert counts[0][1] <= counts[2][1]  # lower k flags at least as many
         assert ("sensitivity", "mqtt", "lstm", slider.value) in eng.calls
-        text = screen_text(app)
+        text = await screen_text(app, pilot)
         assert f"flagged {counts[-1][1]}/60" in text
         final = slider.value
     # a new session on the same config reloads the value, tells the engine, and re-flags with it
@@ -186,7 +186,7 @@ async def test_engine_crash_is_one_line_on_screen(settings: Settings) -> None:
         await pilot.pause(0.3)
         app.drain()
         await pilot.pause()
-        assert "engine stopped: RuntimeError: tshark died" in screen_text(app).splitlines()[0]
+        assert "engine stopped: RuntimeError: tshark died" in (await screen_text(app, pilot)).splitlines()[0]
 
 
 async def test_hostile_talkers_rendered_inert(settings: Settings) -> None:
@@ -196,7 +196,7 @@ async def test_hostile_talkers_rendered_inert(settings: Settings) -> None:
     app = make_app(eng, settings)
     async with app.run_test(size=(120, 24)) as pilot:
         await settle(app, pilot, eng)
-        text = screen_text(app)
+        text = await screen_text(app, pilot)
         assert "[bold red]x[/]" in text
         assert "\\x1b]8;;http://x\\x07y" in text
         assert "ab\\u202ecd" in text
@@ -247,7 +247,7 @@ async def test_eta_from_progress(settings: Settings) -> None:
             app.drain()
         await pilot.pause()
         # 10 capture-seconds per wall second, 100 s left -> 10 s
-        assert "ETA 0:00:10" in screen_text(app)
+        assert "ETA 0:00:10" in await screen_text(app, pilot)
 
 
 async def test_training_bar_and_counters(settings: Settings) -> None:
@@ -266,7 +266,7 @@ async def test_training_bar_and_counters(settings: Settings) -> None:
     app = make_app(eng, settings)
     async with app.run_test(size=(120, 24)) as pilot:
         await settle(app, pilot, eng)
-        text = screen_text(app)
+        text = await screen_text(app, pilot)
         assert "train seq2seq" in text and "3/10  loss 0.0123  val 0.02" in text
         status = text.splitlines()[0]
         assert "skipped 4" in status and "other 17" in status
@@ -274,7 +274,7 @@ async def test_training_bar_and_counters(settings: Settings) -> None:
         app.emit([TrainingProgress("seq2seq", 10, 10, 0.01)])
         app.drain()
         await pilot.pause()
-        assert "train seq2seq" not in screen_text(app)  # hidden once training is done
+        assert "train seq2seq" not in await screen_text(app, pilot)  # hidden once training is done
 
 
 async def test_sixteen_colours_theme(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -285,4 +285,4 @@ async def test_sixteen_colours_theme(settings: Settings, monkeypatch: pytest.Mon
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot, eng)
         assert app.theme == "ansi-dark"
-        assert "MQTT lstm" in screen_text(app)
+        assert "MQTT lstm" in await screen_text(app, pilot)

@@ -77,7 +77,7 @@ async def test_review_shows_stored_alerts_and_slider_reflags(store: Path, settin
             await pilot.pause()
             assert abs(slider.value - k) < 1e-9
             assert slider.flagged == int(flag_scores(scores, k, warmup)[0].sum())
-            assert f"flagged {slider.flagged}/{len(scores)}" in screen_text(app)
+            assert f"flagged {slider.flagged}/{len(scores)}" in await screen_text(app, pilot)
         # back at the k the scan ran with: the re-flag from stored scores equals the scan's online flags
         while slider.value < k0 - 1e-9:
             await pilot.press("shift+right" if k0 - slider.value >= 1.0 - 1e-9 else "right")
@@ -91,7 +91,7 @@ async def test_review_shows_stored_alerts_and_slider_reflags(store: Path, settin
         assert table.row_count == len(rows)
         shown = [(a.protocol, a.first_frame, a.last_frame) for a in table.alerts.values()]
         assert sorted(shown) == sorted(rows)
-        text = screen_text(app)
+        text = await screen_text(app, pilot)
         assert f"{rows[0][1]}-{rows[0][2]}" in text
 
 
@@ -120,9 +120,9 @@ async def test_export_dialog_writes_the_alert_window(
             await pilot.pause(0.05)
             if not dialog.busy:
                 break
-        assert dialog.result is not None, screen_text(app)
+        assert dialog.result is not None, await screen_text(app, pilot)
         out = tmp_path / default[2:]
-        assert f"wrote {alert.last_frame - alert.first_frame + 1} frames" in screen_text(app)
+        assert f"wrote {alert.last_frame - alert.first_frame + 1} frames" in await screen_text(app, pilot)
         await pilot.press("escape")
         await pilot.pause()
         assert not isinstance(app.screen, ExportDialog)
@@ -146,9 +146,9 @@ async def test_export_error_and_source_gone_are_shown(
         await app.push_screen(ChunkScreen(alert))
         for _ in range(100):
             await pilot.pause(0.05)
-            if "source capture gone" in screen_text(app):
+            if "source capture gone" in await screen_text(app, pilot):
                 break
-        assert "source capture gone" in screen_text(app)
+        assert "source capture gone" in await screen_text(app, pilot)
         await pilot.press("e")
         await pilot.pause()
         dialog = app.screen
@@ -160,7 +160,7 @@ async def test_export_error_and_source_gone_are_shown(
             if not dialog.busy:
                 break
         assert dialog.result is None
-        assert "error: source capture gone" in screen_text(app)
+        assert "error: source capture gone" in await screen_text(app, pilot)
         assert not (tmp_path / "x.pcapng").exists()
     await asyncio.sleep(0)
     assert SAMPLE.is_file()

@@ -13,7 +13,7 @@ from spear_tui.console.app import SpearApp
 from spear_tui.console.settings import Settings
 from spear_tui.events import DayScored, MessagesSeen, SourceProgress, SummaryUpdated
 
-from .harness import FixedClock, ScriptedEngine, alert_for, chunk_events, peak_series, settle
+from .harness import FixedClock, ScriptedEngine, alert_for, chunk_events, peak_series, settle, tables_measured
 
 SIZES = [(80, 24), (120, 40)]
 
@@ -85,6 +85,6 @@ def test_snapshot(snap_compare, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
             await pilot.press(k)
         await pilot.pause(0.2)
         app.drain()
-        await pilot.pause()
+        await tables_measured(app, pilot)
 
     assert snap_compare(app, terminal_size=size, run_before=before)

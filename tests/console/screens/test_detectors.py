@@ -86,7 +86,7 @@ async def test_rule_switch_stops_its_alerts_and_persists(settings: Settings) -> 
         await pilot.pause()
         assert isinstance(app.screen, DetectorsScreen)
         await wait_for(pilot, lambda: bool(app.screen.query("#nov-rule-mqtt-wildcard")))
-        text = screen_text(app)
+        text = await screen_text(app, pilot)
         assert "MQTT novelty" in text and "wildcard" in text and "unknown_client" in text
         assert app.engine.get_rules("mqtt", "novelty") == set(RULES["mqtt"])
         box = app.screen.query_one("#nov-rule-mqtt-wildcard", Checkbox)
@@ -128,7 +128,7 @@ async def test_rule_switch_stops_its_alerts_and_persists(settings: Settings) -> 
         }
         await pilot.press("7")
         await pilot.pause()
-        assert f"alerts {len(got)}" in screen_text(app)
+        assert f"alerts {len(got)}" in await screen_text(app, pilot)
 
     saved = Settings(settings.path)  # what the next session reads from disk
     assert saved.get_switch("mqtt/novelty/rule/wildcard") is False

@@ -100,7 +100,7 @@ async def test_alert_to_messages_to_packet(settings: Settings) -> None:
         assert table.row_count == df.height
         assert [c.label.plain for c in table.columns.values()] == df.columns
         assert [table.get_row_at(i)[0].plain for i in range(df.height)] == [str(f) for f in df["frame"]]
-        assert "cbaabcbabacbbbbbaaaaab" in screen_text(app)  # the real CONNECT's client id
+        assert "cbaabcbabacbbbbbaaaaab" in await screen_text(app, pilot)  # the real CONNECT's client id
         await pilot.press("down", "enter")
         assert isinstance(app.screen, PacketScreen)
         assert app.screen.frame == int(df["frame"][1])
@@ -142,4 +142,4 @@ async def test_evicted_messages_say_so(settings: Settings) -> None:
         await settle(app, pilot, eng)
         await pilot.press("5", "enter")
         await pilot.pause(0.3)
-        assert "no longer retained" in screen_text(app)
+        assert "no longer retained" in await screen_text(app, pilot)

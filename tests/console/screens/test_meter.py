@@ -62,7 +62,7 @@ async def test_meter_days_plot_histogram_and_slider(tmp_path: Path, settings: Se
                 break
             await pilot.pause(0.05)
         assert np.array_equal(plot.measured, x[0])
-        assert f"taxi {dates[0]}" in screen_text(app)
+        assert f"taxi {dates[0]}" in await screen_text(app, pilot)
         # moving the slider re-flags the stored days instantly
         slider.focus()
         for key in ("shift+left", "shift+left", "left"):
@@ -73,7 +73,7 @@ async def test_meter_days_plot_histogram_and_slider(tmp_path: Path, settings: Se
             assert sum(table.get_row_at(i)[2].plain == "FLAG" for i in range(table.row_count)) == want
         hist = app.screen.query_one(MseHistogram)
         assert hist.threshold == slider.value
-        assert f"above {int((mse > slider.value).sum())}" in screen_text(app)
+        assert f"above {int((mse > slider.value).sum())}" in await screen_text(app, pilot)
         # selecting another day plots it
         table.focus()
         await pilot.press("down", "down")
@@ -111,7 +111,7 @@ async def test_incomplete_day_with_nan_mse(settings: Settings) -> None:
         await pilot.press("home")
         await pilot.pause()
         assert slider.flagged == 2  # threshold 0: both scored days, not the NaN one
-        assert "day not available" in screen_text(app)
+        assert "day not available" in await screen_text(app, pilot)
 
 
 async def test_m_switches_measurement(settings: Settings) -> None:
@@ -130,6 +130,6 @@ async def test_m_switches_measurement(settings: Settings) -> None:
         await pilot.pause()
         assert app.screen.measurement == "reactive_power" and table.row_count == 2
         assert app.screen.query_one(ThresholdSlider).key == "meter/seq2seq/reactive_power"
-        assert "reactive_power 2024-01-01" in screen_text(app)
+        assert "reactive_power 2024-01-01" in await screen_text(app, pilot)
         await pilot.press("m")
         assert app.screen.measurement == "active_power"

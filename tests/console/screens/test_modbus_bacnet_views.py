@@ -64,7 +64,7 @@ async def test_modbus_view(settings: Settings) -> None:
         exceptions = tshark_count(name, "modbus.exception_code", "modbus.exception_code")
         assert screen.totals["writes"] == writes > 0
         assert screen.totals["exceptions"] == exceptions > 0
-        head = screen_text(app).splitlines()[2]
+        head = (await screen_text(app, pilot)).splitlines()[2]
         assert f"writes {writes:,}" in head or f"writes {writes}" in head
         # the filter narrows to one master's writes
         await pilot.press("slash", *"Write Single Coil", "enter")

@@ -72,7 +72,7 @@ async def test_views_sort_filter_and_diff(settings: Settings) -> None:
         assert table.get_cell(first, "messages").plain == f"{hosts[0]['messages'] + 1:,}"
         await pilot.press("v")  # next view: clients
         await pilot.pause()
-        text = screen_text(app)
+        text = await screen_text(app, pilot)
         assert "cbaabcbabacbbbbbaaaaab" in text
         assert "[bold red]pwn[/]\\x1b]8;;http://x\\x07" in text
         assert "\x1b" not in text
@@ -85,7 +85,7 @@ async def test_empty_view_says_so(settings: Settings) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("3")
         await pilot.pause()
-        assert "no Modbus/TCP traffic summarised yet" in screen_text(app)
+        assert "no Modbus/TCP traffic summarised yet" in await screen_text(app, pilot)
 
 
 async def test_real_protocol_summary(settings: Settings) -> None:
@@ -114,6 +114,6 @@ async def test_real_protocol_summary(settings: Settings) -> None:
         sent = dict(df.group_by("src").len().iter_rows())
         for addr, n in sent.items():
             assert int(table.get_cell(addr, "sent").plain.replace(",", "")) == n
-        text = screen_text(app)
+        text = await screen_text(app, pilot)
         assert f"messages {df.height}" in text
         assert "first_time 2022-01-24" in text  # epoch shown as a UTC time

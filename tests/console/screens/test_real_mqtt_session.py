@@ -123,7 +123,7 @@ async def test_client_table_and_flagged_share_follow_the_slider(settings: Settin
         share = expected_share(chunks, np.asarray(flags, bool))
         for k, vals in table.values.items():
             assert vals[share_at] == pytest.approx(100 * share.get(k, 0.0), abs=0.051), k
-        assert f"flagged chunks {int(flags.sum())}" in screen_text(app)
+        assert f"flagged chunks {int(flags.sum())}" in await screen_text(app, pilot)
 
 
 def agreeing(alerts: list[Alert]) -> list[set[str]]:
@@ -166,7 +166,7 @@ async def test_alert_list_filters_by_detector(settings: Settings) -> None:
             await pilot.press("f")
             await pilot.pause()
             assert shown() == expected, mode
-            head = screen_text(app).splitlines()[1]
+            head = (await screen_text(app, pilot)).splitlines()[1]
             assert f"detector {mode}" in head
         # agreeing detectors are all named in the row
         await pilot.press("f", "f", "f")  # -> both

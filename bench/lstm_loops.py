@@ -131,7 +131,7 @@ def main() -> None:
     args = ap.parse_args()
     from spear_tui.detect.lstm_kernel import kernel_name
 
-    if kernel_name() != "native":
+    if not kernel_name().startswith("native"):
         sys.exit(f"the native loops are not in use: {kernel_name()}")
     stacked(args.rounds)
     seq2seq(args.rounds)

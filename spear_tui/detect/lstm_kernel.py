@@ -111,7 +111,9 @@ def lstm_layer(x: Any, wi: Any, wh: Any, b: Any) -> Any:
 
 def kernel_name() -> str:
     """Which time loops `lstm_layer` runs, for benchmarks and logs: "native" or "jax (why)"."""
-    return "native" if _NATIVE else f"jax ({lstm_native.UNAVAILABLE})"
+    if not _NATIVE:
+        return f"jax ({lstm_native.UNAVAILABLE})"
+    return "native, batch split over 2 threads" if lstm_native.splitting() else "native, one thread"
 
 
 @jax.custom_vjp

@@ -13,9 +13,13 @@
 // (T, 6U, Bp) with Bp = B rounded up to kW: only the backward below reads them. The backward
 // returns dz (T, 4U, B); weight and input gradients are XLA matmuls over all steps afterwards.
 
+#include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <cstring>
 #include <initializer_list>
+#include <memory>
+#include <thread>
 #include <vector>
 
 #if defined(__AVX512F__)
@@ -192,9 +196,85 @@ bool is_shape(const Dims& d, std::initializer_list<int64_t> want) {
   return true;
 }
 
+// A call's batch columns are independent: with XLA's intra-op pool at two or more threads and enough
+// work, the second half of the vector columns runs as a pool task while the calling thread runs the
+// first. The caller claims the task itself if no pool thread has started it, so it never waits on
+// a task stuck behind other work in the pool (XLA may run this call on a pool thread, and a pool of
+// one runs tasks inline). Each column's arithmetic is the same either way, so the results are too.
+constexpr double kSplitWork = 4e6;  // multiply-adds per call below which a split costs more than it saves
+
+struct SplitTask {
+  std::atomic<bool> claimed{false};
+  std::atomic<bool> done{false};
+};
+
+std::atomic<int64_t> g_split_calls{0};  // calls that split, for the tests (spear_lstm_split_calls)
+std::atomic<bool> g_split{true};  // off: one thread per call whatever the pool (lstm_native.split_columns)
+
+// run(j0, n) for vector columns [j0, j0 + n); on one or two threads.
+template <typename Run>
+void over_columns(ffi::ThreadPool& pool, int nb, double work, const Run& run) {
+  if (nb < 2 || work < kSplitWork || !g_split.load(std::memory_order_relaxed) || pool.num_threads() < 2) {
+    run(0, nb);
+    return;
+  }
+  g_split_calls.fetch_add(1, std::memory_order_relaxed);
+  const int half = (nb + 1) / 2;
+  auto task = std::make_shared<SplitTask>();
+  const Run* second = &run;  // dereferenced only while this call waits below
+  pool.Schedule([task, second, half, nb] {
+    if (task->claimed.exchange(true)) return;
+    (*second)(half, nb - half);
+    task->done.store(true, std::memory_order_release);
+  });
+  run(0, half);
+  if (!task->claimed.exchange(true)) {
+    run(half, nb - half);
+    return;
+  }
+  while (!task->done.load(std::memory_order_acquire)) std::this_thread::yield();
+}
+
+// One sequence for vector columns [j0, j0 + nbl) of nb: w is [wi; wh] (K, G), k-major.
 template <bool kSave>
-ffi::Error Forward(ffi::Buffer<ffi::F32> x, ffi::Buffer<ffi::F32> wi, ffi::Buffer<ffi::F32> wh,
-                   ffi::Buffer<ffi::F32> b, ffi::ResultBuffer<ffi::F32> hs_out,
+void forward_columns(const float* xp, const float* w, const float* bias, float* hp, float* res, int T, int F,
+                     int U, int B, int nb, int j0, int nbl) {
+  const int G = 4 * U, K = F + U, off = j0 * kW, bl = std::min(B - off, nbl * kW);
+  Scratch in(K, nbl), z(G, nbl), c(U, nbl);
+  const vf one = splat(1.0f);
+  const size_t block_stride = static_cast<size_t>(U) * nb * kW;
+  for (int t = 0; t < T; ++t) {
+    for (int k = 0; k < F; ++k) load_row(in.row(k), xp + (static_cast<size_t>(t) * F + k) * B + off, bl, nbl);
+    matmul(w, bias, G, K, in, z);
+    for (int u = 0; u < U; ++u) {
+      vf* hrow = in.row(F + u);
+      vf* crow = c.row(u);
+      for (int j = 0; j < nbl; ++j) {
+        vf i = vsigmoid(z.row(u)[j]), f = vsigmoid(z.row(U + u)[j]);
+        vf g = vtanh(z.row(2 * U + u)[j]), o = vsigmoid(z.row(3 * U + u)[j]);
+        vf c_prev = crow[j];
+        vf cn = f * c_prev + i * g;
+        vf tc = vtanh(cn);
+        crow[j] = cn;
+        hrow[j] = o * tc;
+        if constexpr (kSave) {
+          float* dst = res + (static_cast<size_t>(t) * 6 * U + u) * nb * kW + (j0 + j) * kW;
+          store(dst, o * (one - tc * tc));
+          store(dst + block_stride, g * i * (one - i));
+          store(dst + 2 * block_stride, c_prev * f * (one - f));
+          store(dst + 3 * block_stride, i * (one - g * g));
+          store(dst + 4 * block_stride, tc * o * (one - o));
+          store(dst + 5 * block_stride, f);
+        }
+      }
+      store_row(hp + (static_cast<size_t>(t) * U + u) * B + off, hrow, bl, nbl);
+    }
+  }
+}
+
+template <bool kSave>
+ffi::Error Forward(ffi::ThreadPool pool, ffi::Buffer<ffi::F32> x, ffi::Buffer<ffi::F32> wi,
+                   ffi::Buffer<ffi::F32> wh, ffi::Buffer<ffi::F32> b, ffi::ResultBuffer<ffi::F32> hs_out,
                    ffi::ResultBuffer<ffi::F32>* res_out) {
   auto xd = x.dimensions();
   if (xd.size() != 3 || wh.dimensions().size() != 2) {
@@ -213,56 +293,54 @@ ffi::Error Forward(ffi::Buffer<ffi::F32> x, ffi::Buffer<ffi::F32> wi, ffi::Buffe
   std::vector<float> w(static_cast<size_t>(K) * G);
   std::memcpy(w.data(), wi.typed_data(), sizeof(float) * F * G);
   std::memcpy(w.data() + static_cast<size_t>(F) * G, wh.typed_data(), sizeof(float) * U * G);
-  Scratch in(K, nb), z(G, nb), c(U, nb);
   const float* xp = x.typed_data();
+  const float* bias = b.typed_data();
   float* hp = hs_out->typed_data();
-  const vf one = splat(1.0f);
-  for (int t = 0; t < T; ++t) {
-    for (int k = 0; k < F; ++k) load_row(in.row(k), xp + (static_cast<size_t>(t) * F + k) * B, B, nb);
-    matmul(w.data(), b.typed_data(), G, K, in, z);
-    for (int u = 0; u < U; ++u) {
-      vf* hrow = in.row(F + u);
-      vf* crow = c.row(u);
-      for (int j = 0; j < nb; ++j) {
-        vf i = vsigmoid(z.row(u)[j]), f = vsigmoid(z.row(U + u)[j]);
-        vf g = vtanh(z.row(2 * U + u)[j]), o = vsigmoid(z.row(3 * U + u)[j]);
-        vf c_prev = crow[j];
-        vf cn = f * c_prev + i * g;
-        vf tc = vtanh(cn);
-        crow[j] = cn;
-        hrow[j] = o * tc;
-        if constexpr (kSave) {
-          float* dst = res + (static_cast<size_t>(t) * 6 * U + u) * nb * kW + j * kW;
-          const size_t block_stride = static_cast<size_t>(U) * nb * kW;
-          store(dst, o * (one - tc * tc));
-          store(dst + block_stride, g * i * (one - i));
-          store(dst + 2 * block_stride, c_prev * f * (one - f));
-          store(dst + 3 * block_stride, i * (one - g * g));
-          store(dst + 4 * block_stride, tc * o * (one - o));
-          store(dst + 5 * block_stride, f);
-        }
-      }
-      store_row(hp + (static_cast<size_t>(t) * U + u) * B, hrow, B, nb);
-    }
-  }
+  over_columns(pool, nb, static_cast<double>(T) * K * G * nb * kW, [&](int j0, int nbl) {
+    forward_columns<kSave>(xp, w.data(), bias, hp, res, T, F, U, B, nb, j0, nbl);
+  });
   return ffi::Error::Success();
 }
 
-ffi::Error ForwardTrainImpl(ffi::Buffer<ffi::F32> x, ffi::Buffer<ffi::F32> wi, ffi::Buffer<ffi::F32> wh,
-                            ffi::Buffer<ffi::F32> b, ffi::ResultBuffer<ffi::F32> hs,
+ffi::Error ForwardTrainImpl(ffi::ThreadPool pool, ffi::Buffer<ffi::F32> x, ffi::Buffer<ffi::F32> wi,
+                            ffi::Buffer<ffi::F32> wh, ffi::Buffer<ffi::F32> b, ffi::ResultBuffer<ffi::F32> hs,
                             ffi::ResultBuffer<ffi::F32> res) {
-  return Forward<true>(x, wi, wh, b, hs, &res);
+  return Forward<true>(pool, x, wi, wh, b, hs, &res);
 }
 
-ffi::Error ForwardImpl(ffi::Buffer<ffi::F32> x, ffi::Buffer<ffi::F32> wi, ffi::Buffer<ffi::F32> wh,
-                       ffi::Buffer<ffi::F32> b, ffi::ResultBuffer<ffi::F32> hs) {
-  return Forward<false>(x, wi, wh, b, hs, nullptr);
+ffi::Error ForwardImpl(ffi::ThreadPool pool, ffi::Buffer<ffi::F32> x, ffi::Buffer<ffi::F32> wi,
+                       ffi::Buffer<ffi::F32> wh, ffi::Buffer<ffi::F32> b, ffi::ResultBuffer<ffi::F32> hs) {
+  return Forward<false>(pool, x, wi, wh, b, hs, nullptr);
 }
 
-// Backward through time: dz_t from dh_out_t, the residuals and what step t+1 sends back
-// (dh = wh dz_(t+1), dc = dc_(t+1) f_(t+1)).
-ffi::Error BackwardImpl(ffi::Buffer<ffi::F32> dhs, ffi::Buffer<ffi::F32> res, ffi::Buffer<ffi::F32> wh,
-                        ffi::ResultBuffer<ffi::F32> dzs) {
+// Backward through time for vector columns [j0, j0 + nbl) of nb: dz_t from dh_out_t, the residuals
+// and what step t+1 sends back (dh = wh dz_(t+1), dc = dc_(t+1) f_(t+1)); wt is wh transposed.
+void backward_columns(const float* dp, const float* rp, const float* wt, float* zp, int T, int U, int B, int nb,
+                      int j0, int nbl) {
+  const int G = 4 * U, off = j0 * kW, bl = std::min(B - off, nbl * kW);
+  Scratch dz(G, nbl), dh_next(U, nbl), dc_next(U, nbl), dh_out(U, nbl);
+  for (int t = T - 1; t >= 0; --t) {
+    const float* rt = rp + static_cast<size_t>(t) * 6 * U * nb * kW;
+    auto r = [&](int q, int j) { return load(rt + (static_cast<size_t>(q) * nb + j0 + j) * kW); };
+    for (int u = 0; u < U; ++u) load_row(dh_out.row(u), dp + (static_cast<size_t>(t) * U + u) * B + off, bl, nbl);
+    for (int u = 0; u < U; ++u) {
+      for (int j = 0; j < nbl; ++j) {
+        vf dh = dh_out.row(u)[j] + dh_next.row(u)[j];
+        vf dc = dc_next.row(u)[j] + dh * r(u, j);
+        dz.row(u)[j] = dc * r(U + u, j);
+        dz.row(U + u)[j] = dc * r(2 * U + u, j);
+        dz.row(2 * U + u)[j] = dc * r(3 * U + u, j);
+        dz.row(3 * U + u)[j] = dh * r(4 * U + u, j);
+        dc_next.row(u)[j] = dc * r(5 * U + u, j);
+      }
+    }
+    for (int g = 0; g < G; ++g) store_row(zp + (static_cast<size_t>(t) * G + g) * B + off, dz.row(g), bl, nbl);
+    matmul(wt, nullptr, U, G, dz, dh_next);
+  }
+}
+
+ffi::Error BackwardImpl(ffi::ThreadPool pool, ffi::Buffer<ffi::F32> dhs, ffi::Buffer<ffi::F32> res,
+                        ffi::Buffer<ffi::F32> wh, ffi::ResultBuffer<ffi::F32> dzs) {
   auto d = dhs.dimensions();
   if (d.size() != 3) return ffi::Error::InvalidArgument("lstm backward: dhs must be (T, U, B)");
   const int T = d[0], U = d[1], B = d[2], G = 4 * U;
@@ -276,28 +354,12 @@ ffi::Error BackwardImpl(ffi::Buffer<ffi::F32> dhs, ffi::Buffer<ffi::F32> res, ff
   const float* whp = wh.typed_data();
   for (int u = 0; u < U; ++u)
     for (int g = 0; g < G; ++g) wt[static_cast<size_t>(g) * U + u] = whp[static_cast<size_t>(u) * G + g];
-  Scratch dz(G, nb), dh_next(U, nb), dc_next(U, nb), dh_out(U, nb);
   const float* dp = dhs.typed_data();
   const float* rp = res.typed_data();
   float* zp = dzs->typed_data();
-  for (int t = T - 1; t >= 0; --t) {
-    const float* rt = rp + static_cast<size_t>(t) * 6 * U * nb * kW;
-    auto r = [&](int q, int j) { return load(rt + (static_cast<size_t>(q) * nb + j) * kW); };
-    for (int u = 0; u < U; ++u) load_row(dh_out.row(u), dp + (static_cast<size_t>(t) * U + u) * B, B, nb);
-    for (int u = 0; u < U; ++u) {
-      for (int j = 0; j < nb; ++j) {
-        vf dh = dh_out.row(u)[j] + dh_next.row(u)[j];
-        vf dc = dc_next.row(u)[j] + dh * r(u, j);
-        dz.row(u)[j] = dc * r(U + u, j);
-        dz.row(U + u)[j] = dc * r(2 * U + u, j);
-        dz.row(2 * U + u)[j] = dc * r(3 * U + u, j);
-        dz.row(3 * U + u)[j] = dh * r(4 * U + u, j);
-        dc_next.row(u)[j] = dc * r(5 * U + u, j);
-      }
-    }
-    for (int g = 0; g < G; ++g) store_row(zp + (static_cast<size_t>(t) * G + g) * B, dz.row(g), B, nb);
-    matmul(wt.data(), nullptr, U, G, dz, dh_next);
-  }
+  over_columns(pool, nb, static_cast<double>(T) * G * U * nb * kW, [&](int j0, int nbl) {
+    backward_columns(dp, rp, wt.data(), zp, T, U, B, nb, j0, nbl);
+  });
   return ffi::Error::Success();
 }
 
@@ -305,6 +367,7 @@ ffi::Error BackwardImpl(ffi::Buffer<ffi::F32> dhs, ffi::Buffer<ffi::F32> res, ff
 
 XLA_FFI_DEFINE_HANDLER_SYMBOL(SpearLstmForwardTrain, ForwardTrainImpl,
                               ffi::Ffi::Bind()
+                                  .Ctx<ffi::ThreadPool>()
                                   .Arg<ffi::Buffer<ffi::F32>>()
                                   .Arg<ffi::Buffer<ffi::F32>>()
                                   .Arg<ffi::Buffer<ffi::F32>>()
@@ -314,6 +377,7 @@ XLA_FFI_DEFINE_HANDLER_SYMBOL(SpearLstmForwardTrain, ForwardTrainImpl,
 
 XLA_FFI_DEFINE_HANDLER_SYMBOL(SpearLstmForward, ForwardImpl,
                               ffi::Ffi::Bind()
+                                  .Ctx<ffi::ThreadPool>()
                                   .Arg<ffi::Buffer<ffi::F32>>()
                                   .Arg<ffi::Buffer<ffi::F32>>()
                                   .Arg<ffi::Buffer<ffi::F32>>()
@@ -322,7 +386,13 @@ XLA_FFI_DEFINE_HANDLER_SYMBOL(SpearLstmForward, ForwardImpl,
 
 XLA_FFI_DEFINE_HANDLER_SYMBOL(SpearLstmBackward, BackwardImpl,
                               ffi::Ffi::Bind()
+                                  .Ctx<ffi::ThreadPool>()
                                   .Arg<ffi::Buffer<ffi::F32>>()
                                   .Arg<ffi::Buffer<ffi::F32>>()
                                   .Arg<ffi::Buffer<ffi::F32>>()
                                   .Ret<ffi::Buffer<ffi::F32>>());
+
+extern "C" void spear_lstm_set_split(int on) { g_split.store(on != 0, std::memory_order_relaxed); }
+
+// How many calls split their columns across two threads since the library was loaded (for the tests).
+extern "C" int64_t spear_lstm_split_calls() { return g_split_calls.load(std::memory_order_relaxed); }

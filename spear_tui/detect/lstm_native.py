@@ -35,13 +35,50 @@ def _load() -> str | None:
     source = Path(__file__).with_name("lstm_native.cc")
     if source.exists() and LIBRARY.stat().st_mtime < source.stat().st_mtime:
         return f"{LIBRARY.name} is older than lstm_native.cc (run make)"
+    global _LIB
     try:
         lib = ctypes.cdll.LoadLibrary(str(LIBRARY))
         for name in _TARGETS:
             jax.ffi.register_ffi_target(name, jax.ffi.pycapsule(getattr(lib, name)), platform="cpu")
+        lib.spear_lstm_split_calls.restype = ctypes.c_int64
+        lib.spear_lstm_set_split.argtypes = [ctypes.c_int]
     except (OSError, AttributeError) as exc:
         return f"{LIBRARY.name} could not be loaded ({exc})"
+    _LIB = lib
+    split_columns(_split_by_default())
     return None
+
+
+_LIB: Any = None
+_SPLIT = False
+
+
+def _split_by_default() -> bool:
+    """Two threads per call unless asked for one: SPEAR_LSTM_THREADS=1, or XLA told to keep its
+    matmuls on one thread (the benches' one-thread comparisons), which the pool size alone does not
+    show: XLA's pool keeps every core's thread either way."""
+    if os.environ.get("SPEAR_LSTM_THREADS", "").strip() == "1":
+        return False
+    return "--xla_cpu_multi_thread_eigen=false" not in os.environ.get("XLA_FLAGS", "")
+
+
+def split_columns(on: bool) -> None:
+    """Let a call run the two halves of its batch on two of XLA's pool threads (when it has them and
+    the call is big enough). The results are the same bits either way; takes effect on the next call."""
+    global _SPLIT
+    if _LIB is not None:
+        _LIB.spear_lstm_set_split(int(on))
+        _SPLIT = on
+
+
+def splitting() -> bool:
+    """Whether calls may run on two threads (see `split_columns`)."""
+    return _LIB is not None and _SPLIT
+
+
+def split_calls() -> int:
+    """Calls that ran on two threads since the library was loaded."""
+    return int(_LIB.spear_lstm_split_calls()) if _LIB is not None else 0
 
 
 UNAVAILABLE = _load()  # None when the native kernel is in use

@@ -139,7 +139,7 @@ def test_lstm_layer_runs_the_native_loops_when_they_are_built():
     x = jnp.ones((4, 2, 3), jnp.float32)
     w = (jnp.ones((2, 8)), jnp.ones((2, 8)), jnp.zeros(8))
     assert "SpearLstmForward" in jax.jit(lstm_kernel.lstm_layer).lower(x, *w).as_text()
-    assert lstm_kernel.kernel_name() == "native"
+    assert lstm_kernel.kernel_name().startswith("native")
 
 
 @needs_native
@@ -156,3 +156,59 @@ def test_native_loops_keep_nan_and_saturate_like_the_jax_loops():
     np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
     assert np.isnan(got[2:, :, 3]).all() and not np.isnan(got[:, :, 7]).any()
     np.testing.assert_allclose(got[~np.isnan(got)], want[~np.isnan(want)], atol=2e-6)
+
+
+@needs_native
+@pytest.mark.parametrize("b", [100, 25])  # 7 vector columns split 4 + 3, a partial last one; 2 split 1 + 1
+def test_splitting_the_batch_over_two_threads_changes_no_bit(b):
+    """Batch columns are independent, so the two-thread split must give the one-thread results exactly,
+    forward and backward; the split counter shows the split really ran (and only when allowed)."""
+    import os
+
+    if (os.cpu_count() or 1) < 2:
+        pytest.skip("one CPU: XLA's pool has no second thread to split onto")
+    rng = np.random.default_rng(5)
+    t, din, h = 96, 10, 32
+    x = jnp.asarray(rng.standard_normal((t, din, b)), jnp.float32)
+    w = (
+        jnp.asarray(rng.standard_normal((din, 4 * h)) * 0.3, jnp.float32),
+        jnp.asarray(rng.standard_normal((h, 4 * h)) * 0.3, jnp.float32),
+        jnp.asarray(rng.standard_normal(4 * h) * 0.1, jnp.float32),
+    )
+    forward = jax.jit(lstm_native.lstm_layer)
+    grads = jax.jit(jax.grad(lambda *a: jnp.sum(lstm_native.lstm_layer(*a) ** 2), argnums=(0, 1, 2, 3)))
+    was = lstm_native.splitting()
+    try:
+        results, splits = {}, {}
+        for on in (False, True):
+            lstm_native.split_columns(on)
+            before = lstm_native.split_calls()
+            results[on] = [np.asarray(forward(x, *w)), *(np.asarray(g) for g in grads(x, *w))]
+            splits[on] = lstm_native.split_calls() - before
+    finally:
+        lstm_native.split_columns(was)
+    assert splits[False] == 0 and splits[True] == 3  # the forward, the training forward, the backward
+    for one, two in zip(results[False], results[True], strict=True):
+        np.testing.assert_array_equal(one, two)
+
+
+@needs_native
+@pytest.mark.parametrize(
+    "env,split",
+    [
+        ({}, True),
+        ({"SPEAR_LSTM_THREADS": "1"}, False),
+        ({"XLA_FLAGS": "--xla_cpu_multi_thread_eigen=false"}, False),
+    ],
+)
+def test_one_thread_settings_keep_the_native_calls_on_one_thread(env, split):
+    import os
+    import subprocess
+    import sys
+
+    clean = {k: v for k, v in os.environ.items() if k not in ("SPEAR_LSTM_THREADS", "XLA_FLAGS")}
+    code = "from spear_tui.detect import lstm_kernel as k; print(k.kernel_name())"
+    out = subprocess.run(
+        [sys.executable, "-c", code], env={**clean, **env}, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert out == ("native, batch split over 2 threads" if split else "native, one thread")

@@ -9,7 +9,9 @@ options measured best for it) and once with the native loops (XLA's defaults), a
 alternating order; ratios are native / JAX. Programs: the stacked LSTM's chunk program (6 x 10 units,
 50 x 10 messages; 100 calls per round), a seq2seq training epoch on (100, 96, 1) at batch 25 and 100,
 and seq2seq scoring of 100 days (the JAX loops in their fixed 128-day batch, the native ones in 112,
-what `MeterDetector` uses for each). Also checks that both give the same numbers.
+what `MeterDetector` uses for each). Also checks that both give the same numbers. At default threads
+(no XLA_FLAGS) it then times the native loops splitting a call's batch over two threads against one
+thread, on the seq2seq programs (`lstm_native.split_columns`).
 """
 
 from __future__ import annotations
@@ -125,6 +127,36 @@ def seq2seq(rounds: int) -> None:
                   f"(max difference of reconstructions {diff:.1e})")
 
 
+def split(rounds: int) -> None:
+    """The native loops with a call's batch split over two threads against one thread, same programs."""
+    import jax
+
+    from spear_tui.detect import lstm_native
+    from spear_tui.detect.seq2seq import MeterDetector, Seq2SeqConfig, _pad_batches
+
+    rng = np.random.default_rng(0)
+    t = np.arange(96) / 96
+    days = (np.sin(2 * np.pi * t)[None] + 0.1 * rng.standard_normal((100, 96))).astype(np.float32)
+    cases = {}
+    for bsz in (25, 100):
+        det = MeterDetector(Seq2SeqConfig(batch_size=bsz))
+        x, cal = det._inputs(days, [date(2025, 1, 1)] * 100)
+        idx, mask = _pad_batches(100, bsz, rng.permutation(100))
+        epoch, p = det._make_epoch_fn(), det._params
+        args = (p, det._tx.init(p), x[idx], cal[idx], mask)
+        cases[f"epoch batch {bsz:3d}"] = lambda epoch=epoch, args=args: jax.block_until_ready(epoch(*args))
+        if bsz == 25:
+            cases["score 100 days  "] = lambda det=det, x=x, cal=cal: det._recon(x, cal)
+    try:
+        for name, f in cases.items():
+            fns = {on: (lambda f=f, on=on: (lstm_native.split_columns(on), f())) for on in (False, True)}
+            m = _interleaved(fns, rounds)
+            print(f"seq2seq {name}  one thread {m[False] * 1e3:6.1f} ms  split {m[True] * 1e3:6.1f} ms  "
+                  f"split/one {m[True] / m[False]:.2f}")
+    finally:
+        lstm_native.split_columns(True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rounds", type=int, default=15)
@@ -135,6 +167,10 @@ def main() -> None:
         sys.exit(f"the native loops are not in use: {kernel_name()}")
     stacked(args.rounds)
     seq2seq(args.rounds)
+    from spear_tui.detect import lstm_native
+
+    if lstm_native.splitting():  # default threads: also the two-thread split against one thread
+        split(args.rounds)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@
 // step multiplies with, [o(1-tc^2), g i(1-i), c_prev f(1-f), i(1-g^2), tc o(1-o), f], as
 // (T, 6U, Bp) with Bp = B rounded up to kW: only the backward below reads them. The backward
 // returns dz (T, 4U, B); weight and input gradients are XLA matmuls over all steps afterwards.
+// A call with enough work runs the two halves of its batch on two threads (over_columns below).
 
 #include <algorithm>
 #include <atomic>

@@ -4,7 +4,9 @@ Why: XLA runs the loop over time steps as about a dozen small kernels per step; 
 sequence, with each step's matmul register-blocked and the gates fused after it, took a seq2seq
 training epoch to 0.57-0.94x the time (batch 25 to 100), scoring to 0.81x and the stacked LSTM's chunk
 program to 0.69-0.76x (BENCHMARKS.md "Seq2seq"). Everything around the loops (the weight and input
-gradients, Adam, the losses) stays in the jitted JAX program.
+gradients, Adam, the losses) stays in the jitted JAX program. A big enough call splits its batch over
+two of XLA's pool threads (`split_columns`): at default threads scoring took 0.61x, epochs 0.82x, the
+one-thread time (BENCHMARKS.md "Seq2seq", "Latest").
 
 The library is built by `make` (`Makefile`, g++ -O3 -march=native: it is a build product of this
 machine, like `.venv`). Without it, or with SPEAR_LSTM_KERNEL=jax, `lstm_kernel` uses its JAX loops:
@@ -77,7 +79,8 @@ def splitting() -> bool:
 
 
 def split_calls() -> int:
-    """Calls that ran on two threads since the library was loaded."""
+    """Calls that split their batch since the library was loaded: the second half offered to a pool
+    thread (the calling thread runs it itself when no pool thread has started it)."""
     return int(_LIB.spear_lstm_split_calls()) if _LIB is not None else 0
 
 

@@ -170,11 +170,7 @@ def test_splitting_the_batch_over_two_threads_changes_no_bit(b):
     rng = np.random.default_rng(5)
     t, din, h = 96, 10, 32
     x = jnp.asarray(rng.standard_normal((t, din, b)), jnp.float32)
-    w = (
-        jnp.asarray(rng.standard_normal((din, 4 * h)) * 0.3, jnp.float32),
-        jnp.asarray(rng.standard_normal((h, 4 * h)) * 0.3, jnp.float32),
-        jnp.asarray(rng.standard_normal(4 * h) * 0.1, jnp.float32),
-    )
+    w = tuple(map(jnp.asarray, _weights(rng, din, h)))
     forward = jax.jit(lstm_native.lstm_layer)
     grads = jax.jit(jax.grad(lambda *a: jnp.sum(lstm_native.lstm_layer(*a) ** 2), argnums=(0, 1, 2, 3)))
     was = lstm_native.splitting()

@@ -9,7 +9,7 @@ NATIVE := spear_tui/detect/_lstm_native.so
 RUN_PKGS  := tshark g++
 TEST_PKGS := tshark g++ mosquitto tmux chromium
 
-.PHONY: run test lint bench system-run system-test clean
+.PHONY: run test fuzz lint bench system-run system-test clean
 
 run: system-run $(STAMP) $(NATIVE)
 	$(BIN)/spear-tui
@@ -17,6 +17,15 @@ run: system-run $(STAMP) $(NATIVE)
 test: system-test $(STAMP) $(NATIVE)
 	$(BIN)/ruff check spear_tui tests bench sample_captures
 	$(BIN)/python -m pytest -ra
+
+# Hypothesis with fresh random examples (20x as many); `make test` draws the same ones every run.
+# The seed is printed first: rerun a failure with `make fuzz SEED=<seed>`.
+SEED ?= $(shell od -An -N4 -tu4 /dev/urandom | tr -d ' ')
+fuzz: system-test $(STAMP) $(NATIVE)
+	@echo "hypothesis seed: $(SEED)"
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -q --hypothesis-seed=$(SEED) \
+	  tests/meter/test_fuzz.py tests/hardening/test_fuzz_decode.py tests/detect/test_peaks.py \
+	  tests/detect/test_features.py tests/detect/novelty/test_merge.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check spear_tui tests bench sample_captures

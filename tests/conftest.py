@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import fuzzing  # noqa: F401  (loads the hypothesis profile before any test module builds its settings)
 import pytest
 
 DATA = Path(__file__).parent / "data"
@@ -23,6 +24,10 @@ def _private_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: py
     home = tmp_path_factory.mktemp("xdg")
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
     monkeypatch.setenv("XDG_STATE_HOME", str(home / "state"))
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"hypothesis: profile {fuzzing.PROFILE!r} (derandomize={fuzzing.PROFILE != 'fuzz'})"
 
 
 def free_port() -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import polars as pl
+from fuzzing import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -138,7 +139,7 @@ def test_chunk_talkers_count_only_their_slice():
     assert chunk_order(prep, 6, 10, "flow").tolist() == [0, 1, 2, 3]  # C2, C2, C1, C1 already grouped
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40), deadline=None)
 @given(st.integers(0, 10**6), st.sampled_from([4, 7, 10]), st.booleans())
 def test_batch_talkers_equal_chunk_talkers_of_each_chunk(seed, n, flood):
     # Random traffic from a few clients (some under several client ids, some chunks crowded by a
@@ -155,7 +156,7 @@ def test_batch_talkers_equal_chunk_talkers_of_each_chunk(seed, n, flood):
     assert got == [chunk_talkers(prep, c * n, (c + 1) * n) for c in range(len(got))]
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40), deadline=None)
 @given(st.integers(0, 10**6), st.sampled_from([4, 7, 10]), st.sampled_from(["flow", "direction", "paper"]))
 def test_batch_order_equals_chunk_order_of_each_chunk(seed, n, mode):
     rng = np.random.default_rng(seed)
@@ -193,7 +194,7 @@ def test_chunk_tensors_shift_by_one_message():
     assert np.array_equal(x.reshape(20, 2)[1:], seq[:-1])  # ... predicted from the one before it
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=examples(30), deadline=None)
 @given(st.lists(st.integers(1, 200), min_size=2, max_size=6))
 def test_running_norm_equals_statistics_of_everything_seen(sizes):
     rng = np.random.default_rng(sum(sizes))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from fuzzing import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -54,7 +55,7 @@ def test_peak_heights_in_deviations():
     assert np.isnan(h[:4]).all()
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(
     st.lists(st.floats(0.0, 10.0, allow_nan=False), min_size=1, max_size=80),
     st.floats(0.5, 10.0),
@@ -100,7 +101,7 @@ def test_warmup_baseline_needs_enough_finite_scores():
     assert med == 1.0 and abs(dev - 0.1 * 1.4826) < 1e-9  # the outlier moves neither
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=1, max_size=80))
 def test_sort_median_equals_numpy_median(values):
     """latest_baseline's median (one sort) must be np.median's value exactly: live flags are compared

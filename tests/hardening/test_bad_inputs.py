@@ -194,3 +194,12 @@ def test_capture_without_packets_is_read_and_says_so(tmp_path: Path) -> None:
     assert_no_traceback(proc)
     assert proc.returncode == 0
     assert "warning: " in proc.stdout and "none.pcapng: contains no packets" in proc.stdout
+
+
+@pytest.mark.parametrize("eol", ["\n", "\r", "\u2028"])
+def test_meter_scan_header_with_a_line_break_is_one_error_line(tmp_path: Path, eol: str) -> None:
+    """A quoted header cell holding a line break (found by hypothesis) is quoted back escaped, not split."""
+    path = tmp_path / "header.csv"
+    path.write_text(f'time,"b{eol}c"\n2025-01-01 00:00,x\n', newline="")
+    line = assert_one_line_error(run(["meter", "scan", str(path)], timeout=60), "numeric")
+    assert "b\\x0" in line or "b\\u2028c" in line, line

@@ -5,6 +5,7 @@ message tables with the contract's exact columns, or as dropped/counted frames; 
 from __future__ import annotations
 
 import polars as pl
+from fuzzing import examples
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -14,10 +15,8 @@ from spear_tui.protocols import schema
 from spear_tui.protocols.fields import AGGREGATOR, COLUMNS
 
 SETTINGS = settings(
-    max_examples=50,
+    max_examples=examples(50),
     deadline=None,
-    derandomize=True,
-    database=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
 

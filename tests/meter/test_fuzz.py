@@ -6,14 +6,15 @@ import tempfile
 from pathlib import Path
 
 import polars as pl
-from hypothesis import HealthCheck, given, settings
+from fuzzing import examples
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from spear_tui.errors import UserError
 from spear_tui.meter.days import to_days
 from spear_tui.meter.files import MeterSeries, read_meter_file
 
-SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 cells = st.one_of(
     st.sampled_from(
@@ -88,6 +89,7 @@ def test_random_bytes_named_parquet(data: bytes) -> None:
 
 @SETTINGS
 @given(separators, st.lists(st.lists(cells, min_size=1, max_size=5), min_size=1, max_size=12))
+@example(",", [["time", '"b\nc"'], ["2025-01-01 00:00", "x"]])  # a quoted header with a newline: one line
 def test_random_rows(sep: str, rows: list[list[str]]) -> None:
     check("\n".join(sep.join(r) for r in rows).encode())
 

@@ -33,6 +33,7 @@ from spear_tui.retain import MessageRetainer
 log = logging.getLogger(__name__)
 
 Sink = Callable[[list[Event]], None]
+READ_AHEAD = 16  # batches decoded ahead of the detectors
 
 
 class PacketDetector(Protocol):
@@ -67,6 +68,7 @@ class PacketEngine:
         decode_as: Sequence[str] = (),
         max_idle: float | None = None,
     ) -> None:
+        from spear_tui.capture.prefetch import ReadAhead
         from spear_tui.capture.source import ReplayPacer
         from spear_tui.capture.summary import CaptureSummary
 
@@ -77,7 +79,10 @@ class PacketEngine:
         self.emit_interval = emit_interval
         self.summary_interval = summary_interval
         self.retainer = retainer or MessageRetainer()
-        self._pacer = ReplayPacer(source.batches(), speed, max_idle=max_idle)
+        # Decoding runs ahead in its own thread, overlapping the detectors' work here; deep enough
+        # (16 batches of <= 20k messages) that tshark keeps going while the LSTMs' JAX start-up runs.
+        self._reader = ReadAhead(source.batches(), depth=READ_AHEAD, name="packet-source")
+        self._pacer = ReplayPacer(self._reader, speed, max_idle=max_idle)
         self._speed = speed
         self._stop = threading.Event()
         self.summary = CaptureSummary()  # what scan prints and the protocol views show
@@ -106,6 +111,7 @@ class PacketEngine:
 
     def stop(self) -> None:
         self._stop.set()
+        self._reader.close()
         self._pacer.resume()
         try:
             self.source.close()
@@ -188,6 +194,7 @@ class PacketEngine:
                 log.exception("engine worker failed")
             pending.append(EngineError(_one_line(exc)))
         finally:
+            self._reader.close()
             try:
                 deliver()
             finally:

@@ -32,7 +32,13 @@ from spear_tui.detect.features import (
     mqtt_client_ids,
     prepare,
 )
-from spear_tui.detect.stacked_lstm import LSTMConfig, StackedLSTM, configure_xla
+from spear_tui.detect.stacked_lstm import (
+    LSTMConfig,
+    StackedLSTM,
+    configure_xla,
+    params_fit,
+    start_warm_up,
+)
 from spear_tui.errors import UserError
 from spear_tui.events import Alert, ChunkScored
 
@@ -95,16 +101,22 @@ class OnlineLSTMDetector:
         self.cfg = cfg
         self.seed = seed
         self.sensitivity: float = cfg.k
-        self.model = StackedLSTM(cfg, seed)
         self.norm = RunningNorm(scaling=cfg.scaling)
         self._trained_chunks = 0
+        # The net itself is built when first needed (`model`): JAX's import, the build and the compile
+        # run meanwhile in a background warm-up, overlapping tshark's start and the first batches.
+        self._model: StackedLSTM | None = None
+        self._state: dict[str, Any] | None = None  # checkpoint weights the net starts from
         if ckpt is not None:
             try:
-                self.model.load_state_dict({"params": ckpt.params, **ckpt.extra.get("optimizer", {})})
+                if not params_fit(cfg, ckpt.params):
+                    raise ValueError("weight shapes")
                 self.norm = RunningNorm.from_dict(ckpt.extra["norm"])
             except (KeyError, ValueError, TypeError):
                 raise UserError(f"{checkpoint} does not match the stacked-LSTM architecture") from None
+            self._state = {"params": ckpt.params, **ckpt.extra.get("optimizer", {})}
             self._trained_chunks = int(ckpt.extra.get("chunks_trained", 0))
+        start_warm_up(cfg, fresh=ckpt is None)
         self._pretrained = ckpt is not None
         # Mean chunk score at the end of offline training (saved by `experiment train`): during the
         # peak detector's warm-up there is no threshold yet, so a trained net skips training on chunks
@@ -112,8 +124,10 @@ class OnlineLSTMDetector:
         self.ref_score: float | None = None
         if ckpt is not None and "ref_score" in ckpt.extra:
             self.ref_score = float(ckpt.extra["ref_score"])
-        # What a non-finite loss resets the detector to (see _reset).
-        self._initial = (self.model.state_dict(), self.norm.to_dict(), self._trained_chunks)
+        # What a non-finite loss resets the detector to (see _reset); the weights once the net exists.
+        self._initial: tuple[dict[str, Any] | None, dict, int] = (
+            None, self.norm.to_dict(), self._trained_chunks
+        )
         self.resets = 0
         self._pending: list[pl.DataFrame] = []
         self._pending_rows = 0
@@ -123,6 +137,15 @@ class OnlineLSTMDetector:
         self.train_losses: list[float] = []
         self.thresholds: list[float | None] = []
         self._warmup_chunks: list[ChunkScored] | None = []  # judged later together; None: done
+
+    @property
+    def model(self) -> StackedLSTM:
+        """The net, built on first use from the checkpoint's weights or the seed."""
+        if self._model is None:
+            self._model = StackedLSTM(self.cfg, self.seed, state=self._state)
+            self._state = None
+            self._initial = (self._model.state_dict(), *self._initial[1:])
+        return self._model
 
     # -- public API --------------------------------------------------------------------------------
     def feed(self, table: pl.DataFrame) -> list:
@@ -134,6 +157,25 @@ class OnlineLSTMDetector:
             self._client_ids.update(mqtt_client_ids(table))
         self._pending.append(table)
         self._pending_rows += table.height
+        return self._run_full_chunks()
+
+    def flush(self) -> list:
+        """End of source: run the full chunks still buffered, then score (never train on) a remainder
+        of >= MIN_PARTIAL messages, else drop it; then judge the warm-up chunks if the run was too
+        short to have done so."""
+        events = self._run_full_chunks()
+        if self._pending_rows >= MIN_PARTIAL:
+            parts = self._pending
+            buf = pl.concat(parts, how="diagonal_relaxed") if len(parts) > 1 else parts[0]
+            self._pending, self._pending_rows = [], 0
+            events.extend(self._run(buf, train=False))
+        self._pending, self._pending_rows = [], 0
+        if self._warmup_chunks:
+            events.extend(self._warmup_review())
+        return events
+
+    def _run_full_chunks(self) -> list:
+        """Score and train every full chunk buffered; the remainder stays buffered."""
         n = self.cfg.chunk
         if self._pending_rows < n:
             return []
@@ -143,20 +185,6 @@ class OnlineLSTMDetector:
         self._pending = [rest] if rest.height else []
         self._pending_rows = rest.height
         return self._run(buf.slice(0, full), train=True)
-
-    def flush(self) -> list:
-        """End of source: score (never train on) a remainder of >= MIN_PARTIAL messages, else drop it;
-        then judge the warm-up chunks if the run was too short to have done so."""
-        events: list = []
-        if self._pending_rows >= MIN_PARTIAL:
-            parts = self._pending
-            buf = pl.concat(parts, how="diagonal_relaxed") if len(parts) > 1 else parts[0]
-            self._pending, self._pending_rows = [], 0
-            events = self._run(buf, train=False)
-        self._pending, self._pending_rows = [], 0
-        if self._warmup_chunks:
-            events.extend(self._warmup_review())
-        return events
 
     def save(self, path: str | Path) -> None:
         """Weights, optimiser state, normalisation statistics and config, atomically (msgpack)."""
@@ -211,6 +239,7 @@ class OnlineLSTMDetector:
         Meanwhile this thread prepares the next tensors and builds the events of settled chunks. A
         reset (a non-finite loss) discards the chunk queued behind it, which is then queued again.
         """
+        model = self.model
         prep = prepare(table, self.protocol, self._client_ids)
         n = self.cfg.chunk
         batch = ChunkBatch(prep, n, self.cfg.mode)
@@ -232,7 +261,7 @@ class OnlineLSTMDetector:
                     continue
             if chunk is not None:
                 steps = self._steps(pending=len(flights)) if train else 0
-                out = self.model.dispatch(chunk.x, chunk.y, steps, chunk.mask, self._gate(flights))
+                out = model.dispatch(chunk.x, chunk.y, steps, chunk.mask, self._gate(flights))
                 if train:
                     self.norm.merge(*chunk.stats)  # undone by _reset if this chunk comes back non-finite
                 self._prev = chunk.last
@@ -299,8 +328,9 @@ class OnlineLSTMDetector:
         """A non-finite loss (diverged weights, poisoned statistics) would poison every later score and
         threshold: start over from the initial weights and statistics, and say so with an alert. The
         chunk gets no score (the score series stays finite)."""
+        model = self.model  # built (and _initial's weights set) before any chunk ran
         params, norm, trained = self._initial
-        self.model.load_state_dict(params)
+        model.load_state_dict(params)
         self.norm = RunningNorm.from_dict(norm)
         self._trained_chunks = trained
         self._prev = np.zeros(self.cfg.features)

@@ -10,7 +10,9 @@ Python dispatch, and that dispatch returns before the work is done (the caller o
 
 from __future__ import annotations
 
+import logging
 import os
+import threading
 from dataclasses import asdict, dataclass
 from functools import partial
 from typing import Any
@@ -22,7 +24,8 @@ SEQUENCE_MODES = ("flow", "direction", "paper")
 # Compiled chunk programs shared by every detector with the same network and optimiser settings
 # (the parameters are arguments, so MQTT, Modbus and BACnet detectors compile once between them).
 _COMPILED: dict[tuple, Any] = {}
-_COMPILE_LOCK = __import__("threading").Lock()
+_COMPILE_LOCK = threading.Lock()
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,81 @@ def configure_xla(threads: int = 1) -> None:
     os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0.2")
 
 
+def param_shapes(cfg: LSTMConfig) -> dict[str, Any]:
+    """The weights' nested shapes, as `_build_model` makes them, worked out without importing JAX:
+    a checkpoint is checked against them when a detector is created, before its net is built."""
+    gates = 4 * cfg.units
+    cells = {
+        i: {
+            "dense_i": {"kernel": (cfg.features if i == 0 else cfg.units, gates)},
+            "dense_h": {"kernel": (cfg.units, gates), "bias": (gates,)},
+        }
+        for i in range(cfg.layers)
+    }
+    return {"cells": cells, "out": {"kernel": (cfg.units, cfg.features), "bias": (cfg.features,)}}
+
+
+def params_fit(cfg: LSTMConfig, params: Any) -> bool:
+    """True if a checkpoint's (msgpack, string-keyed) weights have exactly the shapes `cfg` builds."""
+
+    def fits(ref: Any, saved: Any) -> bool:
+        if isinstance(ref, dict):
+            if not isinstance(saved, dict) or len(saved) != len(ref):
+                return False
+            keys = {str(k) for k in saved}
+            return all(str(k) in keys and fits(v, saved.get(str(k), saved.get(k))) for k, v in ref.items())
+        return tuple(np.shape(saved)) == ref
+
+    return fits(param_shapes(cfg), params)
+
+
+_WARM_UPS: dict[tuple, threading.Thread] = {}
+_WARM_LOCK = threading.Lock()
+
+
+def start_warm_up(cfg: LSTMConfig, fresh: bool = False) -> threading.Thread:
+    """Import JAX/Flax/optax and compile `cfg`'s chunk program in a background thread, once per
+    process and config; with `fresh`, also run one random initialisation (its op-by-op compiles are
+    what a fresh net's first build waits for). Started when a detector is created, so all this
+    overlaps tshark's start and the first batches; the detector waits for it only if it needs its
+    net sooner (`wait_warm_up`)."""
+    key = (*_program_key(cfg), fresh)
+    with _WARM_LOCK:
+        thread = _WARM_UPS.get(key)
+        if thread is None:
+            # Not a daemon: the interpreter must not exit while XLA compiles in it (that aborts the
+            # process: "terminate called ... exception not rethrown"); a short run waits for it.
+            thread = threading.Thread(target=_warm_up, args=(cfg, fresh), name="lstm-warm-up")
+            _WARM_UPS[key] = thread
+            thread.start()
+    return thread
+
+
+def _warm_up(cfg: LSTMConfig, fresh: bool) -> None:
+    try:
+        zeros = zero_params(cfg)
+        StackedLSTM(cfg, 0, state={"params": zeros}).compile()
+        if fresh:
+            _build_model(cfg, 0)
+    except Exception:  # the detector builds its own net later and reports any error then
+        log.debug("LSTM warm-up failed", exc_info=True)
+
+
+def zero_params(cfg: LSTMConfig) -> dict[str, Any]:
+    """All-zero weights of `cfg`'s shapes (numpy): enough to compile the chunk program."""
+
+    def zeros(ref: Any) -> Any:
+        if isinstance(ref, dict):
+            return {str(k): zeros(v) for k, v in ref.items()}
+        return np.zeros(ref, np.float32)
+
+    return zeros(param_shapes(cfg))
+
+
+def _program_key(cfg: LSTMConfig) -> tuple:
+    return (cfg.layers, cfg.units, cfg.features, cfg.batch, cfg.seq_len, cfg.lr, cfg.clip, cfg.loss, cfg.trim)
+
+
 def _build_model(cfg: LSTMConfig, seed: int):
     import jax.numpy as jnp
     from flax import nnx
@@ -137,7 +215,11 @@ class StackedLSTM:
     nested dict (`params`, `state_dict`) is what checkpoints and tests see.
     """
 
-    def __init__(self, cfg: LSTMConfig, seed: int = 0):
+    def __init__(self, cfg: LSTMConfig, seed: int = 0, state: dict[str, Any] | None = None):
+        """A fresh net from `seed`, or (`state`: a `state_dict()`, e.g. a checkpoint's) those weights.
+
+        With `state` only the structure is built (`nnx.eval_shape`): the random initialisation, ~0.8 s
+        of op-by-op compiling in a new process, would be thrown away anyway."""
         import jax
         import optax
         from flax import nnx
@@ -145,13 +227,20 @@ class StackedLSTM:
 
         cfg.validate()
         self.cfg = cfg
-        model = _build_model(cfg, seed)
-        self._graphdef, params = nnx.split(model, nnx.Param)
-        tree = params.to_pure_dict()  # plain nested dict of arrays: the msgpack currency
+        if state is None:
+            self._graphdef, params = nnx.split(_build_model(cfg, seed), nnx.Param)
+            tree = params.to_pure_dict()  # plain nested dict of arrays: the msgpack currency
+        else:
+            self._graphdef, params = nnx.split(nnx.eval_shape(lambda: _build_model(cfg, seed)), nnx.Param)
+            ref = params.to_pure_dict()
+            tree = jax.tree.map(lambda r, v: np.asarray(v, r.dtype).reshape(r.shape), ref,
+                                _match(ref, state["params"]))
         self._flat, self._unravel = ravel_pytree(tree)
         self._tree_def = jax.tree.structure(tree)
         self._tx = optax.chain(optax.clip_by_global_norm(cfg.clip), optax.adam(cfg.lr))
         self._opt = self._tx.init(self._flat)
+        if state is not None and "opt_state" in state:
+            self._load_opt_state(state["opt_state"])
         self._chunk_fn = jax.jit(
             partial(_chunk_step, self._graphdef, self._unravel, self._tx, cfg.loss, cfg.trim)
         )
@@ -192,19 +281,26 @@ class StackedLSTM:
                               _match(ref, state["params"]))
         self._flat = ravel_pytree(loaded)[0]
         if "opt_state" in state:
-            nested = self.opt_state
-            leaves, treedef = jax.tree.flatten(nested)
-            saved = state["opt_state"]
-            if len(saved) == len(leaves):
-                restored = jax.tree.unflatten(
-                    treedef, [jnp.asarray(v, leaf.dtype).reshape(leaf.shape)
-                              for leaf, v in zip(leaves, saved, strict=True)]
-                )
-                # back to flat: every params-shaped subtree (Adam's mu and nu) is ravelled
-                self._opt = jax.tree.map(
-                    lambda n: ravel_pytree(n)[0] if jax.tree.structure(n) == self._tree_def else n,
-                    restored, is_leaf=lambda n: jax.tree.structure(n) == self._tree_def,
-                )
+            self._load_opt_state(state["opt_state"])
+
+    def _load_opt_state(self, saved: list) -> None:
+        """Adam's saved leaves (nested-dict order) onto this optimiser; ignored if the count differs."""
+        import jax
+        import jax.numpy as jnp
+        from jax.flatten_util import ravel_pytree
+
+        leaves, treedef = jax.tree.flatten(self.opt_state)
+        if len(saved) != len(leaves):
+            return
+        restored = jax.tree.unflatten(
+            treedef, [jnp.asarray(v, leaf.dtype).reshape(leaf.shape)
+                      for leaf, v in zip(leaves, saved, strict=True)]
+        )
+        # back to flat: every params-shaped subtree (Adam's mu and nu) is ravelled
+        self._opt = jax.tree.map(
+            lambda n: ravel_pytree(n)[0] if jax.tree.structure(n) == self._tree_def else n,
+            restored, is_leaf=lambda n: jax.tree.structure(n) == self._tree_def,
+        )
 
     # -- compute -----------------------------------------------------------------------------------
     def compile(self) -> None:
@@ -216,7 +312,7 @@ class StackedLSTM:
         from spear_tui.detect.lstm_kernel import TRAINING_COMPILER_OPTIONS
 
         c = self.cfg
-        key = (c.layers, c.units, c.features, c.batch, c.seq_len, c.lr, c.clip, c.loss, c.trim)
+        key = _program_key(c)
         with _COMPILE_LOCK:
             if key not in _COMPILED:
                 x = jax.ShapeDtypeStruct((c.batch, c.seq_len, c.features), np.float32)

@@ -155,6 +155,20 @@ def test_checkpoint_of_another_protocol_is_refused(tmp_path):
         OnlineLSTMDetector("mqtt", checkpoint=tmp_path / "missing.msgpack")
 
 
+def test_checkpoint_with_wrong_weights_is_refused_before_the_net_is_built(tmp_path):
+    """The net is built lazily (on the first chunk), but a bad checkpoint is still refused at once."""
+    from spear_tui.detect.checkpoint import load_checkpoint, save_checkpoint
+    from spear_tui.detect.online import KIND, OnlineLSTMDetector
+
+    ckpt = load_checkpoint(MODELS / "mqtt.msgpack", KIND)
+    ckpt.params["out"]["kernel"] = np.zeros((10, 3), np.float32)
+    save_checkpoint(tmp_path / "bad.msgpack", ckpt)
+    with pytest.raises(UserError, match="does not match"):
+        OnlineLSTMDetector("mqtt", checkpoint=tmp_path / "bad.msgpack")
+    good = OnlineLSTMDetector("mqtt", checkpoint=MODELS / "mqtt.msgpack")
+    assert good._model is None  # nothing built until a chunk needs it
+
+
 def test_sensitivity_reflags_stored_scores_without_retraining(fed):
     _, a, _, _ = fed
     n = len(a.scores)

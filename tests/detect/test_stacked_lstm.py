@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from spear_tui.detect.stacked_lstm import LSTMConfig, StackedLSTM, configure_xla
+from spear_tui.detect.stacked_lstm import (
+    LSTMConfig,
+    StackedLSTM,
+    configure_xla,
+    param_shapes,
+    params_fit,
+    zero_params,
+)
 
 configure_xla()
 CFG = LSTMConfig()
@@ -133,6 +140,42 @@ def test_state_dict_round_trip_reproduces_scores():
     b = StackedLSTM(CFG, seed=99)
     b.load_state_dict(a.state_dict())
     assert a.run_chunk(x, y, 2) == b.run_chunk(x, y, 2)  # weights and Adam moments both restored
+
+
+def test_built_from_a_state_equals_built_then_loaded():
+    """The checkpoint path builds only the structure (no random init): same weights, Adam state, scores."""
+    x, y = _xy(_periodic())
+    a = StackedLSTM(CFG, seed=5)
+    a.run_chunk(x, y, 4)
+    state = a.state_dict()
+    loaded = StackedLSTM(CFG, seed=99)
+    loaded.load_state_dict(state)
+    built = StackedLSTM(CFG, seed=99, state=state)
+    assert np.array_equal(np.asarray(built._flat), np.asarray(loaded._flat))
+    for p, q in zip(built.state_dict()["opt_state"], loaded.state_dict()["opt_state"], strict=True):
+        assert np.array_equal(p, q)
+    assert built.run_chunk(x, y, 2) == loaded.run_chunk(x, y, 2)
+
+
+@pytest.mark.parametrize("cfg", [CFG, LSTMConfig(layers=2, units=7, features=3)])
+def test_param_shapes_are_the_shapes_flax_builds(cfg):
+    """Checkpoints are checked against param_shapes without JAX; it must follow the real network."""
+
+    def shapes(tree, leaf=np.shape):
+        if isinstance(tree, dict):
+            return {str(k): shapes(v, leaf) for k, v in tree.items()}
+        return tuple(leaf(tree))
+
+    assert shapes(StackedLSTM(cfg, seed=0).params) == shapes(param_shapes(cfg), leaf=tuple)
+    assert params_fit(cfg, zero_params(cfg))
+
+
+def test_params_fit_refuses_other_shapes():
+    zeros = zero_params(CFG)
+    zeros["cells"]["3"]["dense_h"]["kernel"] = np.zeros((10, 41), np.float32)
+    assert not params_fit(CFG, zeros)
+    assert not params_fit(CFG, {"cells": zero_params(CFG)["cells"]})
+    assert not params_fit(LSTMConfig(layers=5), zero_params(CFG))
 
 
 def test_network_equals_flax_cells_scanned_over_time_values_and_gradients():

@@ -63,7 +63,7 @@ def stacked(rounds: int) -> None:
             K.lstm_layer = variant  # what the chunk program calls at trace time
             m = StackedLSTM(LSTMConfig(), seed=4)
             args = (m._flat, m._opt, x, y, np.ones((50, 10), np.float32), np.int32(1), np.float32(np.inf))
-            c = m._chunk_fn.lower(*args).compile(compiler_options=opts)
+            c = m.traced_chunk_fn().lower(*args).compile(compiler_options=opts)
             outs[name] = jax.tree.leaves(c(*args))
 
             def hundred(c=c, args=args):

@@ -81,7 +81,8 @@ def measure(title: str, path: Path, rule: str | None, rounds: int, workers: list
     print(f"  {'run':<10} {'median s':>9} {'min-max s':>13} {'msgs/s':>9} {'floor/run':>10}")
     for name, ts in times.items():
         med = statistics.median(ts)
-        print(f"  {name:<10} {med:>9.2f} {min(ts):>6.2f}-{max(ts):<6.2f} {msgs / med:>9.0f} {floor / med:>9.2f}x")
+        spread = f"{min(ts):>6.2f}-{max(ts):<6.2f}"
+        print(f"  {name:<10} {med:>9.2f} {spread} {msgs / med:>9.0f} {floor / med:>9.2f}x")
     if same:
         print("  same JSON as defaults: " + ", ".join(f"{k} {'yes' if v else 'NO'}" for k, v in same.items()))
     start_up = statistics.median(times["defaults"]) - statistics.median(times["no-lstm"])

@@ -89,10 +89,13 @@ def build_engine(
     sinks: Iterable[Sink] = (),
     decode_as: Sequence[str] = (),
     max_idle: float | None = None,
+    detectors: dict[str, list] | None = None,
 ) -> PacketEngine:
+    """`detectors`: already built from `choice` (build them before opening the source, and the LSTMs'
+    background warm-up overlaps capinfos and tshark's start too)."""
     return PacketEngine(
         source,
-        build_detectors(choice or DetectorChoice()),
+        detectors if detectors is not None else build_detectors(choice or DetectorChoice()),
         speed=speed,
         sinks=sinks,
         decode_as=decode_as,

@@ -85,11 +85,12 @@ class ScanResult:
 
 def scan(files: list[str], decode_as: list[str], choice=None, sinks=()) -> ScanResult:
     """Run the same engine as the console over the files, as fast as possible, and collect its events."""
-    from spear_tui.pipeline import DetectorChoice, build_engine, open_source
+    from spear_tui.pipeline import DetectorChoice, build_detectors, build_engine, open_source
 
     choice = choice or DetectorChoice()
+    detectors = build_detectors(choice)  # first: the LSTMs' JAX warm-up starts now, in the background
     source = open_source(files, decode_as=decode_as)
-    engine = build_engine(source, choice, speed=None, sinks=sinks, decode_as=decode_as)
+    engine = build_engine(source, choice, speed=None, sinks=sinks, decode_as=decode_as, detectors=detectors)
     result = ScanResult(doc={})
     errors: list[str] = []
 

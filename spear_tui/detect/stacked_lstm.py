@@ -170,6 +170,50 @@ def _program_key(cfg: LSTMConfig) -> tuple:
     return (cfg.layers, cfg.units, cfg.features, cfg.batch, cfg.seq_len, cfg.lr, cfg.clip, cfg.loss, cfg.trim)
 
 
+@dataclass(frozen=True)
+class _Structure:
+    """What every net of one config shares: built once per process (the warm-up does it)."""
+
+    graphdef: Any
+    unravel: Any  # flat vector -> nested params dict
+    tree_def: Any
+    ref: Any  # nested dict of ShapeDtypeStructs, in flax's layout
+    tx: Any
+    chunk_fn: Any  # the jitted chunk program (compiled per config in StackedLSTM.compile)
+
+
+_STRUCTURES: dict[tuple, _Structure] = {}
+_STRUCTURE_LOCK = threading.Lock()
+
+
+def _structure(cfg: LSTMConfig) -> _Structure:
+    import jax
+    import optax
+    from flax import nnx
+    from jax.flatten_util import ravel_pytree
+
+    key = _program_key(cfg)
+    with _STRUCTURE_LOCK:
+        if key not in _STRUCTURES:
+            graphdef, params = nnx.split(nnx.eval_shape(lambda: _build_model(cfg, 0)), nnx.Param)
+            ref = params.to_pure_dict()
+            _, unravel = ravel_pytree(jax.tree.map(lambda r: np.zeros(r.shape, r.dtype), ref))
+            tx = optax.chain(optax.clip_by_global_norm(cfg.clip), optax.adam(cfg.lr))
+            chunk_fn = jax.jit(partial(_chunk_step, graphdef, unravel, tx, cfg.loss, cfg.trim))
+            _STRUCTURES[key] = _Structure(graphdef, unravel, jax.tree.structure(ref), ref, tx, chunk_fn)
+        return _STRUCTURES[key]
+
+
+def _ravel_like(ref: Any, tree: Any) -> np.ndarray:
+    """`tree`'s leaves, shaped and typed as `ref`'s, in one float32 vector in ravel_pytree's order."""
+    import jax
+
+    return np.concatenate([
+        np.asarray(v, r.dtype).reshape(r.shape).ravel()
+        for r, v in zip(jax.tree.leaves(ref), jax.tree.leaves(tree), strict=True)
+    ])
+
+
 def _build_model(cfg: LSTMConfig, seed: int):
     import jax.numpy as jnp
     from flax import nnx
@@ -220,30 +264,22 @@ class StackedLSTM:
 
         With `state` only the structure is built (`nnx.eval_shape`): the random initialisation, ~0.8 s
         of op-by-op compiling in a new process, would be thrown away anyway."""
-        import jax
-        import optax
+        import jax.numpy as jnp
         from flax import nnx
         from jax.flatten_util import ravel_pytree
 
         cfg.validate()
         self.cfg = cfg
+        st = _structure(cfg)
+        self._graphdef, self._unravel, self._tree_def, self._tx = st.graphdef, st.unravel, st.tree_def, st.tx
+        self._chunk_fn = st.chunk_fn
         if state is None:
-            self._graphdef, params = nnx.split(_build_model(cfg, seed), nnx.Param)
-            tree = params.to_pure_dict()  # plain nested dict of arrays: the msgpack currency
-        else:
-            self._graphdef, params = nnx.split(nnx.eval_shape(lambda: _build_model(cfg, seed)), nnx.Param)
-            ref = params.to_pure_dict()
-            tree = jax.tree.map(lambda r, v: np.asarray(v, r.dtype).reshape(r.shape), ref,
-                                _match(ref, state["params"]))
-        self._flat, self._unravel = ravel_pytree(tree)
-        self._tree_def = jax.tree.structure(tree)
-        self._tx = optax.chain(optax.clip_by_global_norm(cfg.clip), optax.adam(cfg.lr))
+            self._flat = ravel_pytree(nnx.split(_build_model(cfg, seed), nnx.Param)[1].to_pure_dict())[0]
+        else:  # numpy all the way: eager JAX ops on a new process's first net cost ~0.3 s of compiling
+            self._flat = jnp.asarray(_ravel_like(st.ref, _match(st.ref, state["params"])))
         self._opt = self._tx.init(self._flat)
         if state is not None and "opt_state" in state:
             self._load_opt_state(state["opt_state"])
-        self._chunk_fn = jax.jit(
-            partial(_chunk_step, self._graphdef, self._unravel, self._tx, cfg.loss, cfg.trim)
-        )
         self._compiled = None
         self._ones = np.ones((cfg.batch, cfg.seq_len), np.float32)
 
@@ -284,23 +320,22 @@ class StackedLSTM:
             self._load_opt_state(state["opt_state"])
 
     def _load_opt_state(self, saved: list) -> None:
-        """Adam's saved leaves (nested-dict order) onto this optimiser; ignored if the count differs."""
+        """Adam's saved leaves (nested-dict order) onto this optimiser; ignored if the count differs.
+        The nesting comes from tracing (no eager ops), the values are ravelled in numpy."""
         import jax
         import jax.numpy as jnp
-        from jax.flatten_util import ravel_pytree
 
-        leaves, treedef = jax.tree.flatten(self.opt_state)
+        nested = jax.eval_shape(self._nested, self._opt)
+        leaves, treedef = jax.tree.flatten(nested)
         if len(saved) != len(leaves):
             return
-        restored = jax.tree.unflatten(
-            treedef, [jnp.asarray(v, leaf.dtype).reshape(leaf.shape)
-                      for leaf, v in zip(leaves, saved, strict=True)]
-        )
+        values = [np.asarray(v, x.dtype).reshape(x.shape) for x, v in zip(leaves, saved, strict=True)]
+        restored = jax.tree.unflatten(treedef, values)
         # back to flat: every params-shaped subtree (Adam's mu and nu) is ravelled
-        self._opt = jax.tree.map(
-            lambda n: ravel_pytree(n)[0] if jax.tree.structure(n) == self._tree_def else n,
-            restored, is_leaf=lambda n: jax.tree.structure(n) == self._tree_def,
-        )
+        ref = _structure(self.cfg).ref
+        is_params = lambda n: jax.tree.structure(n) == self._tree_def  # noqa: E731
+        flat = jax.tree.map(lambda n: _ravel_like(ref, n) if is_params(n) else n, restored, is_leaf=is_params)
+        self._opt = jax.tree.map(jnp.asarray, flat)
 
     # -- compute -----------------------------------------------------------------------------------
     def compile(self) -> None:
@@ -350,6 +385,16 @@ class StackedLSTM:
         )
         out.copy_to_host_async()
         return out
+
+    def traced_chunk_fn(self):
+        """A new jit of the chunk program, traced with whatever `lstm_kernel.lstm_layer` is now (the
+        nets' shared one keeps its first trace): for benches and tests comparing the loop variants."""
+        import jax
+        from flax import nnx
+
+        graphdef = nnx.split(nnx.eval_shape(lambda: _build_model(self.cfg, 0)), nnx.Param)[0]
+        c = self.cfg
+        return jax.jit(partial(_chunk_step, graphdef, self._unravel, self._tx, c.loss, c.trim))
 
     def train_step_fn(self):
         """A jitted plain training step (params, opt_state, x, y) -> (params, opt_state, loss) over the

@@ -47,8 +47,7 @@ def test_close_ends_a_blocked_producer_and_closes_the_source_in_its_thread():
 
     def source():
         try:
-            for i in range(10**9):
-                yield i
+            yield from range(10**9)
         finally:
             closed.set()
 

@@ -222,7 +222,7 @@ def test_the_training_compiler_options_leave_the_results_as_they_are(monkeypatch
     x, y = _xy(_periodic())
     m = StackedLSTM(CFG, seed=4)
     args = (m._flat, m._opt, x, y, np.ones((50, 10), np.float32), np.int32(3), np.float32(np.inf))
-    lowered = m._chunk_fn.lower(*args)
+    lowered = m.traced_chunk_fn().lower(*args)
     assert "SpearLstm" not in lowered.as_text()
     default = jax.tree.leaves(lowered.compile()(*args))
     tuned = jax.tree.leaves(lowered.compile(compiler_options=TRAINING_COMPILER_OPTIONS)(*args))

@@ -1,7 +1,8 @@
 """End-to-end `spear-tui scan` against the raw tshark floor: what a user runs, detectors on.
 
 Records (into a temp dir, never committed) a loopback capture of real MQTT clients (mosquitto +
-paho-mqtt + dumpcap, the stacks bench/ingest.py uses), >= 250k MQTT messages by default, or takes
+paho-mqtt + dumpcap, the stacks bench/ingest.py uses), ~500k MQTT messages by default (above the
+8 MB at which a file is split between tshark workers), or takes
 `--capture FILE --decode-as RULE`. Then, interleaved over `--rounds` rounds, each a fresh process:
   floor      `tshark -r FILE -n -d RULE <the pipeline's exact -T fields options> > /dev/null`
   no-lstm    `spear-tui scan --json --no-lstm --decode-as RULE FILE`
@@ -11,7 +12,7 @@ and the same first three on the small recorded sample `sample_captures/mqtt_shuf
 start-up dominates (`defaults - no-lstm` there is the detectors' start-up cost).
 Prints medians, min-max and speed ratios floor/variant (1.0 = as fast as tshark alone).
 
-Usage: .venv/bin/python bench/scan_e2e.py [--clients 8] [--messages 15000] [--rounds 5]
+Usage: .venv/bin/python bench/scan_e2e.py [--clients 8] [--messages 30000] [--rounds 5]
                                           [--workers 1,2] [--capture FILE --decode-as RULE]
 """
 
@@ -93,7 +94,7 @@ def measure(title: str, path: Path, rule: str | None, rounds: int, workers: list
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--clients", type=int, default=8)
-    ap.add_argument("--messages", type=int, default=15000, help="publishes per client")
+    ap.add_argument("--messages", type=int, default=30000, help="publishes per client")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--workers", default="1,2", help="tshark worker counts to compare (comma-separated)")
     ap.add_argument("--capture", type=Path)

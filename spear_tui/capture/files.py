@@ -18,6 +18,7 @@ class FileInfo:
     start: float | None
     end: float | None
     warning: str | None  # e.g. truncated: tshark reads what it can
+    data_bytes: int = 0  # packet data in the file (uncompressed): what tshark's work grows with
 
 
 def check_readable(path: str | Path) -> str:
@@ -49,7 +50,7 @@ def file_info(path: str | Path) -> FileInfo:
     """Packet count and time range via capinfos (reads the file, no dissection)."""
     path = check_readable(path)
     proc = subprocess.run(
-        [find_tool("capinfos"), "-T", "-r", "-c", "-a", "-e", "-S", path],
+        [find_tool("capinfos"), "-T", "-r", "-c", "-d", "-a", "-e", "-S", path],
         capture_output=True,
         text=True,
         errors="replace",
@@ -65,8 +66,8 @@ def file_info(path: str | Path) -> FileInfo:
         if "isn't a capture file" in reason or "understands" in reason:
             reason = "not a capture file tshark can read (pcap, pcapng, ...)"
         raise UserError(f"{path}: {reason}")
-    parts = lines[-1].split("\t")
-    if len(parts) < 4:
+    parts = lines[-1].split("\t")  # name, packets, data size, start, end
+    if len(parts) < 5:
         raise UserError(f"{path}: cannot read capture summary")
     warning = errors[-1] if proc.returncode != 0 and errors else None
     packets = int(parts[1])
@@ -74,4 +75,5 @@ def file_info(path: str | Path) -> FileInfo:
         # A valid but empty capture, or bytes that happen to parse as some exotic format (about 1 in
         # 130 random 4 KiB files does, e.g. as Ixia .vwr): say so rather than report silence.
         warning = "contains no packets"
-    return FileInfo(path, packets, _float(parts[2]), _float(parts[3]), warning)
+    data = _float(parts[2])
+    return FileInfo(path, packets, _float(parts[3]), _float(parts[4]), warning, int(data or 0))

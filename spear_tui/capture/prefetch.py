@@ -57,10 +57,15 @@ class ReadAhead(Generic[T]):
                 close()
         self._put(_END)
 
-    def __iter__(self) -> Iterator[T]:
+    def start(self) -> ReadAhead[T]:
+        """Start reading now (iterating starts it too)."""
         if not self._started:
             self._started = True
             self._thread.start()
+        return self
+
+    def __iter__(self) -> Iterator[T]:
+        self.start()
         while True:
             try:
                 item = self._queue.get(timeout=_POLL)

@@ -45,6 +45,29 @@ class Segment:
         return self.first - 1
 
 
+PARALLEL_MIN_BYTES = 8_000_000  # packet data below which one tshark reads the file (~2 s of tshark)
+
+
+def tshark_workers() -> int:
+    """How many tshark processes dissect one file's segments at once: SPEAR_TUI_TSHARK_WORKERS, else
+    one per core (at most 8)."""
+    try:
+        return max(1, int(os.environ["SPEAR_TUI_TSHARK_WORKERS"]))
+    except (KeyError, ValueError):
+        return max(1, min(8, os.cpu_count() or 1))
+
+
+def parallel_segment_frames(packets: int, data_bytes: int, workers: int, size: int) -> int:
+    """Frames per segment when `workers` tshark processes share a file of `packets` frames: each
+    gets an equal share (never more than `size`), so all cores dissect from the start. Files of less
+    than PARALLEL_MIN_BYTES of packet data stay whole: every boundary costs a message cut in two per
+    TCP stream and MQTT connections whose CONNECT lies in an earlier segment (see above), not worth
+    it for a second or two of tshark (the bundled samples are all below it)."""
+    if workers <= 1 or data_bytes < PARALLEL_MIN_BYTES:
+        return size
+    return max(1, min(size, -(-packets // workers)))
+
+
 def file_segments(packets: int, size: int) -> list[Segment | None]:
     """[None] (read the file directly) unless it has more than `size` frames."""
     if packets <= size:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -12,11 +13,20 @@ from spear_tui.capture.batch import Batch, add_counts, combine, sort_by_time, sp
 from spear_tui.capture.decode import decode_block, fallback
 from spear_tui.capture.files import FileInfo, file_info
 from spear_tui.capture.pacer import ReplayPacer
-from spear_tui.capture.segments import Segment, SegmentPipe, file_segments, segment_frames
+from spear_tui.capture.prefetch import ReadAhead
+from spear_tui.capture.segments import (
+    Segment,
+    SegmentPipe,
+    file_segments,
+    parallel_segment_frames,
+    segment_frames,
+    tshark_workers,
+)
 from spear_tui.capture.stream import TsharkStream
 from spear_tui.capture.tshark import modbus_server_ports, parse_decode_as
 
 FIRST_BLOCK_LINES = 1000
+SEGMENT_READ_AHEAD = 32  # batches a later segment's tshark may decode ahead (<= 20k messages each)
 
 __all__ = ["Batch", "PacketSource", "ReplayPacer", "open_capture_files", "open_interface"]
 
@@ -67,12 +77,42 @@ class PacketSource:
 
     def _file_batches(self, index: int) -> Iterator[Batch]:
         """One file's batches; a file of more than segment_frames() frames is read segment by segment,
-        each by a fresh tshark, so tshark's per-frame memory stays bounded (see segments.py)."""
-        packets = self.infos[index].packets if index < len(self.infos) else 0
-        for segment in file_segments(packets, segment_frames()):
-            yield from self._segment_batches(index, segment)
-            if self._closed:
-                return
+        each by a fresh tshark, so tshark's per-frame memory stays bounded (see segments.py). With
+        several cores, `tshark_workers()` segments are dissected at once, each by its own tshark in
+        its own thread, and handed on in file order."""
+        info = self.infos[index] if index < len(self.infos) else None
+        packets, data = (info.packets, info.data_bytes) if info else (0, 0)
+        workers = tshark_workers()
+        segments = file_segments(packets, parallel_segment_frames(packets, data, workers, segment_frames()))
+        if workers == 1 or len(segments) == 1:
+            for segment in segments:
+                yield from self._segment_batches(index, segment)
+                if self._closed:
+                    return
+            return
+        pending = iter(segments)
+        running: collections.deque[ReadAhead[Batch]] = collections.deque()
+
+        def start_next() -> None:
+            segment = next(pending, None)
+            if segment is not None:
+                batches = self._segment_batches(index, segment)
+                reader = ReadAhead(batches, SEGMENT_READ_AHEAD, "tshark-segment")
+                running.append(reader.start())
+
+        try:
+            for _ in range(workers):
+                start_next()
+            while running:
+                for batch in running[0]:
+                    if self._closed:  # what the segments decoded ahead is dropped, not handed on
+                        return
+                    yield batch
+                running.popleft()
+                start_next()
+        finally:
+            for reader in running:
+                reader.close()
 
     def _segment_batches(self, index: int, segment: Segment | None) -> Iterator[Batch]:
         from spear_tui.capture.exact import ExactResolver

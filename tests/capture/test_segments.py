@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from capture.collect import collect
-from spear_tui.capture.segments import Segment, file_segments
+from spear_tui.capture.segments import Segment, file_segments, parallel_segment_frames, tshark_workers
 from spear_tui.capture.source import open_capture_files
 
 pytestmark = pytest.mark.skipif(shutil.which("tshark") is None, reason="tshark is not installed")
@@ -38,7 +38,8 @@ def normal_pcapng(tmp_path_factory) -> Path:
     return path
 
 
-def _tables(path: Path, segment_frames: int | None, monkeypatch, decode_as=()):
+def _tables(path: Path, segment_frames: int | None, monkeypatch, decode_as=(), workers: int = 1):
+    monkeypatch.setenv("SPEAR_TUI_TSHARK_WORKERS", str(workers))
     if segment_frames is None:
         monkeypatch.delenv("SPEAR_TUI_SEGMENT_FRAMES", raising=False)
     else:
@@ -46,13 +47,32 @@ def _tables(path: Path, segment_frames: int | None, monkeypatch, decode_as=()):
     return collect(open_capture_files([path], decode_as=decode_as))
 
 
-def test_segmented_read_gives_the_same_messages_with_original_frame_numbers(normal_pcapng, monkeypatch):
+@pytest.mark.parametrize("workers", [1, 3])
+def test_segmented_read_gives_the_same_messages_with_original_frame_numbers(
+    normal_pcapng, monkeypatch, workers
+):
+    """One tshark after another, or three at once (handed on in file order): the same tables."""
     whole = _tables(normal_pcapng, None, monkeypatch)
-    parts = _tables(normal_pcapng, 10_000, monkeypatch)  # 61k frames: 7 tshark runs
+    parts = _tables(normal_pcapng, 10_000, monkeypatch, workers=workers)  # 61k frames: 7 tshark runs
     assert set(whole.tables) == {"mqtt", "modbus", "bacnet"}
     for proto, table in whole.tables.items():
         assert parts.tables[proto].equals(table), proto
     assert parts.skipped == whole.skipped and parts.other_frames == whole.other_frames
+
+
+def test_parallel_segments_split_big_files_evenly_and_leave_small_ones_whole():
+    assert parallel_segment_frames(61_012, 5_772_185, 2, 500_000) == 500_000  # the normal sample: whole
+    assert parallel_segment_frames(77_544, 8_799_200, 2, 500_000) == 38_772
+    assert parallel_segment_frames(77_544, 8_799_200, 1, 500_000) == 500_000  # one worker: as before
+    assert parallel_segment_frames(3_000_001, 10**9, 4, 500_000) == 500_000  # never above the memory cap
+    assert len(file_segments(77_544, parallel_segment_frames(77_544, 8_799_200, 3, 500_000))) == 3
+
+
+def test_workers_follow_the_environment_or_the_cores(monkeypatch):
+    monkeypatch.setenv("SPEAR_TUI_TSHARK_WORKERS", "3")
+    assert tshark_workers() == 3
+    monkeypatch.setenv("SPEAR_TUI_TSHARK_WORKERS", "zero")
+    assert tshark_workers() == min(8, os.cpu_count() or 1)
 
 
 def test_exact_path_inside_a_segment_reports_frames_of_the_original_file(monkeypatch):
@@ -105,9 +125,12 @@ def test_tshark_memory_stays_bounded_on_a_big_capture(normal_pcapng, tmp_path, m
     assert parts_msgs >= whole_msgs > 0
 
 
-def test_closing_mid_file_ends_the_batches_and_every_tool_we_started(normal_pcapng, monkeypatch):
-    """close() from another thread (the console's quit) while the third of 7 segments is read."""
+@pytest.mark.parametrize("workers", [1, 2])
+def test_closing_mid_file_ends_the_batches_and_every_tool_we_started(normal_pcapng, monkeypatch, workers):
+    """close() from another thread (the console's quit) while the third of 7 segments is read (with
+    two workers, the fourth is being dissected meanwhile)."""
     monkeypatch.setenv("SPEAR_TUI_SEGMENT_FRAMES", "10000")
+    monkeypatch.setenv("SPEAR_TUI_TSHARK_WORKERS", str(workers))
     src = open_capture_files([normal_pcapng], batch_messages=500)
     seen = 0
     for batch in src.batches():  # no RuntimeError("generator raised StopIteration")

@@ -103,3 +103,13 @@ def calendar_channels(
     if holiday_channel:
         out[:, N_DOW] = hol
     return out
+
+
+def resolve_calendar(flag: bool | None, holidays: str | None, train_dates: Sequence[date]) -> bool:
+    """The conditioning actually used: an explicit --calendar/--no-calendar wins; a holiday calendar
+    needs conditioning; otherwise `calendar_default` of the training days decides."""
+    if holidays and flag is False:
+        raise UserError("--holidays needs calendar conditioning; drop --no-calendar")
+    if flag is not None:
+        return flag
+    return bool(holidays) or calendar_default(train_dates)

@@ -80,6 +80,7 @@ class DayRecord:
 class _Scored:
     records: dict[str, DayRecord] = field(default_factory=dict)  # ISO date -> record, in date order
     mses: list[float] = field(default_factory=list)
+    dates: list[str] = field(default_factory=list)  # ISO date of each entry of `mses` (weekday rule)
 
 
 def _one_line(exc: BaseException) -> str:
@@ -205,7 +206,7 @@ class MeterEngine:
         """(dates, thresholds, flagged) of every scored day, re-flagged from the stored MSEs: with
         `threshold` (or the slider's override) as a fixed value, else with the engine's rule."""
         with self._lock:
-            dates = list(self.scored.records)
+            dates = list(self.scored.dates)
             mse = np.asarray(self.scored.mses, dtype=np.float64)
         thr = threshold if threshold is not None else self.threshold_override
         if thr is not None:
@@ -326,6 +327,7 @@ class MeterEngine:
         with self._lock:
             self.scored.records[iso] = rec
             self.scored.mses.append(rec.mse)
+            self.scored.dates.append(iso)
         return DayScored(self.measurement, iso, rec.mse, flagged, rec.complete, threshold)
 
     def _run_live(self, out: _Outbox) -> None:

@@ -110,11 +110,11 @@ def _score_live(self: MeterEngine, det: Any, day: Any, k: int) -> DayScored:
     )
     with self._lock:
         mses = np.asarray([*self.scored.mses, rec.mse], dtype=np.float64)
-        dates = [dt.date.fromisoformat(d) for d in self.scored.records] + [day.date]
+        dates = [dt.date.fromisoformat(d) for d in self.scored.dates] + [day.date]
     if self.threshold_override is not None:
         thr = self.threshold_override
     else:
         thr = float(flag_days(
-            mses, self.rule, det.train_mse, dates=dates[-len(mses):], train_weekdays=det.train_weekdays
+            mses, self.rule, det.train_mse, dates=dates, train_weekdays=det.train_weekdays
         ).thresholds[-1])
     return self._store(rec, thr, bool(np.isfinite(rec.mse) and rec.mse > thr))

@@ -10,7 +10,8 @@ JAX/torch ratio are printed. Compile time is excluded (one warm-up call each).
 
 taxi: nyc_taxi (NAB, 48 samples/day). Train on 2014-07-01..2014-10-15 (before every labelled window),
 score 2014-10-16..2015-01-31; a day is positive when it overlaps a NAB anomaly window. Compared: no
-calendar, day-of-week channels, day-of-week + US federal holidays (holidays encoded as Sundays).
+calendar, day-of-week channels, day-of-week + US federal holidays (holidays encoded as Sundays); rules:
+auto (the weekday rule), rolling (the former automatic rule), percentile 99 of the training MSE.
 """
 
 from __future__ import annotations
@@ -164,8 +165,10 @@ def taxi(seeds: list[int], epochs: int, latent: int = 8) -> None:
             test_dates = [d for d, k in zip(dates, test, strict=True) if k]
             ranks = [int(np.where(order == test_dates.index(d))[0][0]) + 1 for d in named.values()]
             p99 = ThresholdRule("percentile", percentile=99)
-            for rname, rule in (("auto", AUTO), ("percentile 99", p99)):
-                fl = flag_days(sc.mse, rule, det.train_mse).flagged[test]
+            rules = (("auto", AUTO), ("rolling", ThresholdRule("rolling")), ("percentile 99", p99))
+            for rname, rule in rules:
+                fl = flag_days(sc.mse, rule, det.train_mse, dates=dates,
+                               train_weekdays=det.train_weekdays).flagged[test]
                 tp = int((fl & lab_t).sum())
                 prec = tp / max(int(fl.sum()), 1)
                 rec = tp / int(lab_t.sum())

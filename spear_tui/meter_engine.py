@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from spear_tui.detect.calendar import resolve_calendar
 from spear_tui.detect.meter_threshold import AUTO, ThresholdRule, flag_days
 from spear_tui.errors import UserError
 from spear_tui.events import DayScored, EngineError, Event, SourceProgress, TrainingProgress
@@ -46,7 +47,7 @@ class TrainPlan:
     exclude: tuple[tuple[dt.date, dt.date], ...] = ()
     epochs: int = 150
     seed: int = 0
-    calendar: bool = False
+    calendar: bool | None = None  # None: on when training holds two of each weekday
     holidays: str | None = None
 
     def mask(self, dates: Sequence[dt.date], complete: np.ndarray) -> np.ndarray:
@@ -79,6 +80,7 @@ class DayRecord:
 class _Scored:
     records: dict[str, DayRecord] = field(default_factory=dict)  # ISO date -> record, in date order
     mses: list[float] = field(default_factory=list)
+    dates: list[str] = field(default_factory=list)  # ISO date of each entry of `mses` (weekday rule)
 
 
 def _one_line(exc: BaseException) -> str:
@@ -204,13 +206,18 @@ class MeterEngine:
         """(dates, thresholds, flagged) of every scored day, re-flagged from the stored MSEs: with
         `threshold` (or the slider's override) as a fixed value, else with the engine's rule."""
         with self._lock:
-            dates = list(self.scored.records)
+            dates = list(self.scored.dates)
             mse = np.asarray(self.scored.mses, dtype=np.float64)
         thr = threshold if threshold is not None else self.threshold_override
         if thr is not None:
             f = flag_days(mse, float(thr))
         else:
-            f = flag_days(mse, self.rule, self.detector.train_mse if self.detector is not None else None)
+            det = self.detector
+            f = flag_days(
+                mse, self.rule, det.train_mse if det is not None else None,
+                dates=[dt.date.fromisoformat(d) for d in dates],
+                train_weekdays=det.train_weekdays if det is not None else None,
+            )
         return dates, f.thresholds, f.flagged
 
     # ---------------------------------------------------------------- the worker
@@ -252,13 +259,13 @@ class MeterEngine:
         mask = plan.mask(days.dates, days.complete)
         if not mask.any():
             raise UserError("no complete day in the training range; check --train-from/--train-to/--exclude")
+        dates = [d for d, k in zip(days.dates, mask, strict=True) if k]
         cfg = Seq2SeqConfig(
-            samples_per_day=days.samples_per_day, calendar=plan.calendar, holidays=plan.holidays,
-            epochs=plan.epochs, seed=plan.seed,
+            samples_per_day=days.samples_per_day, holidays=plan.holidays, epochs=plan.epochs, seed=plan.seed,
+            calendar=resolve_calendar(plan.calendar, plan.holidays, dates),
         )
         det = MeterDetector(cfg, self.measurement)
         values = days.measurement(self.measurement)
-        dates = [d for d, k in zip(days.dates, mask, strict=True) if k]
         last: list[TrainingProgress] = []
 
         def progress(ev: TrainingProgress) -> None:
@@ -284,7 +291,9 @@ class MeterEngine:
             return
         values = days.measurement(self.measurement)
         scores = det.score(values, days.dates, days.complete)
-        f = flag_days(scores.mse, self.rule, det.train_mse)
+        f = flag_days(
+            scores.mse, self.rule, det.train_mse, dates=days.dates, train_weekdays=det.train_weekdays
+        )
         gaps = days.gaps if len(days.gaps) == n else np.zeros(n, np.int32)
         last = time.monotonic()
         for i, d in enumerate(days.dates):
@@ -318,6 +327,7 @@ class MeterEngine:
         with self._lock:
             self.scored.records[iso] = rec
             self.scored.mses.append(rec.mse)
+            self.scored.dates.append(iso)
         return DayScored(self.measurement, iso, rec.mse, flagged, rec.complete, threshold)
 
     def _run_live(self, out: _Outbox) -> None:

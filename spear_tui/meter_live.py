@@ -7,6 +7,7 @@ polls are counted (PacketsSkipped "meter"), never fatal; pausing holds completed
 
 from __future__ import annotations
 
+import datetime as dt
 import queue
 import threading
 import time
@@ -109,8 +110,11 @@ def _score_live(self: MeterEngine, det: Any, day: Any, k: int) -> DayScored:
     )
     with self._lock:
         mses = np.asarray([*self.scored.mses, rec.mse], dtype=np.float64)
+        dates = [dt.date.fromisoformat(d) for d in self.scored.dates] + [day.date]
     if self.threshold_override is not None:
         thr = self.threshold_override
     else:
-        thr = float(flag_days(mses, self.rule, det.train_mse).thresholds[-1])
+        thr = float(flag_days(
+            mses, self.rule, det.train_mse, dates=dates, train_weekdays=det.train_weekdays
+        ).thresholds[-1])
     return self._store(rec, thr, bool(np.isfinite(rec.mse) and rec.mse > thr))

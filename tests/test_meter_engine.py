@@ -210,6 +210,20 @@ def test_training_emits_progress_and_ends_at_full_bar(days) -> None:
     assert progress[-1].epoch == progress[-1].epochs  # the console hides the bar only at 100 %
     assert len(sink.events(DayScored)) == 14
     assert eng.detector.train_mse.size == int(few.complete.sum())
+    assert eng.detector.cfg.calendar is True  # two of each weekday: calendar conditioning by default
+    assert eng.detector.train_weekdays.size == eng.detector.train_mse.size
+    dates, thr, flagged = eng.flags()  # re-flagging with the weekday rule needs every day's date
+    assert len(dates) == 14 and thr.shape == flagged.shape == (14,)
+
+
+def test_short_training_span_trains_without_calendar(days) -> None:
+    few = first_days(days, 6)  # under two of each weekday
+    eng = MeterEngine.from_days(few, "active_power", source="x", train=TrainPlan(epochs=1))
+    eng.run(Sink())
+    assert eng.detector.cfg.calendar is False
+    forced = MeterEngine.from_days(few, "active_power", source="x", train=TrainPlan(epochs=1, calendar=True))
+    forced.run(Sink())
+    assert forced.detector.cfg.calendar is True
 
 
 def test_bad_model_is_one_engine_error(tmp_path: Path, days) -> None:

@@ -71,8 +71,12 @@ def prepare(args: argparse.Namespace) -> tuple[Callable[[], Any], str, str]:
     from spear_tui.meter_engine import LiveMeter, MeterEngine, TrainPlan
 
     rule = parse_threshold(args.threshold)
-    if args.holidays and not args.calendar:
-        raise UserError("--holidays needs --calendar")
+    if args.holidays:
+        from spear_tui.detect.calendar import parse_holidays
+
+        parse_holidays(args.holidays)
+        if args.calendar is False:
+            raise UserError("--holidays needs calendar conditioning; drop --no-calendar")
     if args.epochs < 1 or args.samples_per_day < 1:
         raise UserError("--epochs and --samples-per-day must be positive")
     common: dict[str, Any] = {"rule": rule, "save_model": args.save_model}

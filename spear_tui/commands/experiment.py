@@ -186,6 +186,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     t.add_argument("--epochs", type=int, default=4, help="passes over the training messages (default 4)")
     t.add_argument("--steps", type=int, default=10, help="Adam steps per chunk while training (default 10)")
     t.add_argument("--mode", default="flow", choices=MODES)
+    t.add_argument("--rhythm", action="store_true",
+                   help="add the per-talker rhythm feature (BENCHMARKS.md: 'Shuffle experiment on "
+                   "recorded clients')")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--decode-as", action="append", default=[], metavar="tcp.port==N,mqtt")
     t.set_defaults(func=run_train)
@@ -199,29 +202,44 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="normal capture to train each mode's net on first (as `experiment train` does)")
     i.add_argument("--checkpoint", type=Path, default=None, help="start from this checkpoint instead")
     i.add_argument("--k", type=float, default=None)
+    i.add_argument("--rhythm", action="store_true",
+                   help="add the per-talker rhythm feature (with --pretrain)")
     i.add_argument("--seed", type=int, default=0)
     i.add_argument("--decode-as", action="append", default=[], metavar="tcp.port==N,mqtt")
     i.set_defaults(func=run_incidents)
 
 
 def score_incidents(table, incidents: list[dict], protocol: str, *, mode: str, seed: int, k: float | None,
-                    checkpoint: Path | None = None, pretrain=None) -> dict:
+                    checkpoint: Path | None = None, pretrain=None, timing: bool = False,
+                    trim: float | None = None) -> dict:
     """Run one detector over a labelled capture; per incident, the highest peak (baseline SDs) among
     the chunks overlapping its time window and whether any was flagged; false alarms elsewhere."""
     from spear_tui.detect import peaks
-    from spear_tui.detect.online import OnlineLSTMDetector
+    from spear_tui.detect.online import REVIEW_AFTER, OnlineLSTMDetector
     from spear_tui.detect.stacked_lstm import LSTMConfig
 
-    cfg = LSTMConfig(mode=mode) if k is None else LSTMConfig(mode=mode, k=k)
+    extra: dict = {"timing": True, "features": 3} if timing else {}
+    if trim is not None:
+        extra["trim"] = trim
+    cfg = LSTMConfig(mode=mode, **extra) if k is None else LSTMConfig(mode=mode, k=k, **extra)
     if pretrain is not None:
         det = _pretrained(pretrain, protocol, cfg, seed)
     else:
         det = OnlineLSTMDetector(protocol, cfg, seed=seed, checkpoint=checkpoint)
     events = det.feed(table)
+    events += det.flush()  # end of source: the warm-up review judges the first chunks (a trained net)
     chunks = [e for e in events if type(e).__name__ == "ChunkScored"]
     scores = np.asarray(det.scores)
     heights = peaks.peak_heights(scores, **det.peak_params())
     flags, _ = peaks.flag_scores(scores, det.sensitivity, **det.peak_params())
+    warm = min(det.cfg.warmup_chunks, len(scores))
+    first = scores[: REVIEW_AFTER * det.cfg.warmup_chunks]
+    base = None if det.baseline_skip else peaks.warmup_baseline(first)
+    if base is not None:  # the detector's warm-up review: those chunks against the run's first scores
+        med, dev = base
+        heights[:warm] = (scores[:warm] - med) / dev
+        flags = np.array(flags, dtype=bool)
+        flags[:warm] = scores[:warm] > med + det.sensitivity * dev
     mine = [inc for inc in incidents if inc.get("protocol", protocol) == protocol]
     hit: set[int] = set()
     rows = []
@@ -257,7 +275,7 @@ def run_incidents(args: argparse.Namespace) -> int:
     print(f"{args.capture.name}: {table.height} {args.protocol} messages")
     for mode in modes:
         r = score_incidents(table, incidents, args.protocol, mode=mode, seed=args.seed, k=args.k,
-                            checkpoint=args.checkpoint, pretrain=normal)
+                            checkpoint=args.checkpoint, pretrain=normal, timing=args.rhythm)
         false = r["false_alarms"]
         print(f"mode {r['mode']}: {r['chunks']} chunks, k={r['k']:g}, highest normal peak "
               f"{r['max_normal_height']:.1f} SDs, false alarms {len(false)} {false or ''}")
@@ -269,13 +287,19 @@ def run_incidents(args: argparse.Namespace) -> int:
     return 0
 
 
-def train_offline(table, protocol: str, *, epochs: int, steps: int, mode: str, seed: int):
+def train_offline(
+    table, protocol: str, *, epochs: int, steps: int, mode: str, seed: int, timing: bool = False,
+    trim: float | None = None,
+):
     """Train a fresh detector on normal messages: `epochs` passes, `steps` Adam steps per chunk, no
     gate (everything is normal by assumption). Returns the detector and the mean score per epoch."""
     from spear_tui.detect.online import OnlineLSTMDetector
     from spear_tui.detect.stacked_lstm import LSTMConfig
 
-    cfg = LSTMConfig(mode=mode, steps=steps, warmup_train=0, gate=False)
+    cfg = LSTMConfig(
+        mode=mode, steps=steps, warmup_train=0, gate=False, timing=timing, features=2 + int(timing),
+        **({} if trim is None else {"trim": trim}),
+    )
     det = OnlineLSTMDetector(protocol, cfg, seed=seed)
     per_epoch: list[float] = []
     chunks = table.height // cfg.chunk
@@ -290,7 +314,8 @@ def train_offline(table, protocol: str, *, epochs: int, steps: int, mode: str, s
 
 def _pretrained(table, protocol: str, cfg, seed: int):
     """A detector trained like the shipped models (`experiment train`), then set to run-time `cfg`."""
-    det, _ = train_offline(table, protocol, epochs=4, steps=10, mode=cfg.mode, seed=seed)
+    det, _ = train_offline(table, protocol, epochs=4, steps=10, mode=cfg.mode, seed=seed, timing=cfg.timing,
+                           trim=cfg.trim)
     det.cfg = cfg
     det.sensitivity = cfg.k
     det.scores, det.train_losses, det.thresholds = [], [], []
@@ -307,11 +332,12 @@ def run_train(args: argparse.Namespace) -> int:
     configure_xla()
     table = load_messages(args.capture, args.protocol, 10**12, args.decode_as).slice(args.skip)
     det, per_epoch = train_offline(table, args.protocol, epochs=args.epochs, steps=args.steps,
-                                   mode=args.mode, seed=args.seed)
+                                   mode=args.mode, seed=args.seed, timing=args.rhythm)
     # Shipped with run-time defaults: online steps/lr and the training gate back on.
     from spear_tui.detect.stacked_lstm import LSTMConfig
 
-    det.cfg = LSTMConfig.from_dict({**LSTMConfig().to_dict(), "mode": args.mode})
+    det.cfg = LSTMConfig.from_dict({**LSTMConfig().to_dict(), "mode": args.mode, "timing": args.rhythm,
+                                    "features": 2 + int(args.rhythm)})
     try:
         det.save(args.out)
     except OSError as exc:

@@ -40,13 +40,21 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument(
         "--threshold", default="auto", metavar="auto|X",
-        help="auto (rolling median of recent days x factor from training), percentile[:Q], "
-        "rolling[:DAYS[:FACTOR]] or a fixed MSE value",
+        help="auto (= weekday:14:12: median + 14 x MAD of the last 12 same-weekday days' MSE), "
+        "weekday[:Z[:WEEKS]], rolling[:DAYS[:FACTOR]], percentile[:Q] or a fixed MSE value",
     )
     p.add_argument("--model", metavar="PATH", help="score with a saved model instead of training")
     p.add_argument("--save-model", metavar="PATH", help="save the trained model (msgpack checkpoint)")
-    p.add_argument("--calendar", action="store_true", help="condition the model on the day of week")
-    p.add_argument("--holidays", metavar="CC", help="holiday calendar for --calendar (US, GR)")
+    p.add_argument(
+        "--calendar", action=argparse.BooleanOptionalAction, default=None,
+        help="condition the model on the day of week (default: on when training holds at least two of "
+        "each weekday; --no-calendar turns it off)",
+    )
+    p.add_argument(
+        "--holidays", metavar="CC[-SUB]",
+        help="holiday calendar of the `holidays` package (NL, GR, US-CA, ...): holidays are expected "
+        "to look like Sundays, and flagged days are named",
+    )
     p.add_argument("--tz", metavar="ZONE", help="time zone of the days (and of naive timestamps)")
     p.add_argument("--timestamp", metavar="COLUMN", help="timestamp column (default: detected)")
     p.add_argument("--samples-per-day", type=int, default=96, metavar="N", help="default 96 (15 min)")
@@ -142,14 +150,18 @@ def training_mask(
 def scan(args: argparse.Namespace) -> int:
     import numpy as np
 
+    from spear_tui.detect.calendar import holiday_names, parse_holidays, resolve_calendar
+    from spear_tui.detect.meter_explain import explain_day
     from spear_tui.detect.meter_threshold import flag_days, parse_threshold
     from spear_tui.detect.seq2seq import MeterDetector, Seq2SeqConfig
     from spear_tui.meter.days import to_days
     from spear_tui.meter.files import read_meter_file
 
     rule = parse_threshold(args.threshold)
-    if args.holidays and not args.calendar:
-        raise UserError("--holidays needs --calendar")
+    if args.holidays:
+        parse_holidays(args.holidays)
+        if args.calendar is False:
+            raise UserError("--holidays needs calendar conditioning; drop --no-calendar")
     if args.epochs < 1 or args.samples_per_day < 1:
         raise UserError("--epochs and --samples-per-day must be positive")
     det = MeterDetector.load(args.model) if args.model else None
@@ -161,10 +173,11 @@ def scan(args: argparse.Namespace) -> int:
     model_info: dict[str, Any]
     if det is None:
         train = training_mask(days.dates, days.complete, args.train_from, args.train_to, args.exclude)
-        cfg = Seq2SeqConfig(samples_per_day=spd, calendar=args.calendar, holidays=args.holidays,
+        tr_dates = [d for d, k in zip(days.dates, train, strict=True) if k]
+        calendar = resolve_calendar(args.calendar, args.holidays, tr_dates)
+        cfg = Seq2SeqConfig(samples_per_day=spd, calendar=calendar, holidays=args.holidays,
                             epochs=args.epochs, seed=args.seed)
         det = MeterDetector(cfg, measurement)
-        tr_dates = [d for d, k in zip(days.dates, train, strict=True) if k]
         progress = _progress_printer() if not args.json and sys.stderr.isatty() else None
         fit = det.fit(values[train], tr_dates, progress=progress)
         model_info = {"trained_on_days": int(train.sum()), "epochs": fit.epochs_run,
@@ -177,7 +190,13 @@ def scan(args: argparse.Namespace) -> int:
     if args.save_model:
         det.save(args.save_model)
     scores = det.score(values, days.dates, days.complete)
-    flags = flag_days(scores.mse, rule, det.train_mse)
+    flags = flag_days(scores.mse, rule, det.train_mse, dates=days.dates, train_weekdays=det.train_weekdays)
+    names = holiday_names(days.dates, args.holidays or det.cfg.holidays)
+    unit = days.units.get(measurement)
+    why = {
+        i: explain_day(values[i], scores.reconstruction[i], unit=unit, holiday=names.get(d))
+        for i, d in enumerate(days.dates) if flags.flagged[i]
+    }
     out = {
         "file": str(args.file),
         "measurement": measurement,
@@ -188,9 +207,10 @@ def scan(args: argparse.Namespace) -> int:
         "bad_rows": int(series.bad_rows),
         "days": [
             {"date": str(d), "mse": None if not np.isfinite(m) else round(float(m), 6),
-             "flagged": bool(f), "complete": bool(c), "threshold": round(float(t), 6)}
-            for d, m, f, c, t in zip(days.dates, scores.mse, flags.flagged, scores.complete,
-                                     flags.thresholds, strict=True)
+             "flagged": bool(f), "complete": bool(c), "threshold": round(float(t), 6),
+             **({"why": why[i].to_dict()} if i in why else {})}
+            for i, (d, m, f, c, t) in enumerate(zip(days.dates, scores.mse, flags.flagged, scores.complete,
+                                                    flags.thresholds, strict=True))
         ],
     }
     out["flagged"] = [d["date"] for d in out["days"] if d["flagged"]]
@@ -210,6 +230,8 @@ def _progress_printer() -> Any:
 
 
 def _print_text(out: dict[str, Any]) -> None:
+    from spear_tui.detect.meter_explain import why_text
+
     if sys.stderr.isatty():
         print("", file=sys.stderr)
     days = out["days"]
@@ -220,5 +242,7 @@ def _print_text(out: dict[str, Any]) -> None:
         if d["flagged"]:
             weekday = date.fromisoformat(d["date"]).strftime("%a")
             print(f"  FLAGGED {d['date']} {weekday}  mse {d['mse']:.4f} > {d['threshold']:.4f}")
+            if "why" in d:
+                print(f"          {why_text(d['why'])}")
     print(f"{len(out['flagged'])} flagged day(s)")
 

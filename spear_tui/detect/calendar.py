@@ -2,106 +2,84 @@
 
 Why: an autoencoder that only sees one day's shape cannot tell a holiday Thursday from a Sunday.
 Giving it the calendar as extra input channels (it still reconstructs only the measurement) lets a
-day that does not look like its weekday stand out. Holiday rules are built in for a few countries
-(no extra dependency): fixed dates, nth-weekday rules, US "observed" shifts and Orthodox Easter.
+day that does not look like its weekday stand out. Holidays come from the maintained `holidays`
+package (any country and subdivision it knows: "NL", "GR", "US-CA", "GB-SCT"), not from tables of
+our own: rules for 200+ countries with their history (moved days, observed shifts, one-off days)
+are not something to hand-maintain.
+Conditioning is on by default when the training days can teach it (`calendar_default`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import date, timedelta
+from datetime import date
 
 import numpy as np
 
 from spear_tui.errors import UserError
 
 N_DOW = 7
+MIN_PER_WEEKDAY = 2  # training days of each weekday needed before conditioning is on by default
 
 
-def _nth_weekday(year: int, month: int, weekday: int, n: int) -> date:
-    """n-th (1-based) `weekday` (Mon=0) of a month; n=-1 is the last one."""
-    if n > 0:
-        first = date(year, month, 1)
-        return first + timedelta(days=(weekday - first.weekday()) % 7 + 7 * (n - 1))
-    nxt = date(year + (month == 12), month % 12 + 1, 1)
-    last = nxt - timedelta(days=1)
-    return last - timedelta(days=(last.weekday() - weekday) % 7)
+def parse_holidays(spec: str) -> tuple[str, str | None]:
+    """"NL" -> ("NL", None); "US-CA" / "us:ca" -> ("US", "CA"). Checked against the package."""
+    import holidays
+
+    text = spec.strip()
+    country, sep, subdiv = text.replace(":", "-").partition("-")
+    country, subdiv = country.upper(), (subdiv.upper() or None) if sep else None
+    if country not in holidays.list_supported_countries():
+        raise UserError(
+            f"unknown holiday calendar {spec!r}: give an ISO country code the holidays package knows "
+            "(e.g. NL, GR, US), optionally with a subdivision (US-CA)"
+        )
+    if subdiv is not None:
+        known = holidays.list_supported_countries()[country]
+        if subdiv not in {s.upper() for s in known}:
+            shown = ", ".join(known[:12]) + (", ..." if len(known) > 12 else "")
+            raise UserError(f"unknown subdivision {subdiv!r} of {country} (known: {shown or 'none'})")
+    return country, subdiv
 
 
-def _observed(d: date) -> date:
-    """US federal rule: a Saturday holiday is observed on Friday, a Sunday one on Monday."""
-    if d.weekday() == 5:
-        return d - timedelta(days=1)
-    if d.weekday() == 6:
-        return d + timedelta(days=1)
-    return d
+def _calendar(spec: str, years: Iterable[int]) -> dict[date, str]:
+    import holidays
+
+    country, subdiv = parse_holidays(spec)
+    try:
+        return dict(holidays.country_holidays(country, subdiv=subdiv, years=sorted(set(years))))
+    except NotImplementedError as exc:  # defensive: parse_holidays checked both already
+        raise UserError(f"holiday calendar {spec!r}: {exc}") from None
 
 
-def orthodox_easter(year: int) -> date:
-    """Orthodox Easter (Meeus' Julian algorithm, converted to Gregorian; valid 1900-2099)."""
-    a, b, c = year % 4, year % 7, year % 19
-    d = (19 * c + 15) % 30
-    e = (2 * a + 4 * b - d + 34) % 7
-    month, day = divmod(d + e + 114, 31)
-    return date(year, month, day + 1) + timedelta(days=13)
+def holiday_dates(spec: str, years: Iterable[int]) -> set[date]:
+    """Public holidays of `spec` ("NL", "US-CA", ...) in the given years."""
+    return set(_calendar(spec, years))
 
 
-def _us(year: int) -> set[date]:
-    days = {
-        date(year, 1, 1), date(year, 7, 4), date(year, 11, 11), date(year, 12, 25),
-    }
-    if year >= 2021:
-        days.add(date(year, 6, 19))
-    out = {_observed(d) for d in days} | days
-    out |= {
-        _nth_weekday(year, 1, 0, 3),  # Martin Luther King Jr. Day
-        _nth_weekday(year, 2, 0, 3),  # Washington's Birthday
-        _nth_weekday(year, 5, 0, -1),  # Memorial Day
-        _nth_weekday(year, 9, 0, 1),  # Labor Day
-        _nth_weekday(year, 10, 0, 2),  # Columbus Day
-        _nth_weekday(year, 11, 3, 4),  # Thanksgiving
-    }
-    # New Year's Day on a Saturday is observed on Dec 31 of the year before.
-    if date(year + 1, 1, 1).weekday() == 5:
-        out.add(date(year, 12, 31))
-    return out
-
-
-def _gr(year: int) -> set[date]:
-    easter = orthodox_easter(year)
-    return {
-        date(year, 1, 1), date(year, 1, 6), date(year, 3, 25), date(year, 5, 1), date(year, 8, 15),
-        date(year, 10, 28), date(year, 12, 25), date(year, 12, 26),
-        easter - timedelta(days=48),  # Clean Monday
-        easter - timedelta(days=2),  # Good Friday
-        easter + timedelta(days=1),  # Easter Monday
-        easter + timedelta(days=50),  # Whit Monday (Orthodox Pentecost + 1)
-    }
-
-
-_RULES = {"US": _us, "GR": _gr}
-COUNTRIES: tuple[str, ...] = tuple(_RULES)
-
-
-def holiday_dates(country: str, years: Iterable[int]) -> set[date]:
-    """Public holidays of `country` ("US" federal, "GR") in the given years."""
-    rule = _RULES.get(country.upper())
-    if rule is None:
-        raise UserError(f"unknown holiday calendar {country!r}; known: {', '.join(COUNTRIES)}")
-    out: set[date] = set()
-    for y in years:
-        out |= rule(y)
-    return out
+def holiday_names(dates: Sequence[date], spec: str | None) -> dict[date, str]:
+    """Name of each date in `dates` that is a holiday of `spec` (for explaining a flagged day)."""
+    if not spec or not dates:
+        return {}
+    cal = _calendar(spec, {d.year for d in dates})
+    return {d: cal[d] for d in dates if d in cal}
 
 
 def holiday_mask(
     dates: Sequence[date], country: str | None = None, extra: Iterable[date] = ()
 ) -> np.ndarray:
-    """Bool (n_days,): which dates are holidays (built-in calendar and/or user-listed dates)."""
+    """Bool (n_days,): which dates are holidays (the package's calendar and/or user-listed dates)."""
     hol = set(extra)
     if country:
         hol |= holiday_dates(country, {d.year for d in dates})
     return np.fromiter((d in hol for d in dates), dtype=bool, count=len(dates))
+
+
+def calendar_default(train_dates: Sequence[date]) -> bool:
+    """Calendar conditioning by default: on when the training days hold at least MIN_PER_WEEKDAY of
+    every weekday (fewer and the model cannot learn what a Tuesday looks like)."""
+    counts = np.bincount([d.weekday() for d in train_dates], minlength=N_DOW)
+    return bool((counts >= MIN_PER_WEEKDAY).all())
 
 
 def calendar_channels(
@@ -125,3 +103,13 @@ def calendar_channels(
     if holiday_channel:
         out[:, N_DOW] = hol
     return out
+
+
+def resolve_calendar(flag: bool | None, holidays: str | None, train_dates: Sequence[date]) -> bool:
+    """The conditioning actually used: an explicit --calendar/--no-calendar wins; a holiday calendar
+    needs conditioning; otherwise `calendar_default` of the training days decides."""
+    if holidays and flag is False:
+        raise UserError("--holidays needs calendar conditioning; drop --no-calendar")
+    if flag is not None:
+        return flag
+    return bool(holidays) or calendar_default(train_dates)

@@ -5,6 +5,13 @@ packet type / `mqtt.len`, Modbus function code / `mbtcp.len`, BACnet APDU type /
   feature 0 = msgtype (null -> -1), feature 1 = log1p(length) (null -> 0);
   log because lengths span 2 bytes to kilobytes and one huge payload must not dwarf the rest.
 Both are z-scored with running statistics (`RunningNorm`, saved in the checkpoint).
+Optional feature 2 (`timing=True`, LSTMConfig.timing): per-talker rhythm, log of the ratio between a
+message's gap since the previous message of the same talker, type and direction and that previous gap
+(0 where the talker has no two earlier such messages in the batch; 0 for what the server sends and, in
+MQTT, for a client's acknowledgements: their timing is other clients'). A sensor publishing every 100 ms
+gives ~0; the same messages sent in another order by the same real clients (an interleaving change:
+each message and the global timing unchanged) break every client's rhythm. Measured in BENCHMARKS.md
+"Shuffle experiment on recorded clients".
 
 Sequence design (`mode`), applied within each 500-message chunk before cutting it into 50 x 10:
   "paper"     messages in capture order, both directions interleaved (the paper's setting);
@@ -35,6 +42,12 @@ class RunningNorm:
     lo: np.ndarray = field(default_factory=lambda: np.full(2, np.inf))
     hi: np.ndarray = field(default_factory=lambda: np.full(2, -np.inf))
     scaling: str = "zclip"  # "zscore" | "zclip" (z-score clipped to +-CLIP) | "minmax" (running range)
+
+    @classmethod
+    def empty(cls, features: int, scaling: str = "zclip") -> RunningNorm:
+        """No statistics yet, for `features` columns."""
+        return cls(0.0, np.zeros(features), np.zeros(features), np.full(features, np.inf),
+                   np.full(features, -np.inf), scaling)
 
     def merge(self, n: float, mu: np.ndarray, m2: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> None:
         """Add a chunk's statistics (see `chunk_stats`), computed beforehand for a whole batch."""
@@ -89,6 +102,40 @@ def raw_features(table: pl.DataFrame) -> np.ndarray:
     return np.stack([t, np.log1p(np.maximum(n, 0.0))], axis=1)
 
 
+RHYTHM_CLIP = 5.0  # |log gap ratio| cap: one stalled client must not dwarf the rest
+RHYTHM_EPS = 1e-3  # seconds added to both gaps: back-to-back messages do not make log(0)
+RHYTHM_CLIENT_ONLY = True  # rhythm of client->server messages only (what a server sends a subscriber
+# follows the other clients' timing: noise, measured)
+RHYTHM_ABS = False  # |log ratio| instead of the signed ratio
+RHYTHM_TYPES: tuple[int, ...] | None = None  # override of the types that carry a rhythm (experiments)
+# MQTT messages a client sends on its own initiative (CONNECT, PUBLISH, SUBSCRIBE, UNSUBSCRIBE, PINGREQ,
+# DISCONNECT): its acknowledgements (PUBACK...) follow the broker's forwarding, i.e. other clients'
+# timing (measured: |log ratio| 2.4 on a normal day for a subscriber's PUBACKs, 0.12 for sensor PUBLISH).
+MQTT_INITIATIVE = (1, 3, 8, 10, 12, 14)
+
+
+def rhythm_feature(key: np.ndarray, time: np.ndarray, from_server: np.ndarray | None = None) -> np.ndarray:
+    """(n,) float64: log((gap + eps) / (previous gap + eps)) per `key` (talker x type x direction),
+    in capture order; 0 for a key's first two messages. Vectorised: one stable sort by key."""
+    n = len(key)
+    out = np.zeros(n)
+    if n < 3:
+        return out
+    order = np.argsort(key, kind="stable")
+    k, t = key[order], time[order]
+    same1 = np.r_[False, k[1:] == k[:-1]]  # has a previous message of its key
+    gap = np.where(same1, np.r_[0.0, np.diff(t)], np.nan)
+    prev = np.r_[np.nan, gap[:-1]]
+    ok = same1 & np.r_[False, same1[:-1]]  # has two previous messages of its key
+    ratio = np.where(ok, np.log((np.maximum(gap, 0) + RHYTHM_EPS) / (np.maximum(prev, 0) + RHYTHM_EPS)), 0.0)
+    out[order] = np.clip(np.nan_to_num(ratio), -RHYTHM_CLIP, RHYTHM_CLIP)
+    if RHYTHM_ABS:
+        out = np.abs(out)
+    if RHYTHM_CLIENT_ONLY and from_server is not None:
+        out[from_server] = 0.0
+    return out
+
+
 def _server_side(table: pl.DataFrame) -> pl.Expr:
     """True where the message is sent by the server (smaller port; ties broken by address)."""
     sport = pl.col("sport").fill_null(0)
@@ -125,9 +172,11 @@ class Prepared:
 
 
 def prepare(
-    table: pl.DataFrame, protocol: str, client_ids: dict[tuple[str, int], str] | None = None
+    table: pl.DataFrame, protocol: str, client_ids: dict[tuple[str, int], str] | None = None,
+    timing: bool = False,
 ) -> Prepared:
-    """Everything the detector needs per message, vectorised over the whole table."""
+    """Everything the detector needs per message, vectorised over the whole table (with `timing`, the
+    raw features get the per-talker rhythm column, see `rhythm_feature`)."""
     ends = client_endpoints(table)
     # A flow only needs an id that is equal within the chunk: a 64-bit hash of the endpoint pair
     # (measured 0.3 ms per 20k messages; ranking the joined strings took 4 ms).
@@ -143,15 +192,26 @@ def prepare(
     host_codes, host_names = _codes(hosts)
     n = table.height
     col = table.get_column
+    raw = raw_features(table)
+    time = col("time").fill_null(0.0).to_numpy().astype(np.float64)
+    from_server = ends.get_column("from_server").to_numpy().astype(bool)
+    if timing:
+        msgtype = table.get_column("msgtype").fill_null(-1).to_numpy().astype(np.int64)
+        key = (codes * 512 + (msgtype + 1) % 256) * 2 + from_server
+        rhythm = rhythm_feature(key, time, from_server)
+        types = RHYTHM_TYPES if RHYTHM_TYPES is not None else MQTT_INITIATIVE if protocol == "mqtt" else None
+        if types is not None:
+            rhythm[~np.isin(msgtype, types)] = 0.0
+        raw = np.concatenate([raw, rhythm[:, None]], axis=1)
     return Prepared(
-        raw=raw_features(table),
-        from_server=ends.get_column("from_server").to_numpy().astype(bool),
+        raw=raw,
+        from_server=from_server,
         flow=flow.to_numpy(),
         talker=codes,
         talker_names=names,
         host=host_codes,
         host_names=host_names,
-        time=col("time").fill_null(0.0).to_numpy().astype(np.float64),
+        time=time,
         frame=col("frame").fill_null(0).to_numpy().astype(np.int64),
         file=col("file").fill_null(0).to_numpy().astype(np.int64) if "file" in table.columns
         else np.zeros(n, np.int64),

@@ -12,33 +12,40 @@ Measured on the sample meter file and nyc_taxi: BENCHMARKS.md "Meter thresholds 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 
 from spear_tui.errors import UserError
 
 MIN_FACTOR = 1.5
+MIN_SCALE = 0.5  # weekday rule: the MAD scale is at least this share of the median (quiet weeks)
 
 
 @dataclass(frozen=True)
 class ThresholdRule:
-    kind: str  # "fixed" | "percentile" | "rolling"
+    kind: str  # "fixed" | "percentile" | "rolling" | "weekday"
     value: float | None = None  # fixed threshold
     percentile: float = 99.0  # percentile of training MSE (percentile rule; rolling factor calibration)
-    window: int = 14  # rolling: number of recent complete days whose median MSE sets the level
+    window: int = 14  # rolling: recent complete days; weekday: recent days of the same weekday
     factor: float | None = None  # rolling: None = calibrated on the training MSE
+    z: float = 14.0  # weekday: robust z (median + z x scaled MAD) above which a day is flagged
 
     def describe(self) -> str:
         if self.kind == "fixed":
             return f"fixed {self.value:g}"
         if self.kind == "percentile":
             return f"percentile {self.percentile:g} of training MSE"
+        if self.kind == "weekday":
+            return (f"weekday: median + {self.z:g} x MAD of the MSE of the last {self.window} days "
+                    "of the same weekday")
         f = "auto" if self.factor is None else f"{self.factor:g}"
         return f"rolling: factor {f} x median MSE of the last {self.window} complete days"
 
 
-AUTO = ThresholdRule("rolling")
+AUTO = ThresholdRule("weekday", window=12, z=14.0)
 
 
 @dataclass(frozen=True)
@@ -50,7 +57,8 @@ class Flags:
 
 
 def parse_threshold(text: str) -> ThresholdRule:
-    """CLI/console syntax: "auto" | "percentile[:Q]" | "rolling[:WINDOW[:FACTOR]]" | a number."""
+    """CLI/console syntax: "auto" | "percentile[:Q]" | "rolling[:WINDOW[:FACTOR]]" |
+    "weekday[:Z[:WEEKS]]" | a number."""
     t = text.strip().lower()
     try:
         if t == "auto":
@@ -67,10 +75,18 @@ def parse_threshold(text: str) -> ThresholdRule:
             if window < 1 or (factor is not None and factor <= 0):
                 raise ValueError
             return ThresholdRule("rolling", window=window, factor=factor)
+        if t.startswith("weekday"):
+            parts = t.split(":")
+            z = float(parts[1]) if len(parts) > 1 and parts[1] else 14.0
+            weeks = int(parts[2]) if len(parts) > 2 else 12
+            if weeks < 1 or not z > 0 or not np.isfinite(z):
+                raise ValueError
+            return ThresholdRule("weekday", window=weeks, z=z)
         value = float(t)
     except (ValueError, IndexError):
         raise UserError(
-            f"bad threshold {text!r}: use auto, percentile[:Q], rolling[:DAYS[:FACTOR]] or a number"
+            f"bad threshold {text!r}: use auto, percentile[:Q], rolling[:DAYS[:FACTOR]], "
+            "weekday[:Z[:WEEKS]] or a number"
         ) from None
     if not np.isfinite(value) or value < 0:
         raise UserError(f"bad threshold {text!r}: must be a non-negative number")
@@ -89,9 +105,18 @@ def calibrated_factor(train_mse: np.ndarray, percentile: float = 99.0) -> float:
     return max(MIN_FACTOR, float(np.percentile(m, percentile)) / med)
 
 
-def flag_days(mse: np.ndarray, rule: ThresholdRule | float, train_mse: np.ndarray | None = None) -> Flags:
+def flag_days(
+    mse: np.ndarray,
+    rule: ThresholdRule | float,
+    train_mse: np.ndarray | None = None,
+    *,
+    dates: Sequence[date] | None = None,
+    train_weekdays: np.ndarray | None = None,
+) -> Flags:
     """Thresholds and flags for days in date order. Pure: same inputs, same flags; cheap enough to
-    call on every slider move. NaN MSE (incomplete days) is never flagged and never sets a level."""
+    call on every slider move. NaN MSE (incomplete days) is never flagged and never sets a level.
+    The weekday rule needs the days' `dates`; `train_weekdays` (Mon=0, one per training MSE) seeds
+    each weekday's history (without it every weekday starts from all training MSEs)."""
     if not isinstance(rule, ThresholdRule):
         rule = ThresholdRule("fixed", value=float(rule))
     mse = np.asarray(mse, dtype=np.float64)
@@ -108,6 +133,11 @@ def flag_days(mse: np.ndarray, rule: ThresholdRule | float, train_mse: np.ndarra
         base = _train(train_mse)
         factor = rule.factor if rule.factor is not None else calibrated_factor(base, rule.percentile)
         thr = factor * _rolling_median(mse, valid, base, rule.window)
+    elif rule.kind == "weekday":
+        if dates is None or len(dates) != n:
+            raise UserError("the weekday threshold rule needs the days' dates")
+        thr = _weekday_threshold(mse, valid, dates, _train(train_mse), train_mse, train_weekdays, rule)
+        factor = None
     else:
         raise UserError(f"unknown threshold rule {rule.kind!r}")
     flagged = valid & (np.where(valid, mse, -np.inf) > thr)
@@ -135,3 +165,36 @@ def _rolling_median(mse: np.ndarray, valid: np.ndarray, train: np.ndarray, windo
     padded = np.pad(hist, (window, 0), constant_values=np.nan)
     rows = np.lib.stride_tricks.sliding_window_view(padded, window)[ends]  # rows[i] = hist[end-window:end]
     return np.nanmedian(rows, axis=1) if mse.size else np.zeros(0)
+
+
+def _weekday_threshold(
+    mse: np.ndarray,
+    valid: np.ndarray,
+    dates: Sequence[date],
+    base: np.ndarray,
+    train_mse: np.ndarray | None,
+    train_weekdays: np.ndarray | None,
+    rule: ThresholdRule,
+) -> np.ndarray:
+    """median + z x max(1.4826 MAD, MIN_SCALE x median) of the last `window` valid MSEs of the day's
+    weekday (all of them, flagged or not: a season change cannot lock the rule out; the median and
+    the MAD shrug off the odd holiday). Histories start with that weekday's training MSEs."""
+    hist: dict[int, list[float]] = {w: [] for w in range(7)}
+    tm = np.asarray(train_mse if train_mse is not None else [], dtype=np.float64)
+    tw = None if train_weekdays is None else np.asarray(train_weekdays, dtype=np.int64)
+    if tw is not None and tw.shape == tm.shape:
+        for m, w in zip(tm, tw, strict=True):
+            if np.isfinite(m) and 0 <= w < 7:
+                hist[int(w)].append(float(m))
+    for w in range(7):
+        if not hist[w]:
+            hist[w] = [float(m) for m in base]
+    thr = np.empty(mse.size)
+    for i, d in enumerate(dates):
+        h = np.asarray(hist[d.weekday()][-rule.window:])
+        med = float(np.median(h))
+        scale = max(1.4826 * float(np.median(np.abs(h - med))), MIN_SCALE * med)
+        thr[i] = med + rule.z * scale
+        if valid[i]:
+            hist[d.weekday()].append(float(mse[i]))
+    return thr

@@ -50,7 +50,7 @@ WARMUP_GATE = 5.0
 # threshold of the chunk GATE_LAG before it, whose score is settled by the time it is queued.
 PIPELINE_DEPTH = 2
 GATE_LAG = PIPELINE_DEPTH - 1
-_ARCH = ("layers", "units", "features", "chunk", "seq_len", "mode", "scaling", "loss")
+_ARCH = ("layers", "units", "features", "chunk", "seq_len", "mode", "scaling", "loss", "timing")
 _KEEP = ("frame", "file", "time", "src", "dst", "sport", "dport", "msgtype", "length", "clientid")
 
 
@@ -101,7 +101,7 @@ class OnlineLSTMDetector:
         self.cfg = cfg
         self.seed = seed
         self.sensitivity: float = cfg.k
-        self.norm = RunningNorm(scaling=cfg.scaling)
+        self.norm = RunningNorm.empty(cfg.features, cfg.scaling)
         self._trained_chunks = 0
         # The net itself is built when first needed (`model`): JAX's import, the build and the compile
         # run meanwhile in a background warm-up, overlapping tshark's start and the first batches.
@@ -240,7 +240,7 @@ class OnlineLSTMDetector:
         reset (a non-finite loss) discards the chunk queued behind it, which is then queued again.
         """
         model = self.model
-        prep = prepare(table, self.protocol, self._client_ids)
+        prep = prepare(table, self.protocol, self._client_ids, timing=self.cfg.timing)
         n = self.cfg.chunk
         batch = ChunkBatch(prep, n, self.cfg.mode)
         spans = [(lo, min(lo + n, table.height)) for lo in range(0, table.height, n)]

@@ -150,6 +150,7 @@ class MeterDetector:
         self.mean = 0.0
         self.std = 1.0
         self.train_mse: np.ndarray = np.zeros(0, np.float32)  # training days' MSE (threshold rules)
+        self.train_weekdays: np.ndarray = np.zeros(0, np.int8)  # their weekdays (Mon=0), same order
         self._score_fn: Callable | None = None
         self.extra: dict[str, Any] = {}  # checkpoint extras (e.g. the threshold rule it was shipped with)
 
@@ -249,6 +250,7 @@ class MeterDetector:
                 break
         self._params = best[1]
         self.train_mse = self._mse(x, cal).astype(np.float32)
+        self.train_weekdays = np.fromiter((d.weekday() for d in dates), np.int8, count=n)
         return FitResult(epochs_run, best[2], history[best[2] - 1][0], best[0], history)
 
     # ---------------------------------------------------------------- scoring
@@ -307,7 +309,7 @@ class MeterDetector:
 
         pure = nnx.to_pure_dict(self._params)
         info = {"mean": self.mean, "std": self.std, "train_mse": self.train_mse,
-                "measurement": self.measurement}
+                "train_weekdays": self.train_weekdays, "measurement": self.measurement}
         info.update(extra or {})
         save_checkpoint(path, Checkpoint(KIND, asdict(self.cfg), pure, info))
 
@@ -325,6 +327,7 @@ class MeterDetector:
             det.mean = float(ck.extra["mean"])
             det.std = float(ck.extra["std"])
             det.train_mse = np.asarray(ck.extra.get("train_mse", np.zeros(0)), np.float32)
+            det.train_weekdays = np.asarray(ck.extra.get("train_weekdays", np.zeros(0)), np.int8)
         except (TypeError, KeyError, ValueError) as exc:
             raise UserError(f"{path} is not a usable seq2seq checkpoint ({exc})") from None
         det.extra = ck.extra

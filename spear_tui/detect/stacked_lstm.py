@@ -37,7 +37,7 @@ class LSTMConfig:
 
     layers: int = 6  # the paper's depth
     units: int = 10  # the paper's width
-    features: int = 2  # (message type, message length)
+    features: int = 2  # (message type, message length) [+ per-talker rhythm with `timing`]
     chunk: int = 500  # messages per chunk (= batch * seq_len)
     seq_len: int = 10
     lr: float = 3e-3  # Adam learning rate
@@ -45,6 +45,7 @@ class LSTMConfig:
     warmup_steps: int = 100  # Adam steps per chunk while a fresh net learns (it needs tens of steps)
     warmup_train: int = 3  # first chunks trained with warmup_steps (none when loaded from a checkpoint)
     mode: str = "flow"  # sequence design: "flow" | "direction" | "paper" (see features.py)
+    timing: bool = False  # third feature: per-talker rhythm (features.rhythm_feature); needs features=3
     k: float = 6.0  # peak-detector sensitivity (baseline SDs = 1.4826 MAD above the rolling median)
     gate: bool = True  # do not train on chunks scoring above the previous chunk's threshold
     warmup_chunks: int = 8  # chunks scored before the peak detector may flag
@@ -73,6 +74,8 @@ class LSTMConfig:
             raise UserError(f"chunk ({self.chunk}) must be a multiple of seq_len ({self.seq_len})")
         if self.mode not in SEQUENCE_MODES:
             raise UserError(f"unknown sequence mode {self.mode!r}; choose one of {', '.join(SEQUENCE_MODES)}")
+        if self.features != 2 + int(self.timing):
+            raise UserError(f"features must be {2 + int(self.timing)} with timing={self.timing}")
         if self.steps < 1 or self.warmup_steps < 0:
             raise UserError("steps must be >= 1 and warmup_steps >= 0")
 

@@ -36,7 +36,8 @@ def trained(tmp_path_factory):
 
 def test_json_contract_and_exit_code(trained):
     code, doc, _ = trained
-    assert doc["measurement"] == "active_power" and doc["threshold_rule"].startswith("rolling")
+    assert doc["measurement"] == "active_power" and doc["threshold_rule"].startswith("weekday")
+    assert doc["model"]["calendar"] is True  # 9 training weeks: conditioning on by default
     days = doc["days"]
     assert len(days) == 365 and days[0]["date"] == "2025-01-01" and days[-1]["date"] == "2025-12-31"
     assert set(days[0]) >= {"date", "mse", "flagged", "complete", "threshold"}
@@ -48,6 +49,11 @@ def test_json_contract_and_exit_code(trained):
     span = (date(2025, 3, 9) - date(2025, 1, 7)).days + 1
     assert doc["model"]["trained_on_days"] == span - 1  # minus the excluded Clean Monday (2025-03-03)
     assert code == (1 if doc["flagged"] else 0)
+    for d in days:  # every flagged day says why, and only flagged days do
+        assert ("why" in d) == d["flagged"]
+    if doc["flagged"]:
+        why = next(d for d in days if d["flagged"])["why"]
+        assert why["hours"] and why["energy_unit"] and why["expected_energy"] > 0
 
 
 def test_saved_model_scores_the_same_and_rethresholds(trained):
@@ -59,7 +65,7 @@ def test_saved_model_scores_the_same_and_rethresholds(trained):
     again = json.loads(out)
     mse2 = np.array([d["mse"] if d["mse"] is not None else np.nan for d in again["days"]])
     np.testing.assert_allclose(mse2, mse, rtol=1e-4, atol=1e-6, equal_nan=True)
-    assert again["model"] == {"loaded": str(model), "calendar": False, "holidays": None}
+    assert again["model"] == {"loaded": str(model), "calendar": True, "holidays": None}
     assert again["flagged"] == [d["date"] for d in again["days"] if d["mse"] is not None and d["mse"] > cut]
     assert code == 1 and again["threshold_rule"] == f"fixed {cut:g}"
     code, out, _ = _run(["meter", "scan", str(CSV), "--tz", "Europe/Athens", "--model", str(model),
@@ -69,7 +75,7 @@ def test_saved_model_scores_the_same_and_rethresholds(trained):
 
 @pytest.mark.skipif(not TAXI.exists(), reason="nyc_taxi copy missing")
 def test_real_series_48_samples_with_us_calendar():
-    code, out, err = _run(["meter", "scan", str(TAXI), "--samples-per-day", "48", "--calendar",
+    code, out, err = _run(["meter", "scan", str(TAXI), "--samples-per-day", "48",
                            "--holidays", "US", "--epochs", "2", "--json"])
     doc = json.loads(out)
     assert doc["measurement"] == "value" and len(doc["days"]) == 215
@@ -84,8 +90,9 @@ def test_real_series_48_samples_with_us_calendar():
         (["meter", "scan", "/nonexistent/meter.csv"], "not found"),
         (["meter", "scan", str(CSV), "--threshold", "lots"], "bad threshold"),
         (["meter", "scan", str(CSV), "--measurement", "frequency_of_unicorns"], "no measurement"),
-        (["meter", "scan", str(CSV), "--holidays", "GR"], "--holidays needs --calendar"),
-        (["meter", "scan", str(CSV), "--calendar", "--holidays", "XX"], "unknown holiday calendar"),
+        (["meter", "scan", str(CSV), "--holidays", "GR", "--no-calendar"], "--holidays needs calendar"),
+        (["meter", "scan", str(CSV), "--holidays", "XX"], "unknown holiday calendar"),
+        (["meter", "scan", str(CSV), "--holidays", "US-ZZ"], "unknown subdivision"),
         (["meter", "scan", str(CSV), "--train-from", "2030-01-01"], "at least 4 normal days"),
         (["meter", "scan"], "needs a FILE"),
         (["meter", "scan", str(CSV), "--model", str(CSV)], "not a spear-tui checkpoint"),
@@ -102,3 +109,19 @@ def test_bad_date_is_a_usage_error():
     with pytest.raises(SystemExit) as exc, contextlib.redirect_stderr(io.StringIO()):
         main(["meter", "scan", str(CSV), "--train-from", "last tuesday"])
     assert exc.value.code == 2
+
+
+@pytest.mark.parametrize(
+    "extra,expected",
+    [
+        (["--train-to", "2025-01-15"], False),  # 9 days: one Monday, one Sunday -> off by default
+        (["--train-to", "2025-01-20"], True),  # two of each weekday -> on by default
+        (["--train-to", "2025-01-20", "--no-calendar"], False),
+        (["--train-to", "2025-01-15", "--calendar"], True),
+        (["--train-to", "2025-01-15", "--holidays", "GR"], True),  # a holiday calendar needs it
+    ],
+)
+def test_calendar_default_follows_the_training_span(extra, expected):
+    code, out, _ = _run(["meter", "scan", str(CSV), "--tz", "Europe/Athens", "--epochs", "1", "--json",
+                         "--train-from", "2025-01-07", *extra])
+    assert json.loads(out)["model"]["calendar"] is expected

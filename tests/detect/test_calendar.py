@@ -1,11 +1,18 @@
-"""Calendar channels and built-in holiday rules, checked against published holiday dates."""
+"""Calendar channels and the holidays-package calendars, checked against published holiday dates."""
 
 from datetime import date, timedelta
 
 import numpy as np
 import pytest
 
-from spear_tui.detect.calendar import calendar_channels, holiday_dates, holiday_mask, orthodox_easter
+from spear_tui.detect.calendar import (
+    calendar_channels,
+    calendar_default,
+    holiday_dates,
+    holiday_mask,
+    holiday_names,
+    parse_holidays,
+)
 from spear_tui.errors import UserError
 
 
@@ -25,17 +32,6 @@ def test_us_observed_days_shift_off_weekends():
     assert date(2021, 6, 18) in h2021  # Juneteenth (Saturday) observed Friday
 
 
-@pytest.mark.parametrize(
-    "year,easter",
-    [
-        (2021, date(2021, 5, 2)), (2023, date(2023, 4, 16)), (2024, date(2024, 5, 5)),
-        (2025, date(2025, 4, 20)),
-    ],
-)
-def test_orthodox_easter_known_dates(year, easter):
-    assert orthodox_easter(year) == easter
-
-
 def test_greek_holidays_2025():
     gr = holiday_dates("gr", [2025])
     expected = {
@@ -49,6 +45,36 @@ def test_greek_holidays_2025():
 def test_unknown_country_is_a_user_error():
     with pytest.raises(UserError, match="unknown holiday calendar"):
         holiday_dates("XX", [2025])
+    with pytest.raises(UserError, match="unknown subdivision 'ZZ' of US"):
+        parse_holidays("US-ZZ")
+
+
+def test_dutch_holidays_1997_match_the_published_list():
+    # Dutch public holidays of 1997 (the Keogh power-demand year): Easter 30 March.
+    nl_1997 = {
+        date(1997, 1, 1), date(1997, 3, 28), date(1997, 3, 30), date(1997, 3, 31), date(1997, 4, 30),
+        date(1997, 5, 8), date(1997, 5, 18), date(1997, 5, 19), date(1997, 12, 25), date(1997, 12, 26),
+    }
+    assert holiday_dates("nl", [1997]) == nl_1997
+    names = holiday_names([date(1997, 4, 30), date(1997, 4, 29)], "NL")
+    assert names == {date(1997, 4, 30): "Queen's Day"}
+
+
+def test_subdivisions_add_their_own_days():
+    assert parse_holidays("us:ca") == ("US", "CA") and parse_holidays(" NL ") == ("NL", None)
+    chavez = date(2025, 3, 31)  # Cesar Chavez Day: California, not federal
+    assert chavez in holiday_dates("US-CA", [2025])
+    assert chavez not in holiday_dates("US", [2025])
+
+
+def test_calendar_on_by_default_only_with_two_of_each_weekday():
+    start = date(2025, 1, 6)  # a Monday
+    two_weeks = [start + timedelta(days=i) for i in range(14)]
+    assert calendar_default(two_weeks)
+    assert not calendar_default(two_weeks[:13])  # one Sunday only
+    weekdays_only = [d for d in two_weeks * 3 if d.weekday() < 5]
+    assert not calendar_default(weekdays_only)
+    assert not calendar_default([])
 
 
 def test_channels_one_hot_weekday_and_holiday_as_sunday():

@@ -1,5 +1,7 @@
 """Threshold rules: pure re-flagging, and an automatic rule that survives a change of season."""
 
+from datetime import date, timedelta
+
 import numpy as np
 import pytest
 
@@ -13,6 +15,8 @@ from spear_tui.detect.meter_threshold import (
 )
 from spear_tui.errors import UserError
 
+ROLLING = ThresholdRule("rolling")
+
 
 def test_parse_threshold_forms():
     assert parse_threshold("auto") == AUTO
@@ -21,7 +25,11 @@ def test_parse_threshold_forms():
     r = parse_threshold("rolling:7:3")
     assert (r.kind, r.window, r.factor) == ("rolling", 7, 3.0)
     assert parse_threshold("rolling").window == 14
-    for bad in ("bogus", "-1", "nan", "percentile:0", "rolling:0", "rolling:7:-2"):
+    w = parse_threshold("weekday")
+    assert (w.kind, w.z, w.window) == ("weekday", 14.0, 12) and w == AUTO
+    assert parse_threshold("weekday:6:4") == ThresholdRule("weekday", window=4, z=6.0)
+    for bad in ("bogus", "-1", "nan", "percentile:0", "rolling:0", "rolling:7:-2", "weekday:0",
+                "weekday:5:0", "weekday:inf"):
         with pytest.raises(UserError):
             parse_threshold(bad)
 
@@ -44,8 +52,8 @@ def test_reflagging_is_pure():
     rng = np.random.default_rng(1)
     mse, train = rng.gamma(2, 0.1, 200), rng.gamma(2, 0.1, 60)
     mse_copy = mse.copy()
-    a = flag_days(mse, AUTO, train)
-    b = flag_days(mse, AUTO, train)
+    a = flag_days(mse, ROLLING, train)
+    b = flag_days(mse, ROLLING, train)
     assert np.array_equal(a.flagged, b.flagged) and np.array_equal(a.thresholds, b.thresholds)
     assert np.array_equal(mse, mse_copy)
     lower = flag_days(mse, 0.05)
@@ -57,10 +65,10 @@ def test_reflagging_is_pure():
 def test_rolling_threshold_is_causal():
     rng = np.random.default_rng(2)
     mse, train = rng.gamma(2, 0.1, 50), rng.gamma(2, 0.1, 30)
-    base = flag_days(mse, AUTO, train).thresholds
+    base = flag_days(mse, ROLLING, train).thresholds
     bumped = mse.copy()
     bumped[20] = 100.0
-    thr = flag_days(bumped, AUTO, train).thresholds
+    thr = flag_days(bumped, ROLLING, train).thresholds
     assert np.array_equal(thr[:21], base[:21])  # day 20 itself and earlier days are unaffected
 
 
@@ -87,7 +95,7 @@ def test_season_change_percentile_flags_summer_rolling_does_not():
     n_normal = mse.size - len(spikes)
     spike_idx = 70 + np.array(spikes)
     pct = flag_days(mse, ThresholdRule("percentile", percentile=99), train)
-    auto = flag_days(mse, AUTO, train)
+    auto = flag_days(mse, ROLLING, train)
     assert pct.flagged[70:].sum() > 0.9 * 120  # a plain percentile flags the whole summer
     assert auto.flagged[spike_idx].all()  # the real anomalies are still flagged
     false_alarms = auto.flagged.sum() - auto.flagged[spike_idx].sum()
@@ -95,8 +103,58 @@ def test_season_change_percentile_flags_summer_rolling_does_not():
 
 
 def test_empty_and_missing_training_mse():
-    assert flag_days(np.zeros(0), AUTO, np.ones(5)).flagged.shape == (0,)
+    assert flag_days(np.zeros(0), ROLLING, np.ones(5)).flagged.shape == (0,)
     with pytest.raises(UserError, match="no training MSE"):
-        flag_days(np.ones(3), AUTO, None)
+        flag_days(np.ones(3), ROLLING, None)
     with pytest.raises(UserError):
-        flag_days(np.ones(3), AUTO, np.array([np.nan]))
+        flag_days(np.ones(3), ROLLING, np.array([np.nan]))
+
+
+def _weeks(n_weeks: int, start: date = date(2025, 1, 6)) -> list[date]:
+    return [start + timedelta(days=i) for i in range(7 * n_weeks)]
+
+
+def test_weekday_rule_judges_a_day_against_its_own_weekday():
+    """Sundays reconstruct 10x worse than weekdays (a real pattern: a weekday-trained shape). The
+    rolling rule, one level for all days, flags every Sunday; the weekday rule flags none of them,
+    and still flags a weekday that reaches the Sunday level."""
+    rng = np.random.default_rng(4)
+    train_dates, dates = _weeks(8), _weeks(16, date(2025, 3, 3))
+    level = lambda ds: np.array([0.1 if d.weekday() == 6 else 0.01 for d in ds])  # noqa: E731
+    train = level(train_dates) * rng.lognormal(0, 0.2, len(train_dates))
+    mse = level(dates) * rng.lognormal(0, 0.2, len(dates))
+    odd = 7 * 10 + 2  # a Wednesday at the Sunday level
+    mse[odd] = 0.12
+    tw = np.array([d.weekday() for d in train_dates])
+    sundays = np.array([d.weekday() == 6 for d in dates])
+    wk = flag_days(mse, AUTO, train, dates=dates, train_weekdays=tw)
+    roll = flag_days(mse, ThresholdRule("rolling", factor=3.0), train)
+    assert roll.flagged[sundays].all()
+    assert not wk.flagged[sundays].any()
+    assert wk.flagged[odd] and wk.flagged.sum() == 1
+
+
+def test_weekday_rule_is_causal_and_needs_dates():
+    rng = np.random.default_rng(5)
+    dates = _weeks(10)
+    mse, train = rng.gamma(2, 0.1, len(dates)), rng.gamma(2, 0.1, 30)
+    base = flag_days(mse, AUTO, train, dates=dates).thresholds
+    bumped = mse.copy()
+    bumped[20] = 100.0
+    thr = flag_days(bumped, AUTO, train, dates=dates).thresholds
+    assert np.array_equal(thr[:27], base[:27])  # the next day of day 20's weekday is day 27
+    others = [i for i in range(len(dates)) if i % 7 != 20 % 7]
+    assert np.array_equal(thr[others], base[others])  # other weekdays never see day 20
+    with pytest.raises(UserError, match="needs the days' dates"):
+        flag_days(mse, AUTO, train)
+
+
+def test_weekday_history_starts_from_that_weekdays_training_days():
+    train_dates = _weeks(4)
+    train = np.array([1.0 if d.weekday() == 0 else 0.01 for d in train_dates])
+    tw = np.array([d.weekday() for d in train_dates])
+    monday, tuesday = [date(2025, 3, 3)], [date(2025, 3, 4)]
+    assert flag_days(np.array([0.5]), AUTO, train, dates=tuesday, train_weekdays=tw).flagged[0]
+    assert not flag_days(np.array([0.5]), AUTO, train, dates=monday, train_weekdays=tw).flagged[0]
+    # an old checkpoint without weekdays: every weekday starts from all training MSEs
+    assert not flag_days(np.array([0.05]), AUTO, train, dates=tuesday).flagged[0]

@@ -154,9 +154,11 @@ class MeterScreen(StateScreen):
         title = inert(f"{self.measurement} {date}").plain
         track = self.spear.state.meters.get(self.measurement)
         day = next((d for d in reversed(track.days) if d.date == date), None) if track else None
+        flagged = False
         if day is not None:
             thr = track.threshold if track.threshold is not None else day.threshold
             title += f"  MSE {fmt_score(day.mse)} vs {fmt_score(thr)}"
+            flagged = bool(day.mse > thr)
         getter = getattr(self.spear.engine, "day_series", None)
         if getter is None:
             self.query_one(DayPlot).show_note(title, "this engine keeps no day series")
@@ -164,15 +166,20 @@ class MeterScreen(StateScreen):
         self.query_one(DayPlot).show_note(title, "loading…")
         measurement = self.measurement
         self.run_worker(
-            lambda: self._load(measurement, date, title), thread=True, exclusive=True, group="day"
+            lambda: self._load(measurement, date, title, flagged), thread=True, exclusive=True, group="day"
         )
 
-    def _load(self, measurement: str, date: str, title: str) -> None:
+    def _load(self, measurement: str, date: str, title: str, flagged: bool = False) -> None:
         series = self.spear.engine.day_series(measurement, date)  # type: ignore[union-attr]
+        why = ""
+        if series is not None and flagged:  # say why: hours that deviate, energy against expected
+            from spear_tui.detect.meter_explain import explain_day, why_text
+
+            why = "why: " + why_text(explain_day(series[0], series[1]).to_dict())
         if series is None:
             self.app.call_from_thread(self.query_one(DayPlot).show_note, title, "day not available")
         else:
-            self.app.call_from_thread(self.query_one(DayPlot).show, title, series[0], series[1])
+            self.app.call_from_thread(self.query_one(DayPlot).show, title, series[0], series[1], why)
 
     def action_next_measurement(self) -> None:
         names = sorted(self.spear.state.meters)

@@ -53,16 +53,18 @@ class DayPlot(Widget):
         self.measured: np.ndarray | None = None
         self.reconstructed: np.ndarray | None = None
         self.note = "select a day"
+        self.why = ""
 
-    def show(self, title: str, measured: object, reconstructed: object) -> None:
-        self.title = title
+    def show(self, title: str, measured: object, reconstructed: object, why: str = "") -> None:
+        """`why`: one line under the title saying why a flagged day was flagged (inert text)."""
+        self.title, self.why = title, why
         self.measured = np.asarray(measured, dtype=np.float64)
         self.reconstructed = np.asarray(reconstructed, dtype=np.float64)
         self.note = ""
         self.refresh()
 
     def show_note(self, title: str, note: str) -> None:
-        self.title, self.note = title, note
+        self.title, self.note, self.why = title, note, ""
         self.measured = self.reconstructed = None
         self.refresh()
 
@@ -83,10 +85,12 @@ class DayPlot(Widget):
         head.append(" / ")
         head.append("reconstructed", style("plot--reconstructed"))
         head.append(f"  range {fmt_score(lo)}..{fmt_score(hi)}  MSE {fmt_score(float(np.nanmean(err)))}")
-        plot_h = height - 2
+        lines = [head]
+        if self.why:
+            lines.append(Text(self.why, style=style("plot--muted"), no_wrap=True, overflow="ellipsis"))
+        plot_h = max(1, height - 1 - len(lines))
         mm = braille_masks(np.nan_to_num(m, nan=lo), width, plot_h, lo, hi)
         rm = braille_masks(np.nan_to_num(r, nan=lo), width, plot_h, lo, hi)
-        lines = [head]
         for y in range(plot_h):
             line = Text(no_wrap=True, overflow="crop")
             for x in range(width):

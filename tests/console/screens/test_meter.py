@@ -86,6 +86,39 @@ async def test_meter_days_plot_histogram_and_slider(tmp_path: Path, settings: Se
     assert Settings().get("meter/seq2seq/taxi") == saved
 
 
+async def test_flagged_day_says_why(settings: Settings) -> None:
+    """A flagged day's plot carries one line saying why (hours off the expectation, energy); an
+    unflagged day's does not."""
+    dates, x, recon, mse = real_days(10)
+    thr = float(np.median(mse))
+    first_flagged = bool(mse[0] > thr)
+    other = next(i for i in range(1, len(mse)) if bool(mse[i] > thr) != first_flagged)
+    events = [
+        DayScored("taxi", d, float(m), bool(m > thr), True, thr) for d, m in zip(dates, mse, strict=True)
+    ]
+    index = {d: i for i, d in enumerate(dates)}
+    eng = ScriptedEngine([events], day_series=lambda meas, date: (x[index[date]], recon[index[date]]))
+    app = SpearApp(lambda: eng, source="nyc_taxi.csv", kind="meter", settings=settings, clock=FixedClock())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot, eng)
+        plot = app.screen.query_one(DayPlot)
+        table = app.screen.query_one("#days", DataTable)
+        for row in (0, other):
+            if row:
+                table.focus()
+                await pilot.press(*["down"] * other)
+            for _ in range(100):
+                if plot.measured is not None and np.array_equal(plot.measured, x[row]):
+                    break
+                await pilot.pause(0.05)
+            assert np.array_equal(plot.measured, x[row])
+            if mse[row] > thr:
+                assert plot.why.startswith("why: ") and "expected" in plot.why
+                assert "why: " in await screen_text(app, pilot)
+            else:
+                assert plot.why == ""
+
+
 def test_braille_line_touches_every_column() -> None:
     m = braille_masks(np.linspace(0, 1, 96), width=20, height=4, lo=0.0, hi=1.0)
     assert (m != 0).any(axis=0).all()

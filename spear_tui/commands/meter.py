@@ -27,9 +27,11 @@ def register(subparsers: Any) -> None:
         "console's meter screen.",
     )
     p.add_argument(
-        "target", nargs="?", metavar="scan|FILE",
-        help="`scan` for headless scoring, else the meter file (omit with --modbus)",
+        "target", nargs="?", metavar="scan|learn|FILE",
+        help="`scan` for headless scoring, `learn` to train a site's meter model (--site), else the meter "
+        "file (omit with --modbus)",
     )
+    p.add_argument("--site", metavar="NAME|PATH", help="site whose meter model `learn` trains / FILE uses")
     p.add_argument("file", nargs="?", metavar="FILE", help="meter file (CSV or Parquet) after `scan`")
     p.add_argument("--measurement", metavar="M", help="measurement to score (default: active power)")
     p.add_argument("--train-from", metavar="DATE", type=_date, help="first normal training day (ISO)")
@@ -102,6 +104,8 @@ def _date_range(text: str) -> tuple[date, date]:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.target == "learn":
+        return learn(args)
     if args.target != "scan":
         if args.file:
             raise UserError(f"unexpected argument {args.file!r}; did you mean `meter scan {args.target}`?")
@@ -222,3 +226,28 @@ def _print_text(out: dict[str, Any]) -> None:
             print(f"  FLAGGED {d['date']} {weekday}  mse {d['mse']:.4f} > {d['threshold']:.4f}")
     print(f"{len(out['flagged'])} flagged day(s)")
 
+
+
+def learn(args: argparse.Namespace) -> int:
+    """`meter learn FILE --site NAME`: train on the file's normal days (the same training as `meter scan`,
+    --train-from/--to/--exclude apply) and save the model into the site, recorded in its manifest."""
+    import time
+
+    from spear_tui.site import open_site
+
+    if not args.file or not args.site:
+        raise UserError("meter learn needs a FILE and --site NAME")
+    if args.model:
+        raise UserError("meter learn trains a model; drop --model")
+    site = open_site(args.site, create=True)
+    if site.sample:
+        raise UserError("the sample site is read-only; use --site NAME")
+    site.path.mkdir(parents=True, exist_ok=True)
+    args.save_model = str(site.path / f"meter_{args.measurement or 'default'}.msgpack")
+    code = scan(args)
+    site.manifest.meter = {"file": str(args.file), "model": args.save_model, "learned": time.time()}
+    if site.manifest.learned is None:
+        site.manifest.learned = time.time()
+    site.save()
+    print(f"meter model saved in site {site.name}: {args.save_model}", file=sys.stderr)
+    return 0 if code in (0, 1) else code

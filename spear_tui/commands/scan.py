@@ -72,8 +72,21 @@ def alert_json(a: Alert) -> dict:
         "threshold": _finite(a.threshold),
         "severity": a.severity,
         "reason": a.reason,
+        "acceptable": bool(a.accept),
         "talkers": list(a.talkers),
     }
+
+
+def site_json(choice, engine) -> dict:
+    """Which site judged the traffic; without one, each detector's learning period and what it learned."""
+    site = getattr(choice, "site", None)
+    out: dict = {"site": {"name": site.name, "path": str(site.path)} if site is not None else None}
+    if getattr(choice, "learn", False):
+        from spear_tui.site.learning import learning_report
+
+        seen = {p: d for p, d in engine.detectors.items() if engine.messages.get(p)}
+        out["learning"] = learning_report(seen)
+    return out
 
 
 @dataclass
@@ -120,6 +133,7 @@ def scan(files: list[str], decode_as: list[str], choice=None, sinks=()) -> ScanR
         "chunks": [chunk_json(c) for c in result.chunks],
         "alerts": [alert_json(a) for a in result.alerts],
     }
+    result.doc.update(site_json(choice, engine))
     return result
 
 
@@ -134,7 +148,7 @@ def run(args: argparse.Namespace) -> int:
         )
         sinks.append(store.write)
     try:
-        result = scan(args.files, args.decode_as, detector_choice(args), sinks)
+        result = scan(args.files, args.decode_as, detector_choice(args, args.files), sinks)
     finally:
         if store is not None:
             store.close()
@@ -193,11 +207,23 @@ def print_text(doc: dict) -> None:
     out.write(f"\nother frames (no MQTT/Modbus/BACnet message): {doc['other_frames']}\n")
     flagged = sum(1 for c in doc["chunks"] if c["flagged"])
     out.write(f"\nchunks scored: {len(doc['chunks'])}, flagged: {flagged}\n")
+    if doc.get("site"):
+        out.write(f"site: {_safe(doc['site']['name'])} ({_safe(doc['site']['path'])})\n")
+    for proto, dets in (doc.get("learning") or {}).items():
+        for name, info in dets.items():
+            if name == "novelty":
+                learned = "; ".join(f"{v['count']} {k.replace('_', ' ')}" for k, v in info["learned"].items())
+                state = "done" if info["done"] else "still learning at the end"
+                out.write(f"learning {proto} novelty: first {info['seconds']:g} s ({state}), "
+                          f"{info['messages']} messages: {learned}\n")
+            else:
+                out.write(f"learning {proto} {name}: first {info['chunks']} chunks "
+                          f"({info['scored']} scored, no alerts from them)\n")
     out.write(f"alerts: {len(doc['alerts'])}\n")
     for a in doc["alerts"]:
         who = ", ".join(_safe(t) for t in a["talkers"][:3])
         out.write(
-            f"  {utc(a['start'])}  {a['protocol']:<6} {'+'.join(a['detectors']):<14} "
+            f"  {utc(a['start'])}  {a['severity']:<6} {a['protocol']:<6} {'+'.join(a['detectors']):<14} "
             f"frames {a['first_frame']}-{a['last_frame']}  {_safe(a['reason'])}"
             + (f"  [{who}]" if who else "")
             + "\n"

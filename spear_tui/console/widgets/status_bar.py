@@ -55,6 +55,9 @@ class StatusBar(Widget):
             text.append(f"  skipped {skipped:,}")
         if st.other_frames:
             text.append(f"  other {st.other_frames:,}")
+        if st.learning_left is not None:
+            left = int(st.learning_left)
+            text.append(f"  learning: {left // 60}:{left % 60:02d} left", style="bold")
         text.append(f"  alerts {st.alerts_total}")
         if st.errors:
             text.append("  ")

@@ -66,14 +66,21 @@ def run_show(args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
         return 0
     print(f"site {escape_controls(site.name)}: {site.path}")
-    print(
-        f"  learned {_utc(m.learned)} from {len(m.captures)} capture(s), "
-        f"capture time {_utc(m.start)} .. {_utc(m.end)}"
-    )
+    if site.sample and m.learned is None:
+        print("  the bundled sample home's models (sample_captures/normal.pcapng.gz; see the model cards)")
+    else:
+        print(
+            f"  learned {_utc(m.learned)} from {len(m.captures)} capture(s), "
+            f"capture time {_utc(m.start)} .. {_utc(m.end)}"
+        )
     for c in m.captures:
         print(f"    {escape_controls(c)}")
     for line in summary_lines(m.learned_items):
         print("  " + escape_controls(line))
+    models = [p.name for p in sorted(site.path.glob("*.msgpack"))]
+    print(f"  models: {', '.join(models) or 'none'}")
+    for card in site.cards():
+        print(f"  model card: {card}")
     print(f"  accepted as normal: {len(m.accepted)}")
     for a in m.accepted:
         print(

@@ -156,9 +156,11 @@ class SpearApp(App[int]):
     def accept_alert(self, alert: Any) -> str:
         """Accept an alert as normal: the running detector stops alerting on it at once and, with a
         site, the site's manifest records it (who/when). Returns the line to show the user."""
-        accept = getattr(self.engine, "accept", None)
-        if not getattr(alert, "accept", "") or accept is None:
+        accept = getattr(self.engine, "accept", None)  # a stored session (review) has no running detector
+        if not getattr(alert, "accept", ""):
             return "this alert has nothing to accept (only novelty alerts about something new)"
+        if accept is None and self.site is None:
+            return "no site to accept into: open the review with --site NAME"
         if self.site is not None:
             from spear_tui.site.accept import accept_alert
 
@@ -167,7 +169,8 @@ class SpearApp(App[int]):
                 accept_alert(self.site, alert, key)
             except UserError as exc:
                 return str(exc)
-        accept(alert)
+        if accept is not None:
+            accept(alert)
         where = f"site {self.site.name}" if self.site is not None else "this session (no --site: not saved)"
         return f"accepted as normal on {where}: {alert.protocol} {alert.talkers[0] if alert.talkers else ''}"
 

@@ -40,6 +40,10 @@ class Site:
     def meter_models(self) -> list[Path]:
         return sorted(self.path.glob("meter*.msgpack"))
 
+    def cards(self) -> list[Path]:
+        """Model cards beside the models (the sample site ships one per model)."""
+        return sorted(self.path.glob("*MODEL_CARD*.md"))
+
     @property
     def settings_path(self) -> Path:
         return self.path / "settings.json"

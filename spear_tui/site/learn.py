@@ -76,6 +76,11 @@ def learn_site(
             "no MQTT, Modbus/TCP or BACnet/IP messages in the captures (or the --from/--to window)"
         )
     site.path.mkdir(parents=True, exist_ok=True)
+    from spear_tui.protocols.schema import PROTOCOLS
+
+    for protocol in set(PROTOCOLS) - set(tables):  # re-learning replaces: nothing stale stays behind
+        for stale in (f"{protocol}.msgpack", f"{protocol}_novelty.msgpack"):
+            (site.path / stale).unlink(missing_ok=True)
     novelty = learn_from_tables({p: t} for p, t in tables.items())
     summary: dict[str, Any] = {}
     for protocol, table in tables.items():

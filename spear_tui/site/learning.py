@@ -62,9 +62,11 @@ def seconds_left(detectors: dict[str, list[Any]], now: float | None) -> float | 
         for det in dets:
             if det.name != "novelty" or not det.learning or det.learn_seconds is None:
                 continue
-            at = now if now is not None else getattr(det, "_now", None)
             start = det.learn_start
-            if start is None or at is None or not math.isfinite(at):
+            if start is None:
+                continue  # no traffic of this protocol yet: nothing is being learned
+            at = now if now is not None else getattr(det, "_now", None)
+            if at is None or not math.isfinite(at):
                 rest = det.learn_seconds
             else:
                 rest = max(0.0, start + det.learn_seconds - at)

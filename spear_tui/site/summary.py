@@ -36,7 +36,7 @@ def rules_items(protocol: str, rules: Any) -> dict[str, Any]:
             "wildcard_users": "wildcard_users",
         }
     else:
-        names = {"services": "control"}
+        names = {"control_services": "control"}
     return {label: {"count": len(data[key]), "examples": _few(data[key])} for label, key in names.items()}
 
 

@@ -183,7 +183,9 @@ class ModbusRules(ProtocolRules):
             fcs[f] = fcs.get(f, 0) + n
         tail.append(
             f"{ep.count} request(s): "
-            + listing([f"{n}× {modbus_function(f)}" for f, n in sorted(fcs.items(), key=lambda kv: -kv[1])])
+            + listing(
+                [f"{n}× {modbus_function(f)}" for f, n in sorted(fcs.items(), key=lambda kv: (-kv[1], kv[0]))]
+            )
         )
         return head + "; " + "; ".join(tail), severity
 

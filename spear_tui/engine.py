@@ -152,11 +152,12 @@ class PacketEngine:
         det.accept_later(json.loads(alert.accept))  # type: ignore[attr-defined]
         return True
 
-    def learning_left(self) -> float | None:
-        """Capture seconds left in the novelty learning period (None: not learning)."""
-        from spear_tui.site.learning import seconds_left
+    def learning(self) -> dict[str, Any]:
+        """The learning period of detectors that started without a site: {"left": capture seconds left
+        (None: not learning), "learned": one line per protocol of what its novelty rules learned}."""
+        from spear_tui.site.learning import learned_lines, seconds_left
 
-        return seconds_left(self.detectors, None)
+        return {"left": seconds_left(self.detectors, None), "learned": learned_lines(self.detectors)}
 
     def messages_for(self, alert: Alert) -> pl.DataFrame | None:
         """The retained messages of an alert's window, for drill-down (None if evicted)."""

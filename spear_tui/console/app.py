@@ -149,9 +149,13 @@ class SpearApp(App[int]):
 
     def _poll_learning(self) -> None:
         """The learning period left (an engine without a site learns first); shown in the status line."""
-        learning_left = getattr(self.engine, "learning_left", None)
-        if learning_left is not None:
-            self.state.learning_left = learning_left()
+        learning = getattr(self.engine, "learning", None)
+        if learning is None:
+            return
+        info = learning()
+        was, self.state.learning_left = self.state.learning_left, info["left"]
+        if was is not None and info["left"] is None and info["learned"]:  # the period just ended
+            self.notify("learning done: " + "; ".join(info["learned"]), markup=False, timeout=15)
 
     def accept_alert(self, alert: Any) -> str:
         """Accept an alert as normal: the running detector stops alerting on it at once and, with a

@@ -72,3 +72,16 @@ def seconds_left(detectors: dict[str, list[Any]], now: float | None) -> float | 
                 rest = max(0.0, start + det.learn_seconds - at)
             left = rest if left is None else max(left, rest)
     return left
+
+
+def learned_lines(detectors: dict[str, list[Any]]) -> list[str]:
+    """One line per protocol whose novelty rules learned from traffic in this run (not from a site)."""
+    out = []
+    for protocol, dets in detectors.items():
+        for det in dets:
+            if det.name != "novelty" or det.learn_seconds is None or det.learn_start is None:
+                continue
+            items = rules_items(protocol, det.rules)
+            parts = [f"{v['count']} {k.replace('_', ' ')}" for k, v in items.items()]
+            out.append(f"{protocol}: {det.learned_messages} messages, " + ", ".join(parts))
+    return out

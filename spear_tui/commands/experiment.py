@@ -269,9 +269,10 @@ def run_incidents(args: argparse.Namespace) -> int:
     return 0
 
 
-def train_offline(table, protocol: str, *, epochs: int, steps: int, mode: str, seed: int):
+def train_offline(table, protocol: str, *, epochs: int, steps: int, mode: str, seed: int, progress=None):
     """Train a fresh detector on normal messages: `epochs` passes, `steps` Adam steps per chunk, no
-    gate (everything is normal by assumption). Returns the detector and the mean score per epoch."""
+    gate (everything is normal by assumption). Returns the detector and the mean score per epoch;
+    `progress(epoch, mean_score)` is called after each epoch (`spear-tui learn` shows it)."""
     from spear_tui.detect.online import OnlineLSTMDetector
     from spear_tui.detect.stacked_lstm import LSTMConfig
 
@@ -284,6 +285,8 @@ def train_offline(table, protocol: str, *, epochs: int, steps: int, mode: str, s
     for _ in range(epochs):
         det.feed(table.slice(0, chunks * cfg.chunk))
         per_epoch.append(float(np.mean(det.scores[-chunks:])))
+        if progress is not None:
+            progress(len(per_epoch), per_epoch[-1])
     det.ref_score = per_epoch[-1]
     return det, per_epoch
 

@@ -114,8 +114,19 @@ def _train(site: Site, protocol: str, table: pl.DataFrame, seed: int, progress: 
         f"training {protocol} LSTM on {table.height:,} messages ({table.height // cfg.chunk} chunks, "
         f"{EPOCHS} epochs)"
     )
+
+    def epoch_done(epoch: int, score: float) -> None:
+        bar = "#" * epoch + "." * (EPOCHS - epoch)
+        progress(f"training {protocol} LSTM [{bar}] epoch {epoch}/{EPOCHS}, mean chunk score {score:.4g}")
+
     det, per_epoch = train_offline(
-        table.sort("time"), protocol, epochs=EPOCHS, steps=STEPS, mode=cfg.mode, seed=seed
+        table.sort("time"),
+        protocol,
+        epochs=EPOCHS,
+        steps=STEPS,
+        mode=cfg.mode,
+        seed=seed,
+        progress=epoch_done,
     )
     det.cfg = LSTMConfig.from_dict({**LSTMConfig().to_dict(), "mode": cfg.mode})
     det.save(site.path / f"{protocol}.msgpack")

@@ -15,7 +15,12 @@ def _talkers(table: pl.DataFrame) -> list[str]:
 
 
 def _few(rows: list[list[Any]]) -> list[str]:
-    return [" ".join(str(v) for v in r) for r in rows[:EXAMPLES]]
+    """The first few rows in a stable order (known sets keep polars' arbitrary unique() order)."""
+
+    def key(r: list[Any]) -> tuple:
+        return tuple((0, v, "") if isinstance(v, int | float) else (1, 0, str(v)) for v in r)
+
+    return [" ".join(str(v) for v in r) for r in sorted(rows, key=key)[:EXAMPLES]]
 
 
 def rules_items(protocol: str, rules: Any) -> dict[str, Any]:

@@ -78,14 +78,16 @@ def alert_json(a: Alert) -> dict:
 
 
 def site_json(choice, engine) -> dict:
-    """Which site judged the traffic; without one, each detector's learning period and what it learned."""
+    """Which site judged the traffic; for detectors that had nothing to judge by (no site, or a protocol
+    the site has no model for), their learning period and what they learned."""
     site = getattr(choice, "site", None)
     out: dict = {"site": {"name": site.name, "path": str(site.path)} if site is not None else None}
-    if getattr(choice, "learn", False):
-        from spear_tui.site.learning import learning_report
+    from spear_tui.site.learning import learning_report
 
-        seen = {p: d for p, d in engine.detectors.items() if engine.messages.get(p)}
-        out["learning"] = learning_report(seen)
+    seen = {p: d for p, d in engine.detectors.items() if engine.messages.get(p)}
+    learning = learning_report(seen)  # no site, or protocols the site has no model for
+    if learning or getattr(choice, "learn", False):
+        out["learning"] = learning
     return out
 
 

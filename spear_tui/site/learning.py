@@ -15,7 +15,7 @@ from spear_tui.site.summary import rules_items
 
 def detector_learning(det: Any) -> dict[str, Any] | None:
     """One detector's learning period (None: it started from a site and does not learn first)."""
-    if det.name == "novelty":
+    if det.name == "novelty" and det.learn_seconds is not None:
         start = det.learn_start
         seconds = det.learn_seconds
         end = det.learn_end if not det.learning else None
@@ -29,7 +29,7 @@ def detector_learning(det: Any) -> dict[str, Any] | None:
             "messages": det.learned_messages,
             "learned": rules_items(det.protocol, det.rules),
         }
-    if det.name == "lstm":
+    if det.name == "lstm" and det.baseline_skip:  # a fresh net (no checkpoint) learns first
         warm = int(det.cfg.warmup_chunks)
         return {
             "kind": "chunks",

@@ -80,3 +80,13 @@ def test_bundled_samples_keep_the_sample_site(capsys) -> None:
     sample = Path(__file__).resolve().parents[2] / "sample_captures" / "modbus_incidents.pcapng"
     doc = scan_json(capsys, str(sample), "--no-lstm")
     assert "learning" not in doc and doc["alerts"]
+
+
+def test_a_protocol_the_site_never_saw_learns_first(learned: Path, capsys) -> None:
+    mqtt = Path(__file__).resolve().parents[1] / "data" / "real" / "mqtt" / "ndpi_mqtt.pcap"
+    doc = scan_json(capsys, str(DAY2), str(mqtt), "--site", str(learned), "--no-lstm")
+    assert list(doc["learning"]) == ["mqtt"]  # modbus is judged by the site, MQTT learns first
+    assert doc["learning"]["mqtt"]["novelty"]["learned"]["clients"]["count"] >= 1
+    until = doc["learning"]["mqtt"]["novelty"]["until"]
+    assert all(a["start"] >= until for a in doc["alerts"] if a["protocol"] == "mqtt")  # none inside it
+    assert [a for a in doc["alerts"] if INTRUDER in a["talkers"]]

@@ -176,7 +176,8 @@ class SpearApp(App[int]):
         if accept is not None:
             accept(alert)
         where = f"site {self.site.name}" if self.site is not None else "this session (no --site: not saved)"
-        return f"accepted as normal on {where}: {alert.protocol} {alert.talkers[0] if alert.talkers else ''}"
+        what = alert.reason if len(alert.reason) <= 70 else alert.reason[:69] + "…"
+        return f"accepted as normal on {where}: {what}"
 
     def refresh_screen(self, changed: set[str]) -> None:
         refresh = getattr(self.screen, "refresh_state", None)

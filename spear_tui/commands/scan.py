@@ -105,6 +105,10 @@ def scan(files: list[str], decode_as: list[str], choice=None, sinks=()) -> ScanR
     choice = choice or DetectorChoice()
     source = open_source(files, decode_as=decode_as)
     engine = build_engine(source, choice, speed=None, sinks=sinks, decode_as=decode_as)
+    if choice.site is not None:  # thresholds and switches tuned in the console with this site
+        from spear_tui.site.settings import apply_site_settings
+
+        apply_site_settings(engine, choice.site, lstm_k_given=choice.sensitivity is not None)
     result = ScanResult(doc={})
     errors: list[str] = []
 

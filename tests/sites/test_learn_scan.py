@@ -90,3 +90,20 @@ def test_a_protocol_the_site_never_saw_learns_first(learned: Path, capsys) -> No
     until = doc["learning"]["mqtt"]["novelty"]["until"]
     assert all(a["start"] >= until for a in doc["alerts"] if a["protocol"] == "mqtt")  # none inside it
     assert [a for a in doc["alerts"] if INTRUDER in a["talkers"]]
+
+
+def test_scan_uses_the_site_console_settings(tmp_path: Path, capsys) -> None:
+    """A rule switched off in the console with --site (saved in the site's settings.json) is off for
+    `scan --site` too."""
+    from spear_tui.console.settings import Settings
+
+    site = tmp_path / "plant"
+    assert main(["learn", "--no-lstm", str(DAY1), "--site", str(site)]) == 0
+    capsys.readouterr()
+    before = scan_json(capsys, str(DAY2), "--site", str(site), "--no-lstm")["alerts"]
+    assert [a for a in before if INTRUDER in a["talkers"]]
+    Settings(site / "settings.json").set_switch("modbus/novelty/rule/new_master", False)
+    after = scan_json(capsys, str(DAY2), "--site", str(site), "--no-lstm")["alerts"]
+    assert not [a for a in after if "never seen acting as a master" in a["reason"]]
+    (write,) = [a for a in after if INTRUDER in a["talkers"]]  # the new_write rule still catches it
+    assert "never seen writing" in write["reason"] and write["severity"] == "high"

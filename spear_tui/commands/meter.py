@@ -116,7 +116,25 @@ def run(args: argparse.Namespace) -> int:
         return open_console(args)
     if not args.file:
         raise UserError("meter scan needs a FILE")
+    if args.site and not args.model:
+        args.model = site_meter_model(args)
     return scan(args)
+
+
+def site_meter_model(args: argparse.Namespace) -> str:
+    """The site's meter model for `meter scan --site` (the measurement's, else the only one)."""
+    from spear_tui.site import open_site
+
+    site = open_site(args.site)
+    models = site.meter_models()
+    named = [m for m in models if args.measurement and m.stem == f"meter_{args.measurement}"]
+    if named or len(models) == 1:
+        return str((named or models)[0])
+    if not models:
+        raise UserError(
+            f"site {site.name} has no meter model; learn one: spear-tui meter learn FILE --site {args.site}"
+        )
+    raise UserError(f"site {site.name} has {len(models)} meter models; pick one with --measurement")
 
 
 def pick_measurement(available: list[str], wanted: str | None) -> str:

@@ -73,5 +73,8 @@ def test_meter_learn_saves_the_model_into_the_site(capsys) -> None:
     from spear_tui.commands._meter_console import checkpoint_info
 
     assert checkpoint_info(model) == (96, "active_power")
+    capsys.readouterr()
+    assert main(["meter", "scan", str(office), "--site", "office", "--json"]) in (0, 1)
+    assert capsys.readouterr().out.count('"loaded": "' + str(model)) == 1  # scored by the site's model
     assert main(["meter", "learn", str(office), "--site", "sample"]) == 2
     assert "read-only" in capsys.readouterr().err

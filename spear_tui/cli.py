@@ -21,6 +21,8 @@ COMMANDS: tuple[str, ...] = (
     "replay",
     "live",
     "scan",
+    "learn",
+    "site",
     "interfaces",
     "meter",
     "meter_sim",

@@ -146,6 +146,25 @@ class PacketEngine:
             return None
         return set(det.enabled_rules)  # type: ignore[attr-defined]
 
+    # --- site profiles (issue 16): accept an alert as normal, the learning period left ---------
+    def accept(self, alert: Alert) -> bool:
+        """Treat what a novelty alert showed as normal from now on (applied by the worker thread at
+        its next batch); False when the alert has nothing to accept or no such detector runs."""
+        det = self._detector(alert.protocol, "novelty")
+        if det is None or not alert.accept or not hasattr(det, "accept_later"):
+            return False
+        import json
+
+        det.accept_later(json.loads(alert.accept))  # type: ignore[attr-defined]
+        return True
+
+    def learning(self) -> dict[str, Any]:
+        """The learning period of detectors that started without a site: {"left": capture seconds left
+        (None: not learning), "learned": one line per protocol of what its novelty rules learned}."""
+        from spear_tui.site.learning import learned_lines, seconds_left
+
+        return {"left": seconds_left(self.detectors, None), "learned": learned_lines(self.detectors)}
+
     def messages_for(self, alert: Alert) -> pl.DataFrame | None:
         """The retained messages of an alert's window, for drill-down (None if evicted)."""
         return self.retainer.messages_for(alert)

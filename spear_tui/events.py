@@ -64,6 +64,9 @@ class Alert:
     file: int = 0
     source: str = ""  # capture file (or interface) the frames come from
     detectors: tuple[str, ...] = field(default=())
+    # What accepting this alert as normal adds to the baseline: JSON {"known-set": [[...], ...]} of the
+    # novelty rules (ProtocolRules.additions); "" when there is nothing to accept (LSTM, rate alerts).
+    accept: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from spear_tui.engine import PacketEngine, Sink
 from spear_tui.protocols.schema import PROTOCOLS
@@ -33,6 +34,11 @@ class DetectorChoice:
     models: Path | None = None  # a directory of checkpoints, or None for the shipped ones
     sensitivity: float | None = None
     protocols: Sequence[str] = field(default_factory=lambda: PROTOCOLS)
+    # Site profiles (issue 16; spear_tui/site/, resolved in commands/_options.py): `learn` starts every
+    # detector untrained with its learning period (no site for this network); `site` is the Site whose
+    # accepted-as-normal rows join its novelty baselines (`models` is then the site's folder).
+    learn: bool = False
+    site: Any = None
 
 
 def lstm_checkpoint(protocol: str, models: Path | None = None) -> Path | None:
@@ -53,18 +59,21 @@ def build_detectors(choice: DetectorChoice) -> dict[str, list]:
         if choice.lstm:
             from spear_tui.detect.online import OnlineLSTMDetector
 
-            det = OnlineLSTMDetector(
-                protocol, seed=choice.seed, checkpoint=lstm_checkpoint(protocol, choice.models)
-            )
+            ckpt = None if choice.learn else lstm_checkpoint(protocol, choice.models)
+            det = OnlineLSTMDetector(protocol, seed=choice.seed, checkpoint=ckpt)
             if choice.sensitivity is not None:
                 det.sensitivity = choice.sensitivity
             detectors[protocol].append(det)
         if choice.novelty:
             from spear_tui.detect.novelty import NoveltyDetector
 
-            detectors[protocol].append(
-                NoveltyDetector(protocol, baseline=novelty_baseline(protocol, choice.models))
-            )
+            base = None if choice.learn else novelty_baseline(protocol, choice.models)
+            nov = NoveltyDetector(protocol, baseline=base)
+            if choice.site is not None:
+                from spear_tui.site.accept import apply_accepted
+
+                apply_accepted(choice.site, nov)
+            detectors[protocol].append(nov)
     return detectors
 
 

@@ -47,7 +47,12 @@ def _model_for(args: argparse.Namespace, available: list[str]) -> tuple[Path | N
     if training:
         return None, args.samples_per_day, pick_measurement(available, args.measurement)
     wanted = pick_measurement(available, args.measurement)
-    for path in shipped_models():
+    site_models = None
+    if getattr(args, "site", None):
+        from spear_tui.site import open_site
+
+        site_models = open_site(args.site).path
+    for path in shipped_models(site_models):
         spd, meas = checkpoint_info(path)
         if meas == wanted:
             return path, spd, wanted

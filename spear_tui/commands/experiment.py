@@ -289,10 +289,11 @@ def run_incidents(args: argparse.Namespace) -> int:
 
 def train_offline(
     table, protocol: str, *, epochs: int, steps: int, mode: str, seed: int, timing: bool = False,
-    trim: float | None = None,
+    trim: float | None = None, progress=None,
 ):
     """Train a fresh detector on normal messages: `epochs` passes, `steps` Adam steps per chunk, no
-    gate (everything is normal by assumption). Returns the detector and the mean score per epoch."""
+    gate (everything is normal by assumption). Returns the detector and the mean score per epoch;
+    `progress(epoch, mean_score)` is called after each epoch (`spear-tui learn` shows it)."""
     from spear_tui.detect.online import OnlineLSTMDetector
     from spear_tui.detect.stacked_lstm import LSTMConfig
 
@@ -308,6 +309,8 @@ def train_offline(
     for _ in range(epochs):
         det.feed(table.slice(0, chunks * cfg.chunk))
         per_epoch.append(float(np.mean(det.scores[-chunks:])))
+        if progress is not None:
+            progress(len(per_epoch), per_epoch[-1])
     det.ref_score = per_epoch[-1]
     return det, per_epoch
 

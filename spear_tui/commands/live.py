@@ -27,8 +27,9 @@ def run(args: argparse.Namespace) -> int:
     from spear_tui.commands.replay import engine_factory
     from spear_tui.console.app import run_console
     from spear_tui.pipeline import open_source
+    from spear_tui.site.default import get_default
 
-    choice = detector_choice(args)
+    choice = detector_choice(args, [], default_site=get_default())
     source = open_source(interface=args.interface, bpf=args.filter, decode_as=args.decode_as)
     meta = {
         "command": "live", "files": [args.interface], "interface": args.interface, "filter": args.filter,
@@ -41,6 +42,7 @@ def run(args: argparse.Namespace) -> int:
         raise
     try:
         sinks = [store.write] if store is not None else []
-        return run_console(engine_factory(source, choice, None, args.decode_as, sinks), source=source.name)
+        factory = engine_factory(source, choice, None, args.decode_as, sinks)
+        return run_console(factory, source=source.name, site=choice.site)
     finally:
         close_session_store(store)

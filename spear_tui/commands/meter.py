@@ -27,9 +27,11 @@ def register(subparsers: Any) -> None:
         "console's meter screen.",
     )
     p.add_argument(
-        "target", nargs="?", metavar="scan|FILE",
-        help="`scan` for headless scoring, else the meter file (omit with --modbus)",
+        "target", nargs="?", metavar="scan|learn|FILE",
+        help="`scan` for headless scoring, `learn` to train a site's meter model (--site), else the meter "
+        "file (omit with --modbus)",
     )
+    p.add_argument("--site", metavar="NAME|PATH", help="site whose meter model `learn` trains / FILE uses")
     p.add_argument("file", nargs="?", metavar="FILE", help="meter file (CSV or Parquet) after `scan`")
     p.add_argument("--measurement", metavar="M", help="measurement to score (default: active power)")
     p.add_argument("--train-from", metavar="DATE", type=_date, help="first normal training day (ISO)")
@@ -110,6 +112,8 @@ def _date_range(text: str) -> tuple[date, date]:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.target == "learn":
+        return learn(args)
     if args.target != "scan":
         if args.file:
             raise UserError(f"unexpected argument {args.file!r}; did you mean `meter scan {args.target}`?")
@@ -120,7 +124,25 @@ def run(args: argparse.Namespace) -> int:
         return open_console(args)
     if not args.file:
         raise UserError("meter scan needs a FILE")
+    if args.site and not args.model:
+        args.model = site_meter_model(args)
     return scan(args)
+
+
+def site_meter_model(args: argparse.Namespace) -> str:
+    """The site's meter model for `meter scan --site` (the measurement's, else the only one)."""
+    from spear_tui.site import open_site
+
+    site = open_site(args.site)
+    models = site.meter_models()
+    named = [m for m in models if args.measurement and m.stem == f"meter_{args.measurement}"]
+    if named or len(models) == 1:
+        return str((named or models)[0])
+    if not models:
+        raise UserError(
+            f"site {site.name} has no meter model; learn one: spear-tui meter learn FILE --site {args.site}"
+        )
+    raise UserError(f"site {site.name} has {len(models)} meter models; pick one with --measurement")
 
 
 def pick_measurement(available: list[str], wanted: str | None) -> str:
@@ -246,3 +268,28 @@ def _print_text(out: dict[str, Any]) -> None:
                 print(f"          {why_text(d['why'])}")
     print(f"{len(out['flagged'])} flagged day(s)")
 
+
+
+def learn(args: argparse.Namespace) -> int:
+    """`meter learn FILE --site NAME`: train on the file's normal days (the same training as `meter scan`,
+    --train-from/--to/--exclude apply) and save the model into the site, recorded in its manifest."""
+    import time
+
+    from spear_tui.site import open_site
+
+    if not args.file or not args.site:
+        raise UserError("meter learn needs a FILE and --site NAME")
+    if args.model:
+        raise UserError("meter learn trains a model; drop --model")
+    site = open_site(args.site, create=True)
+    if site.sample:
+        raise UserError("the sample site is read-only; use --site NAME")
+    site.path.mkdir(parents=True, exist_ok=True)
+    args.save_model = str(site.path / f"meter_{args.measurement or 'default'}.msgpack")
+    code = scan(args)
+    site.manifest.meter = {"file": str(args.file), "model": args.save_model, "learned": time.time()}
+    if site.manifest.learned is None:
+        site.manifest.learned = time.time()
+    site.save()
+    print(f"meter model saved in site {site.name}: {args.save_model}", file=sys.stderr)
+    return 0 if code in (0, 1) else code

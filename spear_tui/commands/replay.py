@@ -33,7 +33,7 @@ def open_console(files: list[str], args: argparse.Namespace, *, speed: float | N
     from spear_tui.console.app import run_console
     from spear_tui.pipeline import open_source
 
-    choice = detector_choice(args)
+    choice = detector_choice(args, files)
     # Opening checks every file (and tshark), so bad input fails as one line before the screen opens.
     source = open_source(files, decode_as=args.decode_as)
     meta = {"command": args.command or "demo", "files": list(files), "decode_as": list(args.decode_as)}
@@ -45,7 +45,7 @@ def open_console(files: list[str], args: argparse.Namespace, *, speed: float | N
     try:
         sinks = [store.write] if store is not None else []
         factory = engine_factory(source, choice, speed, args.decode_as, sinks, max_idle=idle_limit(args))
-        return run_console(factory, source=source.name)
+        return run_console(factory, source=source.name, site=choice.site)
     finally:
         close_session_store(store)
 

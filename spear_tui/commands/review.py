@@ -42,6 +42,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--report", metavar="FILE.html", help="also write the HTML report of the selection")
     p.add_argument("--csv", metavar="FILE.csv", help="also write the selected alerts as CSV")
     p.add_argument("--chunks-csv", metavar="FILE.csv", help="also write the chunk scores as CSV")
+    p.add_argument(
+        "--site", metavar="NAME|PATH", help="console: `a` on an alert accepts it as normal on this site"
+    )
     p.set_defaults(func=run)
 
 
@@ -76,8 +79,13 @@ def browse(args: argparse.Namespace) -> int:
     from spear_tui.console.app import run_console
     from spear_tui.store_engine import StoreEngine
 
+    site = None
+    if args.site:
+        from spear_tui.site import open_site
+
+        site = open_site(args.site)
     engine = StoreEngine(args.store, session=args.session)
-    return run_console(lambda: engine, source=engine.name)
+    return run_console(lambda: engine, source=engine.name, site=site)
 
 
 def summary(args: argparse.Namespace) -> int:

@@ -72,8 +72,23 @@ def alert_json(a: Alert) -> dict:
         "threshold": _finite(a.threshold),
         "severity": a.severity,
         "reason": a.reason,
+        "acceptable": bool(a.accept),
         "talkers": list(a.talkers),
     }
+
+
+def site_json(choice, engine) -> dict:
+    """Which site judged the traffic; for detectors that had nothing to judge by (no site, or a protocol
+    the site has no model for), their learning period and what they learned."""
+    site = getattr(choice, "site", None)
+    out: dict = {"site": {"name": site.name, "path": str(site.path)} if site is not None else None}
+    from spear_tui.site.learning import learning_report
+
+    seen = {p: d for p, d in engine.detectors.items() if engine.messages.get(p)}
+    learning = learning_report(seen)  # no site, or protocols the site has no model for
+    if learning or getattr(choice, "learn", False):
+        out["learning"] = learning
+    return out
 
 
 @dataclass
@@ -91,6 +106,10 @@ def scan(files: list[str], decode_as: list[str], choice=None, sinks=()) -> ScanR
     detectors = build_detectors(choice)  # first: the LSTMs' JAX warm-up starts now, in the background
     source = open_source(files, decode_as=decode_as)
     engine = build_engine(source, choice, speed=None, sinks=sinks, decode_as=decode_as, detectors=detectors)
+    if choice.site is not None:  # thresholds and switches tuned in the console with this site
+        from spear_tui.site.settings import apply_site_settings
+
+        apply_site_settings(engine, choice.site, lstm_k_given=choice.sensitivity is not None)
     result = ScanResult(doc={})
     errors: list[str] = []
 
@@ -121,6 +140,7 @@ def scan(files: list[str], decode_as: list[str], choice=None, sinks=()) -> ScanR
         "chunks": [chunk_json(c) for c in result.chunks],
         "alerts": [alert_json(a) for a in result.alerts],
     }
+    result.doc.update(site_json(choice, engine))
     return result
 
 
@@ -135,7 +155,7 @@ def run(args: argparse.Namespace) -> int:
         )
         sinks.append(store.write)
     try:
-        result = scan(args.files, args.decode_as, detector_choice(args), sinks)
+        result = scan(args.files, args.decode_as, detector_choice(args, args.files), sinks)
     finally:
         if store is not None:
             store.close()
@@ -194,11 +214,23 @@ def print_text(doc: dict) -> None:
     out.write(f"\nother frames (no MQTT/Modbus/BACnet message): {doc['other_frames']}\n")
     flagged = sum(1 for c in doc["chunks"] if c["flagged"])
     out.write(f"\nchunks scored: {len(doc['chunks'])}, flagged: {flagged}\n")
+    if doc.get("site"):
+        out.write(f"site: {_safe(doc['site']['name'])} ({_safe(doc['site']['path'])})\n")
+    for proto, dets in (doc.get("learning") or {}).items():
+        for name, info in dets.items():
+            if name == "novelty":
+                learned = "; ".join(f"{v['count']} {k.replace('_', ' ')}" for k, v in info["learned"].items())
+                state = "done" if info["done"] else "still learning at the end"
+                out.write(f"learning {proto} novelty: first {info['seconds']:g} s ({state}), "
+                          f"{info['messages']} messages: {learned}\n")
+            else:
+                out.write(f"learning {proto} {name}: first {info['chunks']} chunks "
+                          f"({info['scored']} scored, no alerts from them)\n")
     out.write(f"alerts: {len(doc['alerts'])}\n")
     for a in doc["alerts"]:
         who = ", ".join(_safe(t) for t in a["talkers"][:3])
         out.write(
-            f"  {utc(a['start'])}  {a['protocol']:<6} {'+'.join(a['detectors']):<14} "
+            f"  {utc(a['start'])}  {a['severity']:<6} {a['protocol']:<6} {'+'.join(a['detectors']):<14} "
             f"frames {a['first_frame']}-{a['last_frame']}  {_safe(a['reason'])}"
             + (f"  [{who}]" if who else "")
             + "\n"

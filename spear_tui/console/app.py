@@ -68,6 +68,7 @@ class SpearApp(App[int]):
         settings: Settings | None = None,
         clock: Callable[[], float] = time.monotonic,
         refresh_hz: float = 10.0,
+        site: Any = None,
     ) -> None:
         if os.environ.get("TEXTUAL_COLOR_SYSTEM", "").lower() in ("standard", "16", "windows"):
             self._ansi = True
@@ -78,6 +79,8 @@ class SpearApp(App[int]):
         self.source = source
         self.kind = kind
         self.alert_filter = "all"  # the Alerts screen's detector filter (f), kept across screen switches
+        self.severity_filter = "low"  # the Alerts screen's lowest severity shown (s)
+        self.site = site  # spear_tui.site.Site the detectors judge by (accepting records into it), or None
         self.settings = settings if settings is not None else Settings()
         self.clock = clock
         self.started = clock()
@@ -138,10 +141,43 @@ class SpearApp(App[int]):
         if now - self._last_status >= 1.0:  # elapsed time ticks once a second even when idle
             changed.add("clock")
             self._last_status = now
+            self._poll_learning()
         if "errors" in changed:
             self.notify(self.state.errors[-1], severity="error", markup=False)
         if changed:
             self.refresh_screen(changed)
+
+    def _poll_learning(self) -> None:
+        """The learning period left (an engine without a site learns first); shown in the status line."""
+        learning = getattr(self.engine, "learning", None)
+        if learning is None:
+            return
+        info = learning()
+        was, self.state.learning_left = self.state.learning_left, info["left"]
+        if was is not None and info["left"] is None and info["learned"]:  # the period just ended
+            self.notify("learning done: " + "; ".join(info["learned"]), markup=False, timeout=15)
+
+    def accept_alert(self, alert: Any) -> str:
+        """Accept an alert as normal: the running detector stops alerting on it at once and, with a
+        site, the site's manifest records it (who/when). Returns the line to show the user."""
+        accept = getattr(self.engine, "accept", None)  # a stored session (review) has no running detector
+        if not getattr(alert, "accept", ""):
+            return "this alert has nothing to accept (only novelty alerts about something new)"
+        if accept is None and self.site is None:
+            return "no site to accept into: open the review with --site NAME"
+        if self.site is not None:
+            from spear_tui.site.accept import accept_alert
+
+            key = f"console:{self.source}@{alert.start:.6f}#{alert.first_frame}"
+            try:
+                accept_alert(self.site, alert, key)
+            except UserError as exc:
+                return str(exc)
+        if accept is not None:
+            accept(alert)
+        where = f"site {self.site.name}" if self.site is not None else "this session (no --site: not saved)"
+        what = alert.reason if len(alert.reason) <= 70 else alert.reason[:69] + "…"
+        return f"accepted as normal on {where}: {what}"
 
     def refresh_screen(self, changed: set[str]) -> None:
         refresh = getattr(self.screen, "refresh_state", None)
@@ -255,10 +291,15 @@ class SpearApp(App[int]):
             yield from extra()
 
 
-def run_console(engine_factory: EngineFactory, *, source: str = "", settings: Settings | None = None) -> int:
+def run_console(
+    engine_factory: EngineFactory, *, source: str = "", settings: Settings | None = None, site: Any = None
+) -> int:
     """Run the packet console until the user quits. A UserError raised by the factory (in the worker)
-    is re-raised here, after the terminal is restored, so the CLI prints it as one line."""
-    app = SpearApp(engine_factory, source=source, settings=settings)
+    is re-raised here, after the terminal is restored, so the CLI prints it as one line. With a site,
+    thresholds and switches are the site's own (its settings.json)."""
+    if settings is None and site is not None and not site.sample:
+        settings = Settings(site.settings_path)
+    app = SpearApp(engine_factory, source=source, settings=settings, site=site)
     code = app.run()
     if app.fatal is not None:
         raise UserError(app.fatal)

@@ -170,6 +170,7 @@ class ConsoleState:
     events: int = 0
     alerts_by_detector: dict[str, dict[str, int]] = field(default_factory=dict)  # protocol -> name -> n
     later_agree: dict[int, set[str]] = field(default_factory=dict)  # alert running number -> detectors
+    learning_left: float | None = None  # capture seconds of the learning period left (no site), or None
 
     def _note_agreement(self, ev: Alert) -> None:
         """The engine names, on each new alert, the detectors of earlier overlapping alerts; the earlier

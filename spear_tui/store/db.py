@@ -72,6 +72,8 @@ def connect(path: Path, create: bool) -> sqlite3.Connection:
     elif app_id != schema.APPLICATION_ID:
         conn.close()
         raise UserError(f"{path} is not a spear-tui store")
+    elif version < schema.VERSION and create:
+        _migrate(conn, path, version)
     elif version > schema.VERSION:
         conn.close()
         raise UserError(
@@ -92,3 +94,23 @@ def _initialise(conn: sqlite3.Connection, path: Path) -> None:
     except sqlite3.Error as exc:
         conn.close()
         raise UserError(f"cannot create store {path}: {describe(exc, path)}") from None
+
+
+def _migrate(conn: sqlite3.Connection, path: Path, version: int) -> None:
+    """Bring an older store up to this version in one transaction (a writer only; readers adapt)."""
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        for v in range(version, schema.VERSION):
+            for stmt in schema.MIGRATIONS.get(v, []):
+                conn.execute(stmt)
+        conn.execute(f"PRAGMA user_version={schema.VERSION}")
+        conn.execute("COMMIT")
+    except sqlite3.Error as exc:
+        conn.close()
+        raise UserError(f"cannot upgrade store {path}: {describe(exc, path)}") from None
+
+
+def alert_cols(conn: sqlite3.Connection) -> str:
+    """The alert columns to select from this store (older versions lack some)."""
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    return schema.ALERT_COLS if version >= 2 else schema.ALERT_COLS_V1

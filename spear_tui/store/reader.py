@@ -16,7 +16,7 @@ from typing import Any
 from spear_tui.errors import UserError
 from spear_tui.events import Alert, ChunkScored, DayScored
 from spear_tui.store import schema
-from spear_tui.store.db import connect, describe
+from spear_tui.store.db import alert_cols, connect, describe
 
 SEVERITIES = ("low", "medium", "high")
 
@@ -62,6 +62,7 @@ class StoreReader:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self._conn = connect(self.path, create=False)
+        self._alert_cols = alert_cols(self._conn)
 
     def _q(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         try:
@@ -97,14 +98,14 @@ class StoreReader:
             allowed = SEVERITIES[SEVERITIES.index(min_severity) :]
             where.append(f"severity IN ({', '.join('?' * len(allowed))})")
             params.extend(allowed)
-        sql = f"SELECT id, {schema.ALERT_COLS} FROM alerts WHERE {' AND '.join(where)} ORDER BY id"
+        sql = f"SELECT id, {self._alert_cols} FROM alerts WHERE {' AND '.join(where)} ORDER BY id"
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
         return {r[0]: schema.row_alert(r[1:]) for r in self._q(sql, tuple(params))}
 
     def alert(self, alert_id: int) -> AlertRecord:
         rows = self._q(
-            f"SELECT id, session, recorded, {schema.ALERT_COLS} FROM alerts WHERE id = ?", (alert_id,)
+            f"SELECT id, session, recorded, {self._alert_cols} FROM alerts WHERE id = ?", (alert_id,)
         )
         if not rows:
             raise UserError(f"store {self.path} has no alert {alert_id}")

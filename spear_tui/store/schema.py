@@ -13,7 +13,7 @@ from typing import Any
 from spear_tui.events import Alert, ChunkScored, DayScored
 
 APPLICATION_ID = 0x53504541  # "SPEA": marks the file as a spear-tui store
-VERSION = 1
+VERSION = 2  # 2: alerts.accept (what accepting the alert as normal adds to a site baseline)
 
 DDL = """
 CREATE TABLE IF NOT EXISTS sessions (
@@ -32,7 +32,8 @@ CREATE TABLE IF NOT EXISTS alerts (
     first_frame INTEGER NOT NULL, last_frame INTEGER NOT NULL,
     score REAL NOT NULL, threshold REAL NOT NULL,
     reason TEXT NOT NULL, talkers TEXT NOT NULL, severity TEXT NOT NULL,
-    file INTEGER NOT NULL, source TEXT NOT NULL, detectors TEXT NOT NULL
+    file INTEGER NOT NULL, source TEXT NOT NULL, detectors TEXT NOT NULL,
+    accept TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS chunks (
     id INTEGER PRIMARY KEY,
@@ -71,8 +72,11 @@ CREATE INDEX IF NOT EXISTS days_session ON days(session);
 
 ALERT_COLS = (
     'protocol, detector, start, "end", first_frame, last_frame, score, threshold, reason, talkers, '
-    "severity, file, source, detectors"
+    "severity, file, source, detectors, accept"
 )
+# A version 1 store has no accept column: read it as "" (nothing to accept).
+ALERT_COLS_V1 = ALERT_COLS.replace("detectors, accept", "detectors, '' AS accept")
+MIGRATIONS = {1: ["ALTER TABLE alerts ADD COLUMN accept TEXT NOT NULL DEFAULT ''"]}
 CHUNK_COLS = (
     'protocol, idx, start, "end", first_frame, last_frame, score, train_loss, flagged, threshold, '
     "file, talkers"
@@ -95,7 +99,7 @@ def alert_row(a: Alert) -> tuple[Any, ...]:
     return (
         a.protocol, a.detector, a.start, a.end, int(a.first_frame), int(a.last_frame),
         float(a.score), float(a.threshold), a.reason, json.dumps(list(a.talkers)), a.severity,
-        int(a.file), a.source, json.dumps(list(a.detectors)),
+        int(a.file), a.source, json.dumps(list(a.detectors)), a.accept,
     )  # fmt: skip
 
 
@@ -103,7 +107,7 @@ def row_alert(r: tuple[Any, ...]) -> Alert:
     return Alert(
         protocol=r[0], detector=r[1], start=r[2], end=r[3], first_frame=r[4], last_frame=r[5],
         score=r[6], threshold=r[7], reason=r[8], talkers=tuple(json.loads(r[9])), severity=r[10],
-        file=r[11], source=r[12], detectors=tuple(json.loads(r[13])),
+        file=r[11], source=r[12], detectors=tuple(json.loads(r[13])), accept=r[14] or "",
     )  # fmt: skip
 
 

@@ -108,7 +108,7 @@ class AlertStore:
                     for a in alerts:
                         cur = conn.execute(
                             f"INSERT INTO alerts (session, recorded, {schema.ALERT_COLS}) "
-                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                             (self.session, now, *schema.alert_row(a)),
                         )
                         ids.append(int(cur.lastrowid or 0))

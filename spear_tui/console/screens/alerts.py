@@ -8,15 +8,20 @@ from textual.binding import Binding
 from textual.widgets import Static
 
 from spear_tui.console.screens.base import StateScreen
-from spear_tui.console.widgets.alert_list import FILTERS, AlertList
+from spear_tui.console.widgets.alert_list import FILTERS, SEVERITIES, AlertList
 
-HELP = "Enter: messages of the alert's chunk   n/p: next/previous alert   e: export   f: detector filter"
+HELP = (
+    "Enter: messages of the alert's chunk   n/p: next/previous alert   e: export   f: detector filter   "
+    "s: severity filter   a: accept as normal"
+)
 
 
 class AlertsScreen(StateScreen):
     BINDINGS = [
         Binding("e", "export", "Export evidence", show=False),
         Binding("f", "cycle_filter", "Detector filter"),
+        Binding("s", "cycle_severity", "Severity filter", show=False),
+        Binding("a", "accept", "Accept as normal", show=False),
     ]
     DEFAULT_CSS = """
     AlertsScreen #alerts-help { height: 1; color: $foreground-muted; }
@@ -29,6 +34,7 @@ class AlertsScreen(StateScreen):
     def on_mount(self) -> None:
         mode = getattr(self.app, "alert_filter", "all")
         self.query_one(AlertList).detector_filter = mode
+        self.query_one(AlertList).lowest_severity = getattr(self.app, "severity_filter", "low")
         self._update_head()
 
     def _update_head(self) -> None:
@@ -37,7 +43,10 @@ class AlertsScreen(StateScreen):
         head = Text(no_wrap=True, overflow="ellipsis")
         head.append("detector ")
         head.append(table.detector_filter, style="bold reverse" if table.detector_filter != "all" else "bold")
-        if table.detector_filter != "all":
+        if table.lowest_severity != "low":
+            head.append("  severity ")
+            head.append(f"{table.lowest_severity}+", style="bold reverse")
+        if table.detector_filter != "all" or table.lowest_severity != "low":
             head.append(f" ({table.row_count} shown)")
         head.append("   " + HELP)
         self.query_one("#alerts-help", Static).update(head)
@@ -50,6 +59,24 @@ class AlertsScreen(StateScreen):
         table.later = self.spear.state.later_agree
         table.set_filter(mode, self.spear.state.alerts, self.spear.state.alerts_total)
         self._update_head()
+
+    def action_cycle_severity(self) -> None:
+        """s: every severity -> medium and high -> high only -> every severity."""
+        table = self.query_one(AlertList)
+        lowest = SEVERITIES[(SEVERITIES.index(table.lowest_severity) + 1) % len(SEVERITIES)]
+        self.app.severity_filter = lowest  # type: ignore[attr-defined]
+        table.later = self.spear.state.later_agree
+        table.set_severity(lowest, self.spear.state.alerts, self.spear.state.alerts_total)
+        self._update_head()
+
+    def action_accept(self) -> None:
+        """a: accept the selected alert as normal (its tuples join the baseline; recorded in the site)."""
+        table = self.query_one(AlertList)
+        alert = table.alert_at(table.cursor_row) if table.row_count else None
+        if alert is None:
+            self.notify("no alert selected", markup=False)
+            return
+        self.notify(self.spear.accept_alert(alert), markup=False)
 
     def update_body(self, changed: set[str]) -> None:
         if changed & {"alerts", "all"}:

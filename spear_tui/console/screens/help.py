@@ -15,7 +15,11 @@ HELP = [
         [
             ("1", "Overview: loss panel + sensitivity slider per protocol model, meter summary, alerts"),
             ("2 3 4", "MQTT / Modbus / BACnet tables"),
-            ("5", "Alerts (Enter: chunk's messages, again: a packet's dissection; f: detector filter)"),
+            (
+                "5",
+                "Alerts (Enter: chunk's messages, again: a packet's dissection; f: detector filter; "
+                "s: severity filter; a: accept as normal)",
+            ),
             ("6", "Meter: scored days, day plot, MSE histogram, threshold slider"),
             ("7", "Detectors: novelty on/off, rule switches and rate sensitivity per protocol"),
             ("ctrl+p", "Command palette: every action by name"),

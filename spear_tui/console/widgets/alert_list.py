@@ -36,6 +36,14 @@ def passes(a: Alert, mode: str, later: Iterable[str] = ()) -> bool:
     return mode in names
 
 
+SEVERITIES = ("low", "medium", "high")  # the severity filter: the lowest severity shown
+
+
+def severe_enough(a: Alert, lowest: str) -> bool:
+    rank = {s: i for i, s in enumerate(SEVERITIES)}
+    return rank.get(a.severity, 1) >= rank.get(lowest, 0)
+
+
 def fmt_time(t: float) -> str:
     return time.strftime("%H:%M:%S", time.gmtime(t)) if t == t else "—"
 
@@ -72,6 +80,7 @@ class AlertList(DataTable):
         self.alerts: dict[int, Alert] = {}  # row key (running number) -> alert
         self.seen = 0
         self.detector_filter = "all"
+        self.lowest_severity = "low"
         self.later: Mapping[int, set[str]] = {}  # running number -> detectors that agreed afterwards
         self._names_shown: dict[int, frozenset[str]] = {}
 
@@ -96,7 +105,12 @@ class AlertList(DataTable):
         first = total - len(items)
         mode = self.detector_filter
         later = self.later
-        items = [(first + i, a) for i, a in enumerate(items) if passes(a, mode, later.get(first + i, ()))]
+        lowest = self.lowest_severity
+        items = [
+            (first + i, a)
+            for i, a in enumerate(items)
+            if passes(a, mode, later.get(first + i, ())) and severe_enough(a, lowest)
+        ]
         for n, a in items:
             names = self.later.get(n, set())
             self.add_row(*alert_row(a, names), key=str(n))
@@ -128,7 +142,11 @@ class AlertList(DataTable):
                 if self._names_shown.get(n) != frozenset(names):
                     self._names_shown[n] = frozenset(names)
                     self.update_cell(str(n), "detector", names_text(self.alerts[n], names))
-            elif self.detector_filter != "all" and passes(alerts[n - oldest], self.detector_filter, names):
+            elif (
+                self.detector_filter != "all"
+                and passes(alerts[n - oldest], self.detector_filter, names)
+                and severe_enough(alerts[n - oldest], self.lowest_severity)
+            ):
                 rebuild = True
         return rebuild
 
@@ -142,6 +160,13 @@ class AlertList(DataTable):
         self._names_shown.clear()
         self.seen = total - len(alerts)
         return self.sync(alerts, total)
+
+    def set_severity(self, lowest: str, alerts: Sequence[Alert], total: int) -> int:
+        """Show only alerts of severity `lowest` or higher (one of SEVERITIES)."""
+        if lowest not in SEVERITIES:
+            raise ValueError(f"unknown severity {lowest!r}")
+        self.lowest_severity = lowest
+        return self.set_filter(self.detector_filter, alerts, total)
 
     def alert_at(self, row: int) -> Alert | None:
         if row < 0 or row >= self.row_count:

@@ -43,6 +43,9 @@ class StatusBar(Widget):
         text.append("spear-tui ", style("status--title"))
         text.append_text(inert(self.source, max_len=40))
         text.append(f"  up {fmt_duration(self.clock() - self.started)}")
+        if st.learning_left is not None:  # before the counters: no alerts can come while it lasts
+            left = int(st.learning_left)
+            text.append(f"  learning: {left // 60}:{left % 60:02d} left", style="bold")
         if st.tracks or not st.meters:
             msgs = sum(t.messages for t in st.tracks.values())
             text.append(f"  msgs {msgs:,}")

@@ -73,8 +73,8 @@ class BacnetRules(ProtocolRules):
             first, m = reqs.get(k, (t, 0))
             reqs[k] = (min(first, t), m + int(n))
 
-    def close(self, ep: Episode) -> None:
-        self.control.add_tuples(sorted({(ep.actor, s) for _, s in ep.detail["requests"]}))
+    def additions(self, ep: Episode) -> dict[str, list[tuple[Any, ...]]]:
+        return {"control": sorted({(ep.actor, s) for _, s in ep.detail["requests"]})}
 
     def describe(self, ep: Episode) -> tuple[str, str]:
         reqs: dict[tuple[str, int], tuple[float, int]] = ep.detail["requests"]

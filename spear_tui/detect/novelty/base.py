@@ -100,8 +100,28 @@ class ProtocolRules:
     def detect(self, table: pl.DataFrame, enabled: set[str], book: EpisodeBook, hold: float) -> None:
         raise NotImplementedError
 
+    def additions(self, ep: Episode) -> dict[str, list[tuple[Any, ...]]]:
+        """What an episode adds to the known sets when it becomes an alert (known-set name -> rows).
+        The same rows are what accepting the alert as normal adds to a site's baseline."""
+        return {}
+
     def close(self, ep: Episode) -> None:
         """An episode became an alert: what it showed is now known (alert once per new tuple)."""
+        self.apply(self.additions(ep))
+
+    def apply(self, adds: dict[str, list[Any]]) -> int:
+        """Add rows to the named known sets (from `additions`, or from a site manifest: unknown names
+        and malformed rows are refused, never executed); returns how many rows were given."""
+        n = 0
+        for name, rows in adds.items():
+            known = getattr(self, name, None) if not name.startswith("_") else None
+            if not isinstance(known, KnownSet):
+                raise ValueError(f"{self.protocol} rules have no known set {name!r}")
+            if any(not isinstance(r, list | tuple) or len(r) != len(known.schema) for r in rows):
+                raise ValueError(f"rows for {self.protocol} {name} must have {len(known.schema)} values")
+            known.add_tuples([tuple(r) for r in rows])
+            n += len(rows)
+        return n
 
     def describe(self, ep: Episode) -> tuple[str, str]:
         """(reason, severity) of a tuple-novelty episode."""

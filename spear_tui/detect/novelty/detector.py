@@ -7,6 +7,7 @@ in a batch) and per alert, never per message of normal traffic.
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 from typing import Any
@@ -70,6 +71,7 @@ class NoveltyDetector:
         self._now = -math.inf
         self._rate_done: dict[tuple[str, str], int] = {}  # last window already alerted, per rate key
         self.learning = True
+        self._accepts: list[dict[str, list[Any]]] = []  # accepted from another thread, not yet applied
         self.learned_messages = 0
         self.learn_start: float | None = None
         self.learn_end: float | None = None
@@ -84,6 +86,8 @@ class NoveltyDetector:
     def feed(self, table: pl.DataFrame) -> list[Alert]:
         if table.height == 0:
             return []
+        if self._accepts:
+            self._apply_accepts()
         t = self.rules.prepare(table)
         if self.learning:
             cut = self._learning_cut(t)
@@ -186,12 +190,15 @@ class NoveltyDetector:
             return
         if "bins" in ep.detail:
             reason, severity = self.rules.describe_rate(ep, self.window)
+            accept = ""
             score, threshold = float(max(ep.detail["bins"].values())), float(ep.detail["thr"])
             self._rate_done[(ep.rule, ep.actor)] = max(ep.detail["bins"])
         else:
             reason, severity = self.rules.describe(ep)
             score, threshold = float(ep.count), 0.0
-            self.rules.close(ep)
+            adds = self.rules.additions(ep)
+            self.rules.apply(adds)
+            accept = json.dumps({k: [list(r) for r in v] for k, v in adds.items()}, separators=(",", ":"))
         self._out.append(
             Alert(
                 protocol=self.protocol,
@@ -207,8 +214,24 @@ class NoveltyDetector:
                 severity=severity,
                 file=ep.file,
                 detectors=(self.name,),
+                accept=accept,
             )
         )
+
+    def accept_later(self, adds: dict[str, list[Any]]) -> None:
+        """Accept from another thread (the console): applied by the feeding thread at its next call."""
+        self._accepts.append(adds)
+
+    def _apply_accepts(self) -> None:
+        while self._accepts:
+            self.accept(self._accepts.pop(0))
+
+    def accept(self, adds: dict[str, list[Any]]) -> int:
+        """Treat these known-set rows (an accepted alert's `accept`) as normal from now on."""
+        try:
+            return self.rules.apply(adds)
+        except (ValueError, TypeError, pl.exceptions.PolarsError) as exc:
+            raise UserError(f"cannot accept into the {self.protocol} baseline: {exc}") from None
 
     # --- baseline persistence ------------------------------------------------------------------
     def baseline_dict(self) -> dict[str, Any]:

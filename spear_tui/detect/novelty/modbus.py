@@ -45,6 +45,8 @@ class ModbusRules(ProtocolRules):
         s, i = pl.Utf8(), pl.Int32()
         self.masters = KnownSet({"src": s})
         self.polled = KnownSet({"dst": s, "unit": i})
+        self.polls = KnownSet({"src": s, "dst": s, "unit": i})  # who polls which unit
+        self._polls_known = True  # False: a baseline saved before `polls` existed (judge by `polled`)
         self.writers = KnownSet({"src": s})
         self.written = KnownSet({"dst": s, "unit": i})
         self.write_tuples = KnownSet({"src": s, "dst": s, "unit": i, "fc": i})
@@ -79,6 +81,7 @@ class ModbusRules(ProtocolRules):
         req = table.filter(_REQ & pl.col("exception_code").is_null())
         self.masters.add(req.select("src").unique())
         self.polled.add(req.select("dst", "unit").unique())
+        self.polls.add(req.select("src", "dst", "unit").unique())
         w = req.filter(pl.col("fc").is_in(MODBUS_WRITES))
         self.writers.add(w.select("src").unique())
         self.written.add(w.select("dst", "unit").unique())
@@ -111,16 +114,19 @@ class ModbusRules(ProtocolRules):
             seen[k] = min(seen.get(k, t), t)
             counts[k] = counts.get(k, 0) + int(n)
 
-    def close(self, ep: Episode) -> None:
+    def additions(self, ep: Episode) -> dict[str, list[tuple[Any, ...]]]:
         reqs: dict[tuple[str, int, int], float] = ep.detail.get("requests", {})
+        adds: dict[str, list[tuple[Any, ...]]] = {}
         if ep.rule == "new_master":
-            self.masters.add_tuples([(ep.actor,)])
-        self.polled.add_tuples(sorted({(d, u) for d, u, _ in reqs}))
+            adds["masters"] = [(ep.actor,)]
+        adds["polled"] = sorted({(d, u) for d, u, _ in reqs})
+        adds["polls"] = sorted({(ep.actor, d, u) for d, u, _ in reqs})
         writes = [(ep.actor, d, u, f) for d, u, f in reqs if f in MODBUS_WRITES]
         if writes:
-            self.writers.add_tuples([(ep.actor,)])
-            self.written.add_tuples(sorted({(d, u) for _, d, u, _ in writes}))
-            self.write_tuples.add_tuples(writes)
+            adds["writers"] = [(ep.actor,)]
+            adds["written"] = sorted({(d, u) for _, d, u, _ in writes})
+            adds["write_tuples"] = sorted(writes)
+        return adds
 
     def _new_units(self, reqs: dict[tuple[str, int, int], float]) -> dict[str, list[int]]:
         pairs = pl.DataFrame(
@@ -148,6 +154,9 @@ class ModbusRules(ProtocolRules):
             if not len(self.writers.known(pl.DataFrame({"src": [ep.actor]}))):
                 head += " — never seen writing"
                 severity = "high"
+            elif self._routine_write(ep.actor, dst, unit, fc):
+                head += " — a known writer using a write function it already uses, on a unit it polls"
+                severity = "low"
             elif not len(
                 self.written.known(pl.DataFrame({"dst": [dst], "unit": [unit]}, schema=self.written.schema))
             ):
@@ -174,12 +183,25 @@ class ModbusRules(ProtocolRules):
             fcs[f] = fcs.get(f, 0) + n
         tail.append(
             f"{ep.count} request(s): "
-            + listing([f"{n}× {modbus_function(f)}" for f, n in sorted(fcs.items(), key=lambda kv: -kv[1])])
+            + listing(
+                [f"{n}× {modbus_function(f)}" for f, n in sorted(fcs.items(), key=lambda kv: (-kv[1], kv[0]))]
+            )
         )
         return head + "; " + "; ".join(tail), severity
 
+    def _routine_write(self, src: str, dst: str, unit: int, fc: int) -> bool:
+        """A writer's known write function on a unit it already polls: a routine operation, low."""
+        uses = self.write_tuples.frame.filter((pl.col("src") == src) & (pl.col("fc") == fc)).height > 0
+        row = pl.DataFrame({"src": [src], "dst": [dst], "unit": [unit]}, schema=self.polls.schema)
+        if self._polls_known:
+            polls = len(self.polls.known(row)) > 0
+        else:
+            polls = len(self.polled.known(row.drop("src"))) > 0
+        return uses and polls
+
     def to_dict(self) -> dict[str, Any]:
         return {
+            "polls": self.polls.to_list(),
             "masters": self.masters.to_list(),
             "polled": self.polled.to_list(),
             "writers": self.writers.to_list(),
@@ -190,3 +212,5 @@ class ModbusRules(ProtocolRules):
     def load(self, data: dict[str, Any]) -> None:
         for name in ("masters", "polled", "writers", "written", "write_tuples"):
             getattr(self, name).load(data[name])
+        self._polls_known = "polls" in data
+        self.polls.load(data.get("polls", []))

@@ -138,14 +138,15 @@ class MqttRules(ProtocolRules):
 
         return add
 
-    def close(self, ep: Episode) -> None:
+    def additions(self, ep: Episode) -> dict[str, list[tuple[Any, ...]]]:
         seen = sorted(ep.detail.get("seen", ()))
         if ep.rule == "unknown_client":
-            self.clients.add_tuples([(s,) for s in seen])
-        elif ep.rule == "wildcard":
-            self.wildcard_users.add_tuples([(ep.actor,)])
-        elif ep.rule == "new_topic":
-            self.prefixes.add_tuples([(s,) for s in seen])
+            return {"clients": [(s,) for s in seen]}
+        if ep.rule == "wildcard":
+            return {"wildcard_users": [(ep.actor,)]}
+        if ep.rule == "new_topic":
+            return {"prefixes": [(s,) for s in seen]}
+        return {}
 
     @staticmethod
     def _who(who: str, src: str) -> str:

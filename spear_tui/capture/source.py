@@ -238,8 +238,13 @@ class PacketSource:
         with self._lock:
             self._closed = True
             streams = list(self._streams)
-        for s in streams:
-            s.close()
+        # All at once: a tshark blocked on a full pipe takes its grace period to stop, and with one
+        # tshark per core (plus editcap and the exact-path runs) one after another that adds up.
+        closers = [threading.Thread(target=s.close, daemon=True) for s in streams]
+        for t in closers:
+            t.start()
+        for t in closers:
+            t.join()
 
 
 def _concat_sorted(a, b):

@@ -157,7 +157,7 @@ def test_built_from_a_state_equals_built_then_loaded():
     assert built.run_chunk(x, y, 2) == loaded.run_chunk(x, y, 2)
 
 
-@pytest.mark.parametrize("cfg", [CFG, LSTMConfig(layers=2, units=7, features=3)])
+@pytest.mark.parametrize("cfg", [CFG, LSTMConfig(layers=2, units=7, features=3, timing=True)])
 def test_param_shapes_are_the_shapes_flax_builds(cfg):
     """Checkpoints are checked against param_shapes without JAX; it must follow the real network."""
 

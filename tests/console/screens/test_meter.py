@@ -37,15 +37,21 @@ def real_days(n: int = 40) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarra
     return [str(d) for d in days["date"]], x, recon, mse
 
 
-async def test_meter_days_plot_histogram_and_slider(tmp_path: Path, settings: Settings) -> None:
-    dates, x, recon, mse = real_days()
-    thr = float(np.quantile(mse, 0.9))
+def _meter_app(settings: Settings, dates, x, recon, mse, thr: float):
+    """A meter console scripted with the real days' scores, flagged above `thr`."""
     events = [
         DayScored("taxi", d, float(m), bool(m > thr), True, thr) for d, m in zip(dates, mse, strict=True)
     ]
     index = {d: i for i, d in enumerate(dates)}
     eng = ScriptedEngine([events], day_series=lambda meas, date: (x[index[date]], recon[index[date]]))
     app = SpearApp(lambda: eng, source="nyc_taxi.csv", kind="meter", settings=settings, clock=FixedClock())
+    return eng, app
+
+
+async def test_meter_days_plot_histogram_and_slider(tmp_path: Path, settings: Settings) -> None:
+    dates, x, recon, mse = real_days()
+    thr = float(np.quantile(mse, 0.9))
+    eng, app = _meter_app(settings, dates, x, recon, mse, thr)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(app, pilot, eng)
         assert app.current_mode == "meter"
@@ -93,12 +99,7 @@ async def test_flagged_day_says_why(settings: Settings) -> None:
     thr = float(np.median(mse))
     first_flagged = bool(mse[0] > thr)
     other = next(i for i in range(1, len(mse)) if bool(mse[i] > thr) != first_flagged)
-    events = [
-        DayScored("taxi", d, float(m), bool(m > thr), True, thr) for d, m in zip(dates, mse, strict=True)
-    ]
-    index = {d: i for i, d in enumerate(dates)}
-    eng = ScriptedEngine([events], day_series=lambda meas, date: (x[index[date]], recon[index[date]]))
-    app = SpearApp(lambda: eng, source="nyc_taxi.csv", kind="meter", settings=settings, clock=FixedClock())
+    eng, app = _meter_app(settings, dates, x, recon, mse, thr)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(app, pilot, eng)
         plot = app.screen.query_one(DayPlot)

@@ -82,6 +82,11 @@ class ReadAhead(Generic[T]):
     def close(self) -> None:
         self._closed.set()
 
+    def join(self, timeout: float | None = None) -> None:
+        """Wait for the producer (after close(): for the source's own clean-up) to end."""
+        if self._started:
+            self._thread.join(timeout)
+
 
 class _Raised:
     __slots__ = ("exc",)

@@ -26,6 +26,7 @@ from spear_tui.capture.stream import TsharkStream
 from spear_tui.capture.tshark import modbus_server_ports, parse_decode_as
 
 FIRST_BLOCK_LINES = 1000
+CLOSE_WAIT = 10.0  # seconds to wait for a segment's reader to stop its tools
 SEGMENT_READ_AHEAD = 32  # batches a later segment's tshark may decode ahead (<= 20k messages each)
 
 __all__ = ["Batch", "PacketSource", "ReplayPacer", "open_capture_files", "open_interface"]
@@ -113,6 +114,8 @@ class PacketSource:
         finally:
             for reader in running:
                 reader.close()
+            for reader in running:  # their tools are stopped when this returns, not some time later
+                reader.join(CLOSE_WAIT)
 
     def _segment_batches(self, index: int, segment: Segment | None) -> Iterator[Batch]:
         from spear_tui.capture.exact import ExactResolver
@@ -146,10 +149,10 @@ class PacketSource:
                     stream.max_lines = max(64, int(self.batch_messages / max(per_frame, 1.0)))
                     yield from split_by_count(batch, self.batch_messages)
         finally:
+            if pipe is not None:
+                pipe.close()  # editcap first: tshark then sees the end of its input
             resolver.close()
             stream.close()
-            if pipe is not None:
-                pipe.close()
         for msg in stream.messages():
             msg = msg.removeprefix("tshark: ")
             if not any(msg in w or w.endswith(msg.split(" appears ")[-1]) for w in self.warnings):

@@ -141,7 +141,9 @@ def test_closing_mid_file_ends_the_batches_and_every_tool_we_started(normal_pcap
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline and _children_named("tshark", "editcap"):
         time.sleep(0.05)
-    assert _children_named("tshark", "editcap") == []
+    left = {pid: Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")[:200]
+            for pid in _children_named("tshark", "editcap")}
+    assert left == {}
 
 
 def _children_named(*names: str) -> list[int]:

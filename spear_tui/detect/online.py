@@ -32,13 +32,9 @@ from spear_tui.detect.features import (
     mqtt_client_ids,
     prepare,
 )
-from spear_tui.detect.stacked_lstm import (
-    LSTMConfig,
-    StackedLSTM,
-    configure_xla,
-    params_fit,
-    start_warm_up,
-)
+from spear_tui.detect.lstm_shapes import params_fit
+from spear_tui.detect.lstm_warmup import start_warm_up
+from spear_tui.detect.stacked_lstm import LSTMConfig, StackedLSTM, configure_xla
 from spear_tui.errors import UserError
 from spear_tui.events import Alert, ChunkScored
 
@@ -160,10 +156,9 @@ class OnlineLSTMDetector:
         return self._run_full_chunks()
 
     def flush(self) -> list:
-        """End of source: run the full chunks still buffered, then score (never train on) a remainder
-        of >= MIN_PARTIAL messages, else drop it; then judge the warm-up chunks if the run was too
-        short to have done so."""
-        events = self._run_full_chunks()
+        """End of source: score (never train on) a remainder of >= MIN_PARTIAL messages, else drop it;
+        then judge the warm-up chunks if the run was too short to have done so."""
+        events: list = []
         if self._pending_rows >= MIN_PARTIAL:
             parts = self._pending
             buf = pl.concat(parts, how="diagonal_relaxed") if len(parts) > 1 else parts[0]

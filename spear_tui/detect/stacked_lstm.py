@@ -10,7 +10,6 @@ Python dispatch, and that dispatch returns before the work is done (the caller o
 
 from __future__ import annotations
 
-import logging
 import os
 import threading
 from dataclasses import asdict, dataclass
@@ -19,13 +18,14 @@ from typing import Any
 
 import numpy as np
 
+from spear_tui.detect.lstm_shapes import param_shapes, params_fit, zero_params  # noqa: F401 (re-exported)
+
 SEQUENCE_MODES = ("flow", "direction", "paper")
 
 # Compiled chunk programs shared by every detector with the same network and optimiser settings
 # (the parameters are arguments, so MQTT, Modbus and BACnet detectors compile once between them).
 _COMPILED: dict[tuple, Any] = {}
 _COMPILE_LOCK = threading.Lock()
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -96,77 +96,6 @@ def configure_xla(threads: int = 1) -> None:
     cache = os.environ.get("SPEAR_TUI_JAX_CACHE", os.path.expanduser("~/.cache/spear-tui/jax"))
     os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", cache)
     os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0.2")
-
-
-def param_shapes(cfg: LSTMConfig) -> dict[str, Any]:
-    """The weights' nested shapes, as `_build_model` makes them, worked out without importing JAX:
-    a checkpoint is checked against them when a detector is created, before its net is built."""
-    gates = 4 * cfg.units
-    cells = {
-        i: {
-            "dense_i": {"kernel": (cfg.features if i == 0 else cfg.units, gates)},
-            "dense_h": {"kernel": (cfg.units, gates), "bias": (gates,)},
-        }
-        for i in range(cfg.layers)
-    }
-    return {"cells": cells, "out": {"kernel": (cfg.units, cfg.features), "bias": (cfg.features,)}}
-
-
-def params_fit(cfg: LSTMConfig, params: Any) -> bool:
-    """True if a checkpoint's (msgpack, string-keyed) weights have exactly the shapes `cfg` builds."""
-
-    def fits(ref: Any, saved: Any) -> bool:
-        if isinstance(ref, dict):
-            if not isinstance(saved, dict) or len(saved) != len(ref):
-                return False
-            keys = {str(k) for k in saved}
-            return all(str(k) in keys and fits(v, saved.get(str(k), saved.get(k))) for k, v in ref.items())
-        return tuple(np.shape(saved)) == ref
-
-    return fits(param_shapes(cfg), params)
-
-
-_WARM_UPS: dict[tuple, threading.Thread] = {}
-_WARM_LOCK = threading.Lock()
-
-
-def start_warm_up(cfg: LSTMConfig, fresh: bool = False) -> threading.Thread:
-    """Import JAX/Flax/optax and compile `cfg`'s chunk program in a background thread, once per
-    process and config; with `fresh`, also run one random initialisation (its op-by-op compiles are
-    what a fresh net's first build waits for). Started when a detector is created, so all this
-    overlaps tshark's start and the first batches; the detector waits for it only if it needs its
-    net sooner (`wait_warm_up`)."""
-    key = (*_program_key(cfg), fresh)
-    with _WARM_LOCK:
-        thread = _WARM_UPS.get(key)
-        if thread is None:
-            # Not a daemon: the interpreter must not exit while XLA compiles in it (that aborts the
-            # process: "terminate called ... exception not rethrown"); a short run waits for it.
-            thread = threading.Thread(target=_warm_up, args=(cfg, fresh), name="lstm-warm-up")
-            _WARM_UPS[key] = thread
-            thread.start()
-    return thread
-
-
-def _warm_up(cfg: LSTMConfig, fresh: bool) -> None:
-    try:
-        zeros = zero_params(cfg)
-        StackedLSTM(cfg, 0, state={"params": zeros}).compile()
-        if fresh:
-            _build_model(cfg, 0)
-    except Exception:  # the detector builds its own net later and reports any error then
-        log.debug("LSTM warm-up failed", exc_info=True)
-
-
-def zero_params(cfg: LSTMConfig) -> dict[str, Any]:
-    """All-zero weights of `cfg`'s shapes (numpy): enough to compile the chunk program."""
-
-    def zeros(ref: Any) -> Any:
-        if isinstance(ref, dict):
-            return {str(k): zeros(v) for k, v in ref.items()}
-        return np.zeros(ref, np.float32)
-
-    return zeros(param_shapes(cfg))
 
 
 def _program_key(cfg: LSTMConfig) -> tuple:

@@ -5,14 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from spear_tui.detect.stacked_lstm import (
-    LSTMConfig,
-    StackedLSTM,
-    configure_xla,
-    param_shapes,
-    params_fit,
-    zero_params,
-)
+from spear_tui.detect.lstm_shapes import param_shapes, params_fit, zero_params
+from spear_tui.detect.stacked_lstm import LSTMConfig, StackedLSTM, configure_xla
 
 configure_xla()
 CFG = LSTMConfig()

@@ -69,12 +69,18 @@ class AlertsScreen(StateScreen):
         table.set_severity(lowest, self.spear.state.alerts, self.spear.state.alerts_total)
         self._update_head()
 
-    def action_accept(self) -> None:
-        """a: accept the selected alert as normal (its tuples join the baseline; recorded in the site)."""
+    def _selected(self):
+        """The alert under the cursor, or None (and the user is told)."""
         table = self.query_one(AlertList)
         alert = table.alert_at(table.cursor_row) if table.row_count else None
         if alert is None:
             self.notify("no alert selected", markup=False)
+        return alert
+
+    def action_accept(self) -> None:
+        """a: accept the selected alert as normal (its tuples join the baseline; recorded in the site)."""
+        alert = self._selected()
+        if alert is None:
             return
         self.notify(self.spear.accept_alert(alert), markup=False)
 
@@ -104,10 +110,8 @@ class AlertsScreen(StateScreen):
 
     def action_export(self) -> None:
         """e: export the selected alert's frames (pcapng) and messages (CSV)."""
-        table = self.query_one(AlertList)
-        alert = table.alert_at(table.cursor_row) if table.row_count else None
+        alert = self._selected()
         if alert is None:
-            self.notify("no alert selected", markup=False)
             return
         from spear_tui.console.screens.export_dialog import ExportDialog
 

@@ -10,7 +10,7 @@ usage: .venv/bin/python bench/novelty.py [--samples sample_captures] [--lstm] [-
 - Incidents: every labelled sample in --samples; detectors learn on the whole normal sample first,
   then see the incident capture. An incident is caught by a detector when one of its alerts of that
   protocol overlaps the label window (±2 s). With --lstm the online LSTM runs the same way, and
-  "both" is the union merged with merge_alerts.
+  "both" is the union grouped into incidents (spear_tui.incidents, as the engine does).
 """
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ import polars as pl
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from spear_tui.detect.novelty import NoveltyDetector, merge_alerts  # noqa: E402
+from spear_tui.detect.novelty import NoveltyDetector  # noqa: E402
+from spear_tui.incidents import group_incidents  # noqa: E402
 from spear_tui.protocols.schema import PROTOCOLS  # noqa: E402
 
 SLACK = 2.0
@@ -122,7 +123,7 @@ def main() -> None:
             lt = lstm(p, trained=False)
             found = feed(lt, table, args.batch) + alerts_only(lt.flush())
             fa["lstm"][p] = [a for a in found if a.end >= mid]
-            fa["both"][p] = merge_alerts(fa["lstm"][p] + fa["novelty"][p], SLACK)
+            fa["both"][p] = group_incidents(fa["lstm"][p] + fa["novelty"][p])
     print(f"\nall novelty detectors together: {all_cost:.2f} s = {all_cost / ingest_s:.3f}× ingest time")
     print("\nFalse alarms on the normal day, second half (first half = learning / warm-up):\n")
     print("| protocol | " + " | ".join(f"{k}: alerts (per capture h / per home h)" for k in kinds) + " |")
@@ -160,7 +161,7 @@ def main() -> None:
                 lt = lstm(p, trained=True)
                 found["lstm"] += feed(lt, tables[p], args.batch) + alerts_only(lt.flush())
         if args.lstm:
-            found["both"] = merge_alerts(found["novelty"] + found["lstm"], SLACK)
+            found["both"] = group_incidents(found["novelty"] + found["lstm"])
         spans = [(i["protocol"], i["start"] - SLACK, i["end"] + SLACK) for i in meta["incidents"]]
         any_table = next(t for t in tables.values() if t.height)
         inc_hours += float(any_table["time"].max() - any_table["time"].min()) / 3600

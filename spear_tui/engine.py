@@ -20,6 +20,8 @@ import polars as pl
 from spear_tui.errors import UserError
 from spear_tui.events import (
     Alert,
+    ChunkScored,
+    DetectorStarted,
     EngineError,
     Event,
     MessagesSeen,
@@ -28,6 +30,7 @@ from spear_tui.events import (
     SourceProgress,
     SummaryUpdated,
 )
+from spear_tui.incidents import IncidentStage
 from spear_tui.retain import MessageRetainer
 
 log = logging.getLogger(__name__)
@@ -86,7 +89,8 @@ class PacketEngine:
         self._speed = speed
         self._stop = threading.Event()
         self.summary = CaptureSummary()  # what scan prints and the protocol views show
-        self._recent_alerts: dict[str, list[Alert]] = {}
+        self.incidents = IncidentStage()
+        self._started_keys: set[tuple[str, str]] = set()
         self.messages: dict[str, int] = {}
         self.finished = threading.Event()
 
@@ -205,7 +209,7 @@ class PacketEngine:
                     deliver()
             for dets in self.detectors.values():
                 for det in dets:
-                    pending.extend(self._merge(det.flush()))
+                    pending.extend(self._merge(self._started(det, det.flush())))
             pending.extend(self._snapshots())
             pending.append(self._progress(done=True))
         except Exception as exc:  # a worker must report, not vanish with a traceback on the console
@@ -231,7 +235,7 @@ class PacketEngine:
                 MessagesSeen(protocol, table.height, float(table["time"].min()), float(table["time"].max()))
             )
             for det in self.detectors.get(protocol, ()):
-                out.extend(self._merge(det.feed(table)))
+                out.extend(self._merge(self._started(det, det.feed(table))))
         # Let time-windowed detectors close what is over, even when a live network has gone quiet
         # (live sources send empty batches as a heartbeat).
         for dets in self.detectors.values():
@@ -247,23 +251,27 @@ class PacketEngine:
         out.append(self._progress(position=batch.position))
         return out
 
+    def _started(self, det: PacketDetector, events: list[Event]) -> list[Event]:
+        """A chunk-scoring detector's decision rule goes before its first chunk, so sinks re-flag its
+        scores as it would (sent then, not at start: only detectors that saw traffic show up)."""
+        key = (det.protocol, det.name)
+        rule = getattr(det, "rule", None)
+        if key in self._started_keys or rule is None or not any(isinstance(e, ChunkScored) for e in events):
+            return events
+        self._started_keys.add(key)
+        return [DetectorStarted(det.protocol, det.name, rule.to_dict(), float(det.sensitivity)), *events]
+
     def _merge(self, events: list[Event]) -> list[Event]:
-        """Pin alert windows for drill-down and name every detector that agrees on overlapping alerts."""
-        out: list[Event] = []
-        for ev in events:
+        """Name alerts' captures, pin their windows for drill-down, and group them into incidents (each
+        alert is followed by the incident it joined: the one place incidents are built)."""
+        named = [
+            dataclasses.replace(ev, source=ev.source or self._file(ev)) if isinstance(ev, Alert) else ev
+            for ev in events
+        ]
+        out = self.incidents(named)
+        for ev in out:
             if isinstance(ev, Alert):
-                recent = self._recent_alerts.setdefault(ev.protocol, [])
-                agree = {ev.detector, *ev.detectors}
-                for other in recent:
-                    if other.start <= ev.end and ev.start <= other.end:
-                        agree.add(other.detector)
-                ev = dataclasses.replace(
-                    ev, detectors=tuple(sorted(agree)), source=ev.source or self._file(ev)
-                )
-                recent.append(ev)
-                del recent[:-200]
                 self.retainer.pin(ev)
-            out.append(ev)
         return out
 
     def _file(self, alert: Alert) -> str:

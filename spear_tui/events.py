@@ -44,6 +44,22 @@ class ChunkScored:
     threshold: float | None  # None during warm-up
     file: int = 0
     talkers: tuple[str, ...] = ()
+    messages: int = 0  # messages in the chunk (the last chunk of a source can be partial)
+
+
+@dataclass(frozen=True, slots=True)
+class DetectorStarted:
+    """A chunk-scoring detector's own decision rule, sent once before its first chunk.
+
+    Why: a sink that re-flags stored scores at another sensitivity (the console's slider, a review of a
+    store) must use the detector's rule with the detector's parameters (`rule`: warm-up, window, skip,
+    ...; see `spear_tui.detect.decision`), or the console and the engine would flag different chunks.
+    """
+
+    protocol: str
+    detector: str
+    rule: dict
+    k: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +83,33 @@ class Alert:
     # What accepting this alert as normal adds to the baseline: JSON {"known-set": [[...], ...]} of the
     # novelty rules (ProtocolRules.additions); "" when there is nothing to accept (LSTM, rate alerts).
     accept: str = ""
+    id: int = 0  # running number given by the engine (1, 2, ...); 0 before it went through an engine
+    chunk: int = -1  # the LSTM chunk index it is about (-1: not a chunk alert)
+
+
+@dataclass(frozen=True, slots=True)
+class Incident:
+    """Alerts of one protocol that belong together (overlapping or adjacent in capture time, sharing an
+    actor), as the user should see them: one row, the detectors that agree, the worst severity.
+
+    Sent again whenever it grows (same `id`, a newer version); `absorbed` names incidents merged into
+    it (an alert that bridged two of them), which sinks drop. Built only by `spear_tui.incidents`.
+    """
+
+    id: int
+    protocol: str
+    file: int
+    source: str
+    start: float
+    end: float
+    first_frame: int
+    last_frame: int
+    severity: str
+    detectors: tuple[str, ...]
+    actors: tuple[str, ...]
+    reasons: tuple[str, ...]  # distinct reasons, most severe first: reasons[0] is the headline
+    alerts: tuple[int, ...]  # Alert.id of its alerts, in time order
+    absorbed: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +170,9 @@ Event = (
     MessagesSeen
     | PacketsSkipped
     | ChunkScored
+    | DetectorStarted
     | Alert
+    | Incident
     | DayScored
     | TrainingProgress
     | SourceProgress

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from spear_tui.errors import UserError
-from spear_tui.events import Alert, ChunkScored, MessagesSeen, SourceProgress
+from spear_tui.events import Alert, ChunkScored, Incident, MessagesSeen, SourceProgress
 
 BATCH = 500  # events per emit: the console drains its inbox at 10 Hz, so any size is fine
 
@@ -64,6 +64,8 @@ class StoreEngine:
             sid = self.session.id
             self.chunks = reader.chunks(session=sid)
             self.alerts = list(reader.alerts(session=sid).values())
+            self.incidents = reader.incidents(session=sid)
+            self.rules = reader.rules(session=sid)
             self.days = reader.days(session=sid)
             self.counters = reader.counters(session=sid)
             self.errors = reader.errors(session=sid)
@@ -73,6 +75,13 @@ class StoreEngine:
         self.alerts = [
             dataclasses.replace(a, source=self.source_info(a).get("path") or a.source) for a in self.alerts
         ]
+        if not self.incidents and self.alerts:  # a store older than incidents: the same grouping now
+            from spear_tui.incidents import group_incidents
+
+            self.incidents = group_incidents(self.alerts)
+        self.incidents = [
+            dataclasses.replace(i, source=self.source_info(i).get("path") or i.source) for i in self.incidents
+        ]
         self.paused = False
         self.speed: float | None = None
         self._stop = threading.Event()
@@ -81,6 +90,8 @@ class StoreEngine:
             k = session_k([c for c in self.chunks if c.protocol == proto])
             if k is not None:
                 self._k[(proto, "lstm")] = k
+        for rule in self.rules:  # the k the detector ran with, as it said (a store older than v3 lacks it)
+            self._k[(rule.protocol, rule.detector)] = rule.k
 
     @property
     def name(self) -> str:
@@ -97,8 +108,10 @@ class StoreEngine:
         for proto, entry in self.counters.items():
             if entry["messages"]:
                 yield MessagesSeen(proto, int(entry["messages"]), first, last)
+        yield from self.rules
         timed: list[tuple[float, int, Any]] = [(c.end, 0, c) for c in self.chunks]
         timed += [(a.end, 1, a) for a in self.alerts]
+        timed += [(i.end, 2, i) for i in self.incidents]
         timed.sort(key=lambda t: (t[0], t[1]))
         yield from (ev for _, _, ev in timed)
         yield from self.days
@@ -141,7 +154,7 @@ class StoreEngine:
         return self._k.get((protocol, detector))
 
     # --- drill-down and export ----------------------------------------------------------------------
-    def source_info(self, alert: Alert | ChunkScored) -> dict[str, Any]:
+    def source_info(self, alert: Alert | ChunkScored | Incident) -> dict[str, Any]:
         """The session's recorded {path, size, mtime} of the capture the alert's frames are in."""
         if 0 <= alert.file < len(self.session.sources):
             return dict(self.session.sources[alert.file])

@@ -88,8 +88,26 @@ def browse(args: argparse.Namespace) -> int:
     return run_console(lambda: engine, source=engine.name, site=site)
 
 
+def _incidents(stored: list, alerts: dict, args: argparse.Namespace) -> list:
+    """The session's incidents, filtered like its alerts; a store older than incidents gets the same
+    grouping over its alerts."""
+    if not stored:
+        from spear_tui.incidents import group_incidents
+
+        return group_incidents(alerts.values())
+    from spear_tui.incidents import RANK
+
+    lowest = RANK.get(args.min_severity or "low", 0)
+    return [
+        i for i in stored
+        if (args.protocol is None or i.protocol == args.protocol) and RANK.get(i.severity, 1) >= lowest
+    ]  # fmt: skip
+
+
 def summary(args: argparse.Namespace) -> int:
+    from spear_tui.commands.scan import incident_json
     from spear_tui.report import summarise, write_chunks_csv, write_csv, write_html_report
+    from spear_tui.report.csv_out import write_incidents_csv
     from spear_tui.report.text import inert
     from spear_tui.store import STORE_VERSION, open_store
 
@@ -110,6 +128,7 @@ def summary(args: argparse.Namespace) -> int:
         days = reader.days(session=chosen)
         counters = reader.counters(session=chosen)
         errors = reader.errors(session=chosen)
+        incidents = _incidents(reader.incidents(session=chosen), alerts, args)
     summaries = summarise(chunks, alerts.values(), counters)
     picked = [s for s in sessions if chosen is None or s.id == chosen]
     sources = [src["path"] for s in picked for src in s.sources]
@@ -117,12 +136,13 @@ def summary(args: argparse.Namespace) -> int:
 
     if args.report:
         write_html_report(
-            args.report, chunks, alerts, summaries, days=days, sources=sources,
+            args.report, chunks, alerts, summaries, days=days, sources=sources, incidents=incidents,
             title=f"spear-tui review: {args.store} ({label})",
             meta={"sessions": ", ".join(str(s.id) for s in picked) or "none"},
         )  # fmt: skip
     if args.csv:
         write_csv(args.csv, alerts)
+        write_incidents_csv(f"{args.csv}.incidents.csv", incidents)
     if args.chunks_csv:
         write_chunks_csv(args.chunks_csv, chunks)
 
@@ -133,7 +153,9 @@ def summary(args: argparse.Namespace) -> int:
             "selected_session": chosen,
             "sessions": [dataclasses.asdict(s) | {"interrupted": s.interrupted} for s in sessions],
             "summaries": summaries,
-            "alerts": [{"id": i, **dataclasses.asdict(a)} for i, a in alerts.items()],
+            # "id" is the store's (what `site accept ID` takes), "eid" the engine's (what incidents list)
+            "alerts": [{**dataclasses.asdict(a), "id": i, "eid": a.id} for i, a in alerts.items()],
+            "incidents": [incident_json(i) for i in incidents],
             "days_flagged": [dataclasses.asdict(d) for d in days if d.flagged],
             "errors": errors,
         }

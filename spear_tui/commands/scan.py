@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 
 from spear_tui.commands._options import add_decode_as, add_detector_args, detector_choice
 from spear_tui.errors import UserError
-from spear_tui.events import Alert, ChunkScored, EngineError
+from spear_tui.events import Alert, ChunkScored, EngineError, Incident
+from spear_tui.incidents import IncidentLedger
 from spear_tui.report.text import utc
 from spear_tui.text import escape_controls
 
@@ -29,7 +30,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "files", nargs="+", metavar="FILE", help="capture files (pcap, pcapng, ...), merged by time"
     )
     p.add_argument("--json", action="store_true", help="print the stable JSON document (see README)")
-    p.add_argument("--csv", metavar="FILE", help="also write the alerts as CSV (chunks to FILE.chunks.csv)")
+    p.add_argument(
+        "--csv", metavar="FILE",
+        help="also write the alerts as CSV (chunks to FILE.chunks.csv, incidents to FILE.incidents.csv)",
+    )  # fmt: skip
     p.add_argument("--report", metavar="FILE.html", help="also write a self-contained HTML report")
     p.add_argument("--store", metavar="FILE.db", help="also record every score and alert in a durable store")
     add_decode_as(p)
@@ -57,11 +61,14 @@ def chunk_json(c: ChunkScored) -> dict:
     }
 
 
-def alert_json(a: Alert) -> dict:
+def alert_json(a: Alert, incident: Incident | None = None) -> dict:
+    """An alert; `detectors` are those that agree on its incident, `incident` that incident's id."""
     return {
+        "id": a.id,
+        "incident": incident.id if incident is not None else None,
         "protocol": a.protocol,
         "detector": a.detector,
-        "detectors": list(a.detectors or (a.detector,)),
+        "detectors": list(incident.detectors if incident is not None else a.detectors or (a.detector,)),
         "start": a.start,
         "end": a.end,
         "file": a.file,
@@ -74,6 +81,25 @@ def alert_json(a: Alert) -> dict:
         "reason": a.reason,
         "acceptable": bool(a.accept),
         "talkers": list(a.talkers),
+    }
+
+
+def incident_json(i: Incident) -> dict:
+    return {
+        "id": i.id,
+        "protocol": i.protocol,
+        "start": i.start,
+        "end": i.end,
+        "file": i.file,
+        "source": i.source,
+        "first_frame": i.first_frame,
+        "last_frame": i.last_frame,
+        "severity": i.severity,
+        "detectors": list(i.detectors),
+        "actors": list(i.actors),
+        "reason": i.reasons[0] if i.reasons else "",
+        "reasons": list(i.reasons),
+        "alerts": list(i.alerts),
     }
 
 
@@ -96,6 +122,7 @@ class ScanResult:
     doc: dict
     chunks: list[ChunkScored] = field(default_factory=list)
     alerts: list[Alert] = field(default_factory=list)
+    incidents: list[Incident] = field(default_factory=list)
 
 
 def scan(files: list[str], decode_as: list[str], choice=None, sinks=()) -> ScanResult:
@@ -112,6 +139,7 @@ def scan(files: list[str], decode_as: list[str], choice=None, sinks=()) -> ScanR
         apply_site_settings(engine, choice.site, lstm_k_given=choice.sensitivity is not None)
     result = ScanResult(doc={})
     errors: list[str] = []
+    ledger = IncidentLedger()
 
     def collect(events: list) -> None:
         for ev in events:
@@ -119,6 +147,8 @@ def scan(files: list[str], decode_as: list[str], choice=None, sinks=()) -> ScanR
                 result.chunks.append(ev)
             elif isinstance(ev, Alert):
                 result.alerts.append(ev)
+            elif isinstance(ev, Incident):
+                ledger.apply(ev)
             elif isinstance(ev, EngineError):
                 errors.append(ev.message)
 
@@ -128,6 +158,8 @@ def scan(files: list[str], decode_as: list[str], choice=None, sinks=()) -> ScanR
         source.close()
     if errors:
         raise UserError(errors[0])
+    result.incidents = ledger.sorted()
+    of_alert = {a: i for i in result.incidents for a in i.alerts}
     result.doc = {
         "files": source.files,
         "decode_as": list(decode_as),
@@ -138,7 +170,8 @@ def scan(files: list[str], decode_as: list[str], choice=None, sinks=()) -> ScanR
         "seed": choice.seed,
         "detectors": {p: [d.name for d in dets] for p, dets in engine.detectors.items()},
         "chunks": [chunk_json(c) for c in result.chunks],
-        "alerts": [alert_json(a) for a in result.alerts],
+        "alerts": [alert_json(a, of_alert.get(a.id)) for a in result.alerts],
+        "incidents": [incident_json(i) for i in result.incidents],
     }
     result.doc.update(site_json(choice, engine))
     return result
@@ -161,9 +194,10 @@ def run(args: argparse.Namespace) -> int:
             store.close()
     doc = result.doc
     if args.csv:
-        from spear_tui.report.csv_out import write_chunks_csv, write_csv
+        from spear_tui.report.csv_out import write_chunks_csv, write_csv, write_incidents_csv
 
         write_csv(args.csv, result.alerts)
+        write_incidents_csv(f"{args.csv}.incidents.csv", result.incidents)
         write_chunks_csv(f"{args.csv}.chunks.csv", result.chunks)
     if args.report:
         from spear_tui.report.html import write_html_report
@@ -177,6 +211,7 @@ def run(args: argparse.Namespace) -> int:
             summarise(result.chunks, result.alerts, counters),
             title=f"spear-tui scan: {', '.join(doc['files'])}",
             sources=doc["files"],
+            incidents=result.incidents,
         )
     if args.json:
         json.dump(doc, sys.stdout, indent=2, ensure_ascii=True)
@@ -221,11 +256,15 @@ def print_text(doc: dict) -> None:
             if name == "novelty":
                 learned = "; ".join(f"{v['count']} {k.replace('_', ' ')}" for k, v in info["learned"].items())
                 state = "done" if info["done"] else "still learning at the end"
-                out.write(f"learning {proto} novelty: first {info['seconds']:g} s ({state}), "
-                          f"{info['messages']} messages: {learned}\n")
+                out.write(
+                    f"learning {proto} novelty: first {info['seconds']:g} s ({state}), "
+                    f"{info['messages']} messages: {learned}\n"
+                )
             else:
-                out.write(f"learning {proto} {name}: first {info['chunks']} chunks "
-                          f"({info['scored']} scored, no alerts from them)\n")
+                out.write(
+                    f"learning {proto} {name}: first {info['chunks']} chunks "
+                    f"({info['scored']} scored, no alerts from them)\n"
+                )
     out.write(f"alerts: {len(doc['alerts'])}\n")
     for a in doc["alerts"]:
         who = ", ".join(_safe(t) for t in a["talkers"][:3])

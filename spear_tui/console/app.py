@@ -25,7 +25,7 @@ from spear_tui.console.state import ConsoleState
 from spear_tui.errors import UserError
 
 SPEEDS: tuple[float | None, ...] = (0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 50.0, 100.0, None)
-PACKET_MODES = ("overview", "mqtt", "modbus", "bacnet", "alerts", "meter", "detectors")
+PACKET_MODES = ("overview", "mqtt", "modbus", "bacnet", "incidents", "meter", "detectors")
 
 
 def lstm_key(protocol: str) -> str:
@@ -47,14 +47,15 @@ class SpearApp(App[int]):
         Binding("2", "show('mqtt')", "MQTT", show=False),
         Binding("3", "show('modbus')", "Modbus", show=False),
         Binding("4", "show('bacnet')", "BACnet", show=False),
-        Binding("5", "show('alerts')", "Alerts", key_display="5"),
+        Binding("5", "show('incidents')", "Incidents", key_display="5"),
         Binding("6", "show('meter')", "Meter", show=False),
         Binding("7", "show('detectors')", "Detectors", show=False),
         Binding("space", "toggle_pause", "Pause", key_display="␣"),
-        Binding("plus,equals_sign", "faster", "Faster", key_display="+"),
-        Binding("minus", "slower", "Slower", key_display="-"),
-        Binding("n", "next_alert", "Next alert", show=False),
-        Binding("p", "previous_alert", "Prev alert", show=False),
+        # one footer entry for both speed keys: at 80 columns the footer has no room for two
+        Binding("plus,equals_sign", "faster", "Speed", key_display="+/-"),
+        Binding("minus", "slower", "Slower", key_display="-", show=False),
+        Binding("n", "next_alert", "Next incident", show=False),
+        Binding("p", "previous_alert", "Prev incident", show=False),
         Binding("question_mark,f1", "help", "Help", key_display="?"),
         Binding("q", "quit", "Quit"),
     ]
@@ -78,8 +79,9 @@ class SpearApp(App[int]):
         self.engine_factory = engine_factory
         self.source = source
         self.kind = kind
-        self.alert_filter = "all"  # the Alerts screen's detector filter (f), kept across screen switches
-        self.severity_filter = "low"  # the Alerts screen's lowest severity shown (s)
+        self.alert_filter = "all"  # the Incidents screen's detector filter (f), kept across screen switches
+        self.severity_filter = "low"  # the Incidents screen's lowest severity shown (s)
+        self.incident_order = "newest"  # the Incidents screen's order (o)
         self.site = site  # spear_tui.site.Site the detectors judge by (accepting records into it), or None
         self.settings = settings if settings is not None else Settings()
         self.clock = clock
@@ -198,7 +200,7 @@ class SpearApp(App[int]):
         """Hide bindings to screens this console does not have (the meter console has no packet views)."""
         if action == "show" and parameters and parameters[0] not in self._modes:
             return False
-        if action in ("next_alert", "previous_alert") and "alerts" not in self._modes:
+        if action in ("next_alert", "previous_alert") and "incidents" not in self._modes:
             return False
         return True
 
@@ -235,8 +237,8 @@ class SpearApp(App[int]):
         self._step_speed(-1)
 
     async def _jump_alert(self, direction: int) -> None:
-        if self.current_mode != "alerts":
-            await self.switch_mode("alerts")
+        if self.current_mode != "incidents":
+            await self.switch_mode("incidents")
         jump = getattr(self.screen, "jump", None)
         if jump is not None:
             jump(direction)
@@ -272,7 +274,7 @@ class SpearApp(App[int]):
             ("mqtt", "MQTT view"),
             ("modbus", "Modbus view"),
             ("bacnet", "BACnet view"),
-            ("alerts", "Alerts"),
+            ("incidents", "Incidents"),
             ("meter", "Meter"),
             ("detectors", "Detectors (novelty switches)"),
         ):
@@ -283,8 +285,10 @@ class SpearApp(App[int]):
         yield SystemCommand("Pause / resume", "Pause or resume the replay (space)", self.action_toggle_pause)
         yield SystemCommand("Faster", "Replay faster (+)", self.action_faster)
         yield SystemCommand("Slower", "Replay slower (-)", self.action_slower)
-        yield SystemCommand("Next alert", "Jump to the next alert (n)", self.action_next_alert)
-        yield SystemCommand("Previous alert", "Jump to the previous alert (p)", self.action_previous_alert)
+        yield SystemCommand("Next incident", "Jump to the next incident (n)", self.action_next_alert)
+        yield SystemCommand(
+            "Previous incident", "Jump to the previous incident (p)", self.action_previous_alert
+        )
         yield SystemCommand("Help", "Screens and keys (? or F1)", self.action_help)
         extra = getattr(screen, "screen_commands", None)
         if extra is not None:

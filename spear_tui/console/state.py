@@ -1,40 +1,41 @@
 """Everything the console shows, accumulated from engine events; no Textual here.
 
 The UI thread applies event batches (`ConsoleState.apply`) and screens read from it. Keeping this pure
-makes re-flagging testable without a terminal: moving a slider re-evaluates the stored scores
-(`ModelTrack.reflag`, `MeterTrack.reflag`), it never retrains. Everything is bounded.
+makes re-flagging testable without a terminal: moving a slider re-evaluates the stored scores with the
+detector's own rule (`ConsoleState.reflag`, `MeterTrack.reflag`), it never retrains. Everything is bounded.
+
+Incidents are the engine's (`Incident` events) while the user has not moved a protocol's slider. After
+that, the protocol's incidents are the same grouping (`spear_tui.incidents`) over the alerts the detector
+raises at the new k (`spear_tui.detect.decision.lstm_alerts`): what `scan --sensitivity K` would show.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from spear_tui.detect.decision import PeakRule, lstm_alerts
 from spear_tui.events import (
     Alert,
     ChunkScored,
     DayScored,
+    DetectorStarted,
     EngineError,
+    Incident,
     MessagesSeen,
     PacketsSkipped,
     SourceProgress,
     TrainingProgress,
 )
+from spear_tui.incidents import IncidentLedger, group_incidents
 
 MAX_CHUNKS = 100_000
 MAX_ALERTS = 5_000
 RATE_WINDOW = 10.0  # seconds of capture time over which msgs/s is measured
-
-
-def flag_scores(scores: np.ndarray, k: float, warmup: int) -> tuple[np.ndarray, np.ndarray]:
-    """Re-flag stored chunk scores with sensitivity `k` using the detector's own rule (numpy only)."""
-    from spear_tui.detect.peaks import flag_scores as detector_rule
-
-    flags, thresholds = detector_rule(np.asarray(scores, dtype=np.float64), float(k), int(warmup))
-    return np.asarray(flags, dtype=bool), np.asarray(thresholds, dtype=np.float64)
 
 
 class _Growing:
@@ -66,6 +67,7 @@ class ModelTrack:
     engine_flags: _Growing = field(default_factory=lambda: _Growing(np.bool_))
     chunks: deque = field(default_factory=lambda: deque(maxlen=MAX_CHUNKS))
     warmup: int = 0
+    rule: PeakRule | None = None  # the detector's decision rule (DetectorStarted); None: not known
     k: float | None = None  # user sensitivity; None: the engine's flags/thresholds are shown as is
     flags: np.ndarray | None = None  # re-flagged with k (None: engine's)
     thresholds: np.ndarray | None = None
@@ -99,11 +101,22 @@ class ModelTrack:
         total = sum(r[2] for r in recent)
         return total / span if span > 0 else 0.0
 
+    def decision_rule(self) -> PeakRule:
+        """The detector's rule; an engine that sent none (an old store) gets the plain rolling rule."""
+        return self.rule if self.rule is not None else PeakRule(warmup=self.warmup)
+
     def reflag(self, k: float) -> int:
         """Re-evaluate every stored score with sensitivity k; returns how many chunks it flags."""
         self.k = float(k)
-        self.flags, self.thresholds = flag_scores(self.scores.view(), self.k, self.warmup)
+        flags, thresholds = self.decision_rule().flags(self.scores.view(), self.k)
+        self.flags, self.thresholds = np.asarray(flags, dtype=bool), np.asarray(thresholds, np.float64)
         return int(self.flags.sum())
+
+    def alerts_at_k(self) -> list[Alert]:
+        """The chunk alerts the detector raises at the user's k (needs every chunk still held)."""
+        if self.k is None or len(self.chunks) != self.scores.n:
+            return []
+        return lstm_alerts(list(self.chunks), self.decision_rule(), self.k)
 
     def current_flags(self) -> np.ndarray:
         return self.flags if self.flags is not None else self.engine_flags.view().astype(bool)
@@ -169,23 +182,48 @@ class ConsoleState:
     errors: list[str] = field(default_factory=list)
     events: int = 0
     alerts_by_detector: dict[str, dict[str, int]] = field(default_factory=dict)  # protocol -> name -> n
-    later_agree: dict[int, set[str]] = field(default_factory=dict)  # alert running number -> detectors
     learning_left: float | None = None  # capture seconds of the learning period left (no site), or None
+    engine_incidents: IncidentLedger = field(default_factory=IncidentLedger)
+    # protocol -> (incidents, their alerts by id) re-grouped at the user's k (see the module docstring)
+    regrouped: dict[str, tuple[list[Incident], dict[int, Alert]]] = field(default_factory=dict)
+    incidents_version: int = 0  # bumped whenever the incident list changes (screens rebuild on it)
 
-    def _note_agreement(self, ev: Alert) -> None:
-        """The engine names, on each new alert, the detectors of earlier overlapping alerts; the earlier
-        alert cannot be re-emitted (events are frozen), so the console records that `ev.detector` agreed
-        with it afterwards (only ev's own detector: overlap is not transitive)."""
-        n_before = self.alerts_total - len(self.alerts)  # running number of alerts[0]
-        for j in range(len(self.alerts) - 1, max(-1, len(self.alerts) - 201), -1):
-            other = self.alerts[j]
-            if other.protocol != ev.protocol or not (other.start <= ev.end and ev.start <= other.end):
-                continue
-            n = n_before + j
-            if ev.detector not in {other.detector, *other.detectors, *self.later_agree.get(n, ())}:
-                self.later_agree.setdefault(n, set()).add(ev.detector)
-        for n in [n for n in self.later_agree if n < n_before]:  # bounded like the alert list
-            del self.later_agree[n]
+    def reflag(self, protocol: str, k: float) -> int:
+        """The slider of `protocol`'s LSTM moved to k: re-flag its chunks and re-group its incidents."""
+        n = self.track(protocol).reflag(k)
+        self._regroup(protocol)
+        return n
+
+    def _regroup(self, protocol: str) -> None:
+        track = self.tracks.get(protocol)
+        if track is None or track.k is None:
+            return
+        kept = [
+            a
+            for a in self.alerts
+            if a.protocol == protocol and not (a.detector == track.detector and a.chunk >= 0)
+        ]
+        derived = track.alerts_at_k()
+        for i, a in enumerate(derived, start=1):  # ids of their own: negative, never an engine id
+            derived[i - 1] = dataclasses.replace(a, id=-i)
+        group = kept + derived
+        self.regrouped[protocol] = (group_incidents(group), {a.id: a for a in group})
+        self.incidents_version += 1
+
+    def incidents(self) -> list[Incident]:
+        """Every incident shown now, in time order."""
+        out = [i for i in self.engine_incidents.sorted() if i.protocol not in self.regrouped]
+        for incs, _ in self.regrouped.values():
+            out.extend(incs)
+        return sorted(out, key=lambda i: (i.start, i.protocol, i.file, i.id))
+
+    def alerts_of(self, inc: Incident) -> list[Alert]:
+        """An incident's alerts still held (the alert list is bounded), in time order."""
+        if inc.protocol in self.regrouped:
+            by_id = self.regrouped[inc.protocol][1]
+        else:
+            by_id = {a.id: a for a in self.alerts if a.protocol == inc.protocol}
+        return [by_id[i] for i in inc.alerts if i in by_id]
 
     def flagged_share(self, protocol: str) -> tuple[dict[str, float], int]:
         """(talker -> share of the currently flagged chunks naming it among their top talkers, number of
@@ -218,17 +256,27 @@ class ConsoleState:
     def apply(self, events: Iterable[object]) -> set[str]:
         """Fold a batch of events in; returns the kinds that changed so screens refresh only those."""
         changed: set[str] = set()
+        stale: set[str] = set()  # re-grouped protocols whose chunks or alerts moved on
         for ev in events:
             self.events += 1
             if isinstance(ev, ChunkScored):
                 self.track(ev.protocol).add_chunk(ev)
                 changed.add("chunks")
+                if ev.protocol in self.regrouped:
+                    stale.add(ev.protocol)
+            elif isinstance(ev, Incident):
+                self.engine_incidents.apply(ev)
+                self.incidents_version += 1
+                changed.add("alerts")
+            elif isinstance(ev, DetectorStarted):
+                self.track(ev.protocol).rule = PeakRule.from_dict(ev.rule)
             elif isinstance(ev, MessagesSeen):
                 self.track(ev.protocol).add_messages(ev)
                 changed.add("messages")
             elif isinstance(ev, Alert):
-                self._note_agreement(ev)
                 self.alerts.append(ev)
+                if ev.protocol in self.regrouped:
+                    stale.add(ev.protocol)
                 self.alerts_total += 1
                 if ev.protocol in self.tracks or ev.detector == "lstm":
                     self.track(ev.protocol).alerts += 1
@@ -259,4 +307,7 @@ class ConsoleState:
                 elif name == "SummaryUpdated":
                     self.summaries[ev.protocol] = ev.summary  # type: ignore[attr-defined]
                     changed.add("summary")
+        for protocol in stale:
+            self._regroup(protocol)
+            changed.add("alerts")
         return changed

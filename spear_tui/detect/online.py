@@ -24,6 +24,7 @@ import polars as pl
 from spear_tui.detect import peaks
 from spear_tui.detect.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from spear_tui.detect.chunk_batch import ChunkBatch
+from spear_tui.detect.decision import PeakRule, chunk_alert, review_alerts
 from spear_tui.detect.features import (
     Prepared,
     RunningNorm,
@@ -66,8 +67,8 @@ class _InFlight:
     lo: int
     hi: int
     out: Any  # device array [score, train_loss]
-    thr: float | None = None  # its threshold, once the scores before it are known
-    known: bool = False  # thr is set (None is a valid threshold: warm-up)
+    base: tuple[float, float] | None = None  # its (median, deviation), once the scores before it are known
+    known: bool = False  # base is set (None is a valid baseline: warm-up)
 
 
 class OnlineLSTMDetector:
@@ -131,7 +132,8 @@ class OnlineLSTMDetector:
         self._client_ids: dict[tuple[str, int], str] = {}
         self.scores: list[float] = []
         self.train_losses: list[float] = []
-        self.thresholds: list[float | None] = []
+        self.thresholds: list[float | None] = []  # at the user's sensitivity: what flags chunks
+        self._gates: list[float | None] = []  # at the configured k: what keeps a chunk out of training
         self._warmup_chunks: list[ChunkScored] | None = []  # judged later together; None: done
 
     @property
@@ -203,7 +205,13 @@ class OnlineLSTMDetector:
 
     def peak_params(self) -> dict:
         """Keyword arguments of peaks.flag_scores/peak_heights that reproduce this detector's flags."""
-        return {"warmup": self.cfg.warmup_chunks, "window": self.cfg.window, "skip": self.baseline_skip}
+        return self.rule.peak_params()
+
+    @property
+    def rule(self) -> PeakRule:
+        """This detector's decision rule (sent to sinks as DetectorStarted, so re-flagging agrees)."""
+        review = 0 if self.baseline_skip else REVIEW_AFTER * self.cfg.warmup_chunks
+        return PeakRule(self.cfg.warmup_chunks, self.cfg.window, self.baseline_skip, review=review)
 
     @property
     def baseline_skip(self) -> int:
@@ -212,9 +220,7 @@ class OnlineLSTMDetector:
 
     def reflag(self, k: float | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Flags and thresholds of the whole score series at sensitivity `k` (default: current)."""
-        return peaks.flag_scores(
-            np.asarray(self.scores), self.sensitivity if k is None else k, **self.peak_params()
-        )
+        return self.rule.flags(np.asarray(self.scores), self.sensitivity if k is None else k)
 
     # -- internals ---------------------------------------------------------------------------------
     def _steps(self, pending: int = 0) -> int:
@@ -270,17 +276,21 @@ class OnlineLSTMDetector:
         """Training gate of the chunk about to be queued: the threshold of the chunk GATE_LAG before
         it, whatever the pipeline holds, so results do not depend on how the input was batched (the
         rolling baseline moves by GATE_LAG scores in 50: the same rule, slightly later). During the
-        warm-up a trained net uses WARMUP_GATE x its reference score instead."""
+        warm-up a trained net uses WARMUP_GATE x its reference score instead.
+
+        The gate uses the configured k (`cfg.k`), not the user's sensitivity: moving the slider changes
+        which chunks are flagged, never what the net learns, so re-flagging stored scores at any k gives
+        what a run at that k would have flagged."""
         if not self.cfg.gate:
             return float("inf")
         pos = len(self.scores) + len(flights) - GATE_LAG  # score index of the chunk GATE_LAG before
         thr = None
         if 0 <= pos < len(self.scores):
-            thr = self.thresholds[pos]
+            thr = self._gates[pos]
         elif pos == len(self.scores) and flights:  # in flight; the scores before it are all settled
             if not flights[0].known:
-                flights[0].thr, flights[0].known = self._next_threshold(), True
-            thr = flights[0].thr
+                flights[0].base, flights[0].known = self._next_baseline(), True
+            thr = self._at(flights[0].base, self.cfg.k)
         if thr is not None:
             return thr
         return WARMUP_GATE * self.ref_score if self.ref_score else float("inf")
@@ -313,10 +323,12 @@ class OnlineLSTMDetector:
             return self._reset(prep, flight.lo, flight.hi, score, loss)
         if train:
             self._trained_chunks += 1
-        thr = flight.thr if flight.known else self._next_threshold()
+        base = flight.base if flight.known else self._next_baseline()
+        thr = self._at(base, self.sensitivity)
         self.scores.append(score)
         self.train_losses.append(loss)
         self.thresholds.append(thr)
+        self._gates.append(self._at(base, self.cfg.k))
         return score, loss, thr
 
     def _reset(self, prep: Prepared, lo: int, hi: int, score: float, after: float) -> Alert:
@@ -344,9 +356,14 @@ class OnlineLSTMDetector:
             ),
         )
 
-    def _next_threshold(self) -> float | None:
-        """Threshold the next chunk will be judged by (None during warm-up)."""
-        return peaks.latest_threshold(self._recent_scores(), self.sensitivity, **self.peak_params())
+    def _next_baseline(self) -> tuple[float, float] | None:
+        """(median, deviation) the next chunk will be judged by (None during warm-up)."""
+        med, dev = peaks.latest_baseline(self._recent_scores(), **self.peak_params())
+        return None if np.isnan(med) else (med, dev)
+
+    @staticmethod
+    def _at(base: tuple[float, float] | None, k: float) -> float | None:
+        return None if base is None else base[0] + k * base[1]
 
     def _recent_scores(self, placeholder: bool = True) -> np.ndarray:
         """The score series (with a placeholder for the coming chunk), cut to the part the last entry's
@@ -361,37 +378,11 @@ class OnlineLSTMDetector:
     def _warmup_review(self) -> list[Alert]:
         """Alerts for warm-up chunks that stand out among the run's first scores, raised once
         REVIEW_AFTER x warmup_chunks scores exist (or at the end of the source). Only for a detector
-        started from trained weights: a fresh net's early losses are it learning, not a baseline.
-        Their ChunkScored events keep threshold None (that was the online decision); the alert says
-        when and against what they were judged."""
+        started from trained weights (`rule.review`): a fresh net's early losses are it learning, not a
+        baseline. Their ChunkScored events keep threshold None (that was the online decision); the
+        alert says when and against what they were judged."""
         chunks, self._warmup_chunks = self._warmup_chunks or [], None
-        if self.baseline_skip:
-            return []
-        first = self.scores[: REVIEW_AFTER * self.cfg.warmup_chunks]
-        base = peaks.warmup_baseline(np.asarray(first))
-        if base is None:
-            return []
-        med, dev = base
-        thr = med + self.sensitivity * dev
-        alerts = []
-        for c in chunks:
-            if not (np.isfinite(c.score) and c.score > thr):
-                continue
-            height = (c.score - med) / dev
-            who = ", ".join(c.talkers) if c.talkers else "unknown"
-            alerts.append(Alert(
-                protocol=self.protocol, detector=self.name, start=c.start, end=c.end,
-                first_frame=c.first_frame, last_frame=c.last_frame, score=c.score, threshold=thr,
-                file=c.file, talkers=c.talkers,
-                severity="high" if height >= 2 * self.sensitivity else "medium", detectors=(self.name,),
-                reason=(
-                    f"{self.protocol} chunk {c.index} (warm-up, judged after {len(first)} chunks): "
-                    f"prediction loss {c.score:.3g} is {height:.1f} SDs above the median {med:.3g} of the "
-                    f"first {len(first)} (threshold {thr:.3g} at k={self.sensitivity:g}); most messages "
-                    f"from {who}"
-                ),
-            ))
-        return alerts
+        return review_alerts(chunks, np.asarray(self.scores), self.rule, self.sensitivity)
 
     def _score_events(
         self, batch: ChunkBatch, flight: _InFlight, score: float, after: float, thr: float | None
@@ -406,7 +397,7 @@ class OnlineLSTMDetector:
         chunk = ChunkScored(
             protocol=self.protocol, index=index, start=start, end=end, first_frame=first,
             last_frame=last, score=score, train_loss=after, flagged=bool(flagged), threshold=thr,
-            file=file, talkers=talkers,
+            file=file, talkers=talkers, messages=hi - lo,
         )
         events: list = [chunk]
         if self._warmup_chunks is not None:
@@ -416,19 +407,5 @@ class OnlineLSTMDetector:
                 events.extend(self._warmup_review())
         if flagged:
             med, dev = peaks.latest_baseline(self._recent_scores(placeholder=False), **self.peak_params())
-            height = (score - med) / dev
-            severity = "high" if height >= 2 * self.sensitivity else "medium"
-            who = ", ".join(talkers) if talkers else "unknown"
-            events.append(
-                Alert(
-                    protocol=self.protocol, detector=self.name, start=start, end=end, first_frame=first,
-                    last_frame=last, score=score, threshold=float(thr), file=file, talkers=talkers,
-                    severity=severity, detectors=(self.name,),
-                    reason=(
-                        f"{self.protocol} chunk {index} ({hi - lo} messages): prediction loss {score:.3g} is "
-                        f"{height:.1f} baseline SDs above the rolling median {med:.3g} "
-                        f"(threshold {thr:.3g} at k={self.sensitivity:g}); most messages from {who}"
-                    ),
-                )
-            )
+            events.append(chunk_alert(chunk, self.sensitivity, med, dev, self.name))
         return events

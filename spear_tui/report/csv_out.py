@@ -11,13 +11,17 @@ import io
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from spear_tui.events import Alert, ChunkScored
+from spear_tui.events import Alert, ChunkScored, Incident
 from spear_tui.report.files import atomic_write
 from spear_tui.report.text import cell, utc
 
 ALERT_HEADER = (
     "id", "start_utc", "end_utc", "start", "end", "protocol", "detector", "detectors", "severity", "score",
     "threshold", "first_frame", "last_frame", "file", "source", "talkers", "reason",
+)  # fmt: skip
+INCIDENT_HEADER = (
+    "id", "start_utc", "end_utc", "start", "end", "protocol", "severity", "detectors", "alerts",
+    "first_frame", "last_frame", "file", "source", "actors", "reason", "other_reasons",
 )  # fmt: skip
 CHUNK_HEADER = (
     "protocol", "index", "start_utc", "start", "end", "first_frame", "last_frame", "score", "train_loss",
@@ -89,3 +93,17 @@ def write_chunks_csv(path: str | Path, chunks: Sequence[ChunkScored]) -> Path:
         for c in chunks
     ]
     return _write(path, CHUNK_HEADER, rows)
+
+
+def write_incidents_csv(path: str | Path, incidents: Sequence[Incident]) -> Path:
+    """One row per incident: its headline reason, the others joined with ` | `, alert ids with `;`."""
+    rows = [
+        [
+            i.id, utc(i.start), utc(i.end), i.start, i.end, cell(i.protocol), cell(i.severity),
+            cell(";".join(i.detectors)), cell(";".join(str(a) for a in i.alerts)), i.first_frame,
+            i.last_frame, i.file, cell(i.source), cell(";".join(i.actors)),
+            cell(i.reasons[0] if i.reasons else ""), cell(" | ".join(i.reasons[1:])),
+        ]  # fmt: skip
+        for i in incidents
+    ]
+    return _write(path, INCIDENT_HEADER, rows)

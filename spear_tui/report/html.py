@@ -12,7 +12,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from spear_tui.events import Alert, ChunkScored, DayScored
+from spear_tui.events import Alert, ChunkScored, DayScored, Incident
 from spear_tui.report.files import atomic_write
 from spear_tui.report.svg import day_plot, loss_plot
 from spear_tui.report.text import inert, utc
@@ -69,6 +69,7 @@ def render_html(
     title: str = "spear-tui incident report",
     meta: Mapping[str, Any] | None = None,
     sources: Sequence[str] = (),
+    incidents: Sequence[Incident] = (),
 ) -> str:
     items = _alert_items(alerts)
     body = [f"<h1>{_h(title)}</h1>"]
@@ -76,7 +77,8 @@ def render_html(
     body.append(
         '<p class="meta">'
         + " · ".join(f"{_h(k)}: {_h(v)}" for k, v in info.items())
-        + f"{' · ' if info else ''}{len(items)} alert(s), {len(chunks)} scored chunk(s)</p>"
+        + f"{' · ' if info else ''}{len(incidents)} incident(s), {len(items)} alert(s), "
+        f"{len(chunks)} scored chunk(s)</p>"
     )
     if sources:
         body.append("<h2>Sources</h2>")
@@ -119,6 +121,21 @@ def render_html(
                     ),
                 )
             )
+    body.append("<h2>Incidents</h2>")
+    if incidents:
+        rows = [
+            [
+                i.id, utc(i.start), utc(i.end), i.protocol, ", ".join(i.detectors),
+                f'<span class="{_h(i.severity)}">{_h(i.severity)}</span>', len(i.alerts),
+                f"{i.first_frame}–{i.last_frame}", ", ".join(i.actors), " | ".join(i.reasons),
+            ]  # fmt: skip
+            for i in incidents
+        ]
+        header = ["id", "start (UTC)", "end (UTC)", "protocol", "detectors", "severity", "alerts", "frames",
+                  "actors", "reasons"]  # fmt: skip
+        body.append(_table(header, rows, raw_cols=(5,)))
+    else:
+        body.append("<p>no incidents</p>")
     body.append("<h2>Alerts</h2>")
     if items:
         rows = []
@@ -151,7 +168,7 @@ def write_html_report(
     **kw: Any,
 ) -> Path:
     """Write the report atomically (never a half page if interrupted). `alerts` is {id: Alert} (store
-    ids) or a sequence (numbered from 1). Keyword options: days, title, meta, sources."""
+    ids) or a sequence (numbered from 1). Keyword options: days, title, meta, sources, incidents."""
     path = Path(path)
     atomic_write(path, render_html(chunks, alerts, summaries, **kw).encode("utf-8"))
     return path

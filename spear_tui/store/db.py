@@ -113,4 +113,9 @@ def _migrate(conn: sqlite3.Connection, path: Path, version: int) -> None:
 def alert_cols(conn: sqlite3.Connection) -> str:
     """The alert columns to select from this store (older versions lack some)."""
     version = conn.execute("PRAGMA user_version").fetchone()[0]
-    return schema.ALERT_COLS if version >= 2 else schema.ALERT_COLS_V1
+    return schema.ALERT_COLS_OLD.get(version, schema.ALERT_COLS)
+
+
+def chunk_cols(conn: sqlite3.Connection) -> str:
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    return schema.CHUNK_COLS if version >= 3 else schema.CHUNK_COLS_OLD

@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from spear_tui.errors import UserError
-from spear_tui.events import Alert, ChunkScored, DayScored
+from spear_tui.events import Alert, ChunkScored, DayScored, DetectorStarted, Incident
 from spear_tui.store import schema
-from spear_tui.store.db import alert_cols, connect, describe
+from spear_tui.store.db import alert_cols, chunk_cols, connect, describe
 
 SEVERITIES = ("low", "medium", "high")
 
@@ -63,6 +63,8 @@ class StoreReader:
         self.path = Path(path)
         self._conn = connect(self.path, create=False)
         self._alert_cols = alert_cols(self._conn)
+        self._chunk_cols = chunk_cols(self._conn)
+        self._version = int(self._conn.execute("PRAGMA user_version").fetchone()[0])
 
     def _q(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         try:
@@ -118,9 +120,31 @@ class StoreReader:
     def chunks(self, session: int | None = None, protocol: str | None = None) -> list[ChunkScored]:
         where, params = _filters(session, protocol, ["1"], [])
         rows = self._q(
-            f"SELECT {schema.CHUNK_COLS} FROM chunks WHERE {' AND '.join(where)} ORDER BY id", tuple(params)
+            f"SELECT {self._chunk_cols} FROM chunks WHERE {' AND '.join(where)} ORDER BY id", tuple(params)
         )
         return [schema.row_chunk(r) for r in rows]
+
+    def incidents(self, session: int | None = None) -> list[Incident]:
+        """The engine's incidents (latest versions), in time order; none in a store older than v3."""
+        if self._version < 3:
+            return []
+        where, params = _filters(session, None, ["1"], [])
+        rows = self._q(
+            f"SELECT body FROM incidents WHERE {' AND '.join(where)} ORDER BY start, session, eid",
+            tuple(params),
+        )
+        return [schema.row_incident(r[0]) for r in rows]
+
+    def rules(self, session: int | None = None) -> list[DetectorStarted]:
+        """The detectors' decision rules (what re-flagging the stored scores must use)."""
+        if self._version < 3:
+            return []
+        where, params = _filters(session, None, ["1"], [])
+        rows = self._q(
+            f"SELECT protocol, detector, rule, k FROM rules WHERE {' AND '.join(where)} ORDER BY session",
+            tuple(params),
+        )
+        return [schema.row_rule(r) for r in rows]
 
     def days(self, session: int | None = None) -> list[DayScored]:
         sql, params = f"SELECT {schema.DAY_COLS} FROM days", ()

@@ -26,7 +26,16 @@ from typing import Any
 
 from spear_tui import __version__
 from spear_tui.errors import UserError
-from spear_tui.events import Alert, ChunkScored, DayScored, EngineError, MessagesSeen, PacketsSkipped
+from spear_tui.events import (
+    Alert,
+    ChunkScored,
+    DayScored,
+    DetectorStarted,
+    EngineError,
+    Incident,
+    MessagesSeen,
+    PacketsSkipped,
+)
 from spear_tui.store import schema
 from spear_tui.store.db import connect, describe
 
@@ -83,9 +92,19 @@ class AlertStore:
         days: list[tuple[Any, ...]] = []
         counts: Counter[tuple[str, str, str]] = Counter()
         errors: list[str] = []
+        incidents: dict[int, tuple[Any, ...]] = {}
+        dropped: list[int] = []
+        rules: list[tuple[Any, ...]] = []
         for ev in events:
             if isinstance(ev, Alert):
                 alerts.append(ev)
+            elif isinstance(ev, Incident):  # the latest version of each is kept
+                for old in ev.absorbed:
+                    dropped.append(old)
+                    incidents.pop(old, None)
+                incidents[ev.id] = (self.session, *schema.incident_row(ev))
+            elif isinstance(ev, DetectorStarted):
+                rules.append((self.session, *schema.rule_row(ev)))
             elif isinstance(ev, ChunkScored):
                 chunks.append((self.session, *schema.chunk_row(ev)))
             elif isinstance(ev, DayScored):
@@ -96,7 +115,7 @@ class AlertStore:
                 counts[(ev.protocol, "skipped", ev.reason)] += int(ev.count)
             elif isinstance(ev, EngineError):
                 errors.append(ev.message)
-        if not (alerts or chunks or days or counts or errors):
+        if not (alerts or chunks or days or counts or errors or incidents or rules):
             return []
         now = time.time()
         with self._lock:
@@ -108,15 +127,32 @@ class AlertStore:
                     for a in alerts:
                         cur = conn.execute(
                             f"INSERT INTO alerts (session, recorded, {schema.ALERT_COLS}) "
-                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                             (self.session, now, *schema.alert_row(a)),
                         )
                         ids.append(int(cur.lastrowid or 0))
                     if chunks:
                         conn.executemany(
                             f"INSERT INTO chunks (session, {schema.CHUNK_COLS}) "
-                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                             chunks,
+                        )
+                    if dropped:  # merged into another incident of this batch or a later one
+                        conn.executemany(
+                            "DELETE FROM incidents WHERE session = ? AND eid = ?",
+                            [(self.session, i) for i in dropped],
+                        )
+                    if incidents:
+                        conn.executemany(
+                            "INSERT OR REPLACE INTO incidents (session, eid, start, body) "
+                            "VALUES (?, ?, ?, ?)",
+                            list(incidents.values()),
+                        )
+                    if rules:
+                        conn.executemany(
+                            "INSERT OR REPLACE INTO rules (session, protocol, detector, rule, k) "
+                            "VALUES (?, ?, ?, ?, ?)",
+                            rules,
                         )
                     if days:
                         conn.executemany(

@@ -16,6 +16,7 @@ from textual.widgets import DataTable
 from spear_tui.console.app import SpearApp
 from spear_tui.console.settings import Settings
 from spear_tui.events import Alert, ChunkScored, MessagesSeen, SourceProgress
+from spear_tui.incidents import IncidentStage
 
 
 class ScriptedEngine:
@@ -32,10 +33,11 @@ class ScriptedEngine:
             setattr(self, k, v)
 
     def run(self, emit: Callable[[list[Any]], None]) -> None:
+        incidents = IncidentStage()  # what every engine does between its detectors and its sinks
         for batch in self.batches:
             if self._stop.is_set():
                 break
-            emit(batch)
+            emit(incidents(batch))
         self.done.set()
         self._stop.wait(60)
 

@@ -7,7 +7,7 @@ import pytest
 
 from spear_tui.console.app import SpearApp
 from spear_tui.console.settings import Settings
-from spear_tui.console.widgets.alert_list import AlertList
+from spear_tui.console.widgets.incident_list import IncidentList
 from spear_tui.console.widgets.loss_panel import LossPanel
 from spear_tui.console.widgets.threshold_slider import ThresholdSlider
 from spear_tui.detect.peaks import flag_scores
@@ -38,7 +38,7 @@ async def test_overview_shows_model_alert_and_progress(settings: Settings) -> No
         assert len(app.screen.query(LossPanel)) == 1
         assert "MQTT lstm" in text and "chunks 60" in text and "flagged 1" in text and "alerts 1" in text
         assert "0:05:00 / 0:10:00" in text and "50%" in text
-        assert app.screen.query_one(AlertList).row_count == 1
+        assert app.screen.query_one(IncidentList).row_count == 1
         assert "msgs 30,000" in text  # 60 batches x 500 messages
 
 
@@ -47,7 +47,8 @@ async def test_mode_keys(settings: Settings) -> None:
     app = make_app(eng, settings)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot, eng)
-        for key, mode in [("2", "mqtt"), ("3", "modbus"), ("4", "bacnet"), ("5", "alerts"), ("6", "meter")]:
+        modes = [("2", "mqtt"), ("3", "modbus"), ("4", "bacnet"), ("5", "incidents"), ("6", "meter")]
+        for key, mode in modes:
             await pilot.press(key)
             assert app.current_mode == mode
         await pilot.press("1")
@@ -79,26 +80,32 @@ async def test_pause_and_speed_keys(settings: Settings) -> None:
         assert ("pause",) in eng.calls and ("resume",) in eng.calls
 
 
-async def test_next_previous_alert(settings: Settings) -> None:
+async def test_next_previous_incident(settings: Settings) -> None:
     chunks = chunk_events("mqtt", peak_series(30, 20), flagged_at=(20,))
-    alerts = [alert_for(chunks[i]) for i in (10, 20, 25)]
+    alerts = [alert_for(chunks[i]) for i in (10, 20, 25)]  # 50 s apart or more: three incidents
     eng = ScriptedEngine([[*chunks, *alerts]])
     app = make_app(eng, settings)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot, eng)
         await pilot.press("n")
-        assert app.current_mode == "alerts"
-        table = app.screen.query_one(AlertList)
-        assert table.has_focus
-        assert table.cursor_row == 2  # the list follows the newest alert; n cannot go past it
+        assert app.current_mode == "incidents"
+        table = app.screen.query_one(IncidentList)
+        assert table.has_focus and table.row_count == 3
+
+        def start() -> float:
+            inc = table.selected_incident()
+            assert inc is not None
+            return inc.start
+
+        assert start() == alerts[1].start  # newest first: the list starts on the newest, n goes older
         await pilot.press("p")
-        assert table.selected_alert() == alerts[1]
+        assert start() == alerts[2].start
         await pilot.press("p", "p")
-        assert table.cursor_row == 0  # stays on the oldest
-        await pilot.press("n")
-        assert table.selected_alert() == alerts[1]
-        await pilot.press("1", "p")  # from another screen: opens the alerts where the cursor was, then moves
-        assert app.current_mode == "alerts" and table.selected_alert() == alerts[0]
+        assert table.cursor_row == 0  # stays on the newest
+        await pilot.press("n", "n", "n")
+        assert start() == alerts[0].start  # stops at the oldest
+        await pilot.press("1", "p")  # from another screen: opens the incidents where the cursor was
+        assert app.current_mode == "incidents" and start() == alerts[1].start
 
 
 @pytest.mark.parametrize("key", ["question_mark", "f1"])
@@ -213,13 +220,13 @@ async def test_palette_lists_every_action(settings: Settings) -> None:
             "Show MQTT view",
             "Show Modbus view",
             "Show BACnet view",
-            "Show Alerts",
+            "Show Incidents",
             "Show Meter",
             "Pause / resume",
             "Faster",
             "Slower",
-            "Next alert",
-            "Previous alert",
+            "Next incident",
+            "Previous incident",
             "Help",
         ):
             assert t in titles

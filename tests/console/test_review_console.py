@@ -21,7 +21,7 @@ from spear_tui.console.app import SpearApp
 from spear_tui.console.screens.chunk import ChunkScreen
 from spear_tui.console.screens.export_dialog import ExportDialog
 from spear_tui.console.settings import Settings
-from spear_tui.console.widgets.alert_list import AlertList
+from spear_tui.console.widgets.incident_list import IncidentList
 from spear_tui.console.widgets.threshold_slider import ThresholdSlider
 from spear_tui.detect.peaks import flag_scores
 from spear_tui.store_engine import StoreEngine
@@ -84,15 +84,16 @@ async def test_review_shows_stored_alerts_and_slider_reflags(store: Path, settin
         await pilot.pause()
         assert np.array_equal(track.current_flags(), stored_flags)
         assert engine.get_sensitivity("modbus", "lstm") == slider.value
-        # alerts screen: every stored alert, with its frame window as the store has it
+        # incidents screen: the stored incidents, which hold every stored alert
         await pilot.press("5")
         await pilot.pause()
-        table = app.screen.query_one(AlertList)
-        assert table.row_count == len(rows)
-        shown = [(a.protocol, a.first_frame, a.last_frame) for a in table.alerts.values()]
-        assert sorted(shown) == sorted(rows)
+        table = app.screen.query_one(IncidentList)
+        assert table.row_count == len(engine.incidents) >= 1
+        held = [a for inc in table.shown for a in app.state.alerts_of(inc)]
+        assert sorted((a.protocol, a.first_frame, a.last_frame) for a in held) == sorted(rows)
         text = await screen_text(app, pilot)
-        assert f"{rows[0][1]}-{rows[0][2]}" in text
+        inc = table.selected_incident()
+        assert inc is not None and f"frames {inc.first_frame}-{inc.last_frame}" in text
 
 
 async def test_export_dialog_writes_the_alert_window(
@@ -105,10 +106,11 @@ async def test_export_dialog_writes_the_alert_window(
         await _loaded(app, pilot, len(engine.alerts))
         await pilot.press("5")
         await pilot.pause()
-        table = app.screen.query_one(AlertList)
+        table = app.screen.query_one(IncidentList)
         table.focus()
         table.move_cursor(row=0)
-        alert = table.alert_at(0)
+        alert = table.selected_incident()
+        assert alert is not None
         await pilot.press("e")
         await pilot.pause()
         dialog = app.screen

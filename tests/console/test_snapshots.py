@@ -4,6 +4,7 @@ is frozen, so any change in the picture is a change in the console."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +27,15 @@ def scenario() -> list[list]:
         events += chunks
         events += [MessagesSeen(proto, 500, c.start, c.end) for c in chunks]
         events.append(alert_for(chunks[peak], talkers=("192.168.1.20", "[bold]sensor-7[/]")))
+        if proto == "mqtt":  # a novelty alert on the same chunk: one incident, two detectors agreeing
+            events.append(
+                dataclasses.replace(
+                    alert_for(chunks[peak], talkers=("192.168.1.20", "broker")),
+                    detector="novelty", severity="high", score=38.0, threshold=22.0,
+                    reason="38 MQTT CONNECT messages in 1 window(s) of 10 s (peak 38 per window; threshold "
+                    "22; learned peak 7) from 192.168.1.20 with 31 client ids never seen before",
+                )
+            )
     mse = np.abs(np.random.default_rng(3).normal(0.01, 0.004, 30))
     mse[[7, 21]] = [0.05, 0.04]
     events += [
@@ -73,8 +83,8 @@ def app_for(
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 @pytest.mark.parametrize(
     "keys",
-    [(), ("5",), ("2",), ("6",), ("question_mark",), ("7",)],
-    ids=["overview", "alerts", "mqtt", "meter", "help", "detectors"],
+    [(), ("5",), ("5", "enter"), ("2",), ("6",), ("question_mark",), ("7",)],
+    ids=["overview", "incidents", "incident-alerts", "mqtt", "meter", "help", "detectors"],
 )
 def test_snapshot(snap_compare, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, size, keys) -> None:
     app, eng = app_for(tmp_path, monkeypatch)

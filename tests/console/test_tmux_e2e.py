@@ -122,7 +122,7 @@ def test_console_in_a_real_terminal_80x24(tmp_path: Path) -> None:
     tmux("new-session", "-d", "-s", session, "-x", "80", "-y", "24", "sh", "-c", cmd)
     tmux("set-option", "-t", session, "remain-on-exit", "on")  # keep the pane to read after quitting
     try:
-        wait_screen(session, r"alerts 3", timeout=60)
+        wait_screen(session, r"alerts 4", timeout=60)
         screen = wait_screen(session, r"MQTT lstm[\s\S]*bacnet k", timeout=10)  # panels drawn too
         lines = screen.splitlines()
         assert lines[0].startswith("spear-tui test-scenario") and "MQTT lstm" in screen
@@ -134,7 +134,7 @@ def test_console_in_a_real_terminal_80x24(tmp_path: Path) -> None:
         saved = json.loads((tmp_path / "cfg" / "spear-tui" / "settings.json").read_text())["thresholds"]
         assert saved == {"mqtt/lstm": 4.0}
         tmux("send-keys", "-t", session, "5")
-        wait_screen(session, r"Enter: messages of the alert", timeout=10)
+        wait_screen(session, r"Enter: its alerts", timeout=10)
         tmux("send-keys", "-t", session, "?")
         wait_screen(session, r"spear-tui help", timeout=10)
         tmux("send-keys", "-t", session, "Escape")

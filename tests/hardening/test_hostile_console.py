@@ -64,7 +64,11 @@ def test_console_shows_hostile_strings_inert(tmp_path: Path) -> None:
         wait_for(session, r"done", timeout=120)
         seen = []
         tmux("send-keys", "-t", session, "5")
-        wait_for(session, r"n/p: next/previous alert", timeout=10)
+        wait_for(session, r"n/p: next/prev", timeout=10)
+        seen.append(screen(session))  # the incident's headline reason
+        tmux("send-keys", "-t", session, "Enter")  # its alerts, the selected one's reason below them
+        wait_for(session, r"Enter: messages", timeout=10)
+        seen.append(screen(session))
         # every alert's drill-down in turn; the list may start with its first or its last row selected
         for key in ("Up", "Down"):
             for _ in range(10):

@@ -17,7 +17,7 @@ import pytest
 
 from .cli import ROOT, need_tshark, normal_sample
 
-PER_CHUNK_SERIES = {"scores", "train_losses", "thresholds"}
+PER_CHUNK_SERIES = {"scores", "train_losses", "thresholds", "_gates"}
 
 
 def _bench():

@@ -77,7 +77,11 @@ def test_version_1_store_is_read_and_upgraded(tmp_path: Path) -> None:
     with AlertStore(db, {"command": "scan"}) as store:
         store.write([Alert("modbus", "novelty", 0.0, 1.0, 1, 2, 3.0, 0.0, "old", accept="")])
     c = sqlite3.connect(db)
-    c.execute("ALTER TABLE alerts DROP COLUMN accept")  # what a version 1 store looks like
+    for col in ("accept", "eid", "chunk"):  # what a version 1 store looks like
+        c.execute(f"ALTER TABLE alerts DROP COLUMN {col}")
+    c.execute("ALTER TABLE chunks DROP COLUMN messages")
+    c.execute("DROP TABLE incidents")
+    c.execute("DROP TABLE rules")
     c.execute("PRAGMA user_version=1")
     c.commit()
     c.close()

@@ -8,8 +8,8 @@ from textual.screen import Screen
 
 
 def make_modes(kind: str) -> dict[str, Callable[[], Screen]]:
-    from spear_tui.console.screens.alerts import AlertsScreen
     from spear_tui.console.screens.detectors import DetectorsScreen
+    from spear_tui.console.screens.incidents import IncidentsScreen
     from spear_tui.console.screens.meter import MeterScreen
     from spear_tui.console.screens.overview import OverviewScreen
     from spear_tui.console.screens.protocol import ProtocolScreen
@@ -22,7 +22,7 @@ def make_modes(kind: str) -> dict[str, Callable[[], Screen]]:
                 "mqtt": lambda: ProtocolScreen("mqtt"),
                 "modbus": lambda: ProtocolScreen("modbus"),
                 "bacnet": lambda: ProtocolScreen("bacnet"),
-                "alerts": AlertsScreen,
+                "incidents": IncidentsScreen,
                 "detectors": DetectorsScreen,
             }
         )

@@ -13,12 +13,12 @@ HELP = [
     (
         "Screens",
         [
-            ("1", "Overview: loss panel + sensitivity slider per protocol model, meter summary, alerts"),
+            ("1", "Overview: loss panel + sensitivity slider per protocol model, meter summary, incidents"),
             ("2 3 4", "MQTT / Modbus / BACnet tables"),
             (
                 "5",
-                "Alerts (Enter: chunk's messages, again: a packet's dissection; f: detector filter; "
-                "s: severity filter; a: accept as normal)",
+                "Incidents (Enter: its alerts, again: a chunk's messages, again: a packet; o: newest or "
+                "worst first; f: detector filter; s: severity filter; a: accept as normal)",
             ),
             ("6", "Meter: scored days, day plot, MSE histogram, threshold slider"),
             ("7", "Detectors: novelty on/off, rule switches and rate sensitivity per protocol"),
@@ -30,7 +30,7 @@ HELP = [
         [
             ("space", "Pause / resume"),
             ("+ / -", "Faster / slower (0.25× … max)"),
-            ("n / p", "Next / previous alert"),
+            ("n / p", "Next / previous incident"),
         ],
     ),
     (

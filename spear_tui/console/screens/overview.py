@@ -1,4 +1,4 @@
-"""Overview: one loss panel + sensitivity slider per protocol model, meter summary, latest alerts."""
+"""Overview: one loss panel + sensitivity slider per protocol model, meter summary, latest incidents."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from textual.widgets import Static
 
 from spear_tui.console.screens.base import StateScreen
 from spear_tui.console.text import inert
-from spear_tui.console.widgets.alert_list import AlertList
+from spear_tui.console.widgets.incident_list import IncidentList
 from spear_tui.console.widgets.loss_panel import LossPanel, fmt_score
 from spear_tui.console.widgets.threshold_slider import ThresholdSlider
 
@@ -38,14 +38,14 @@ class OverviewScreen(StateScreen):
     OverviewScreen.-tall ThresholdSlider { margin-bottom: 1; }
     OverviewScreen #meter-summary { height: auto; color: $foreground; }
     OverviewScreen #waiting { color: $foreground-muted; }
-    OverviewScreen AlertList { height: 1fr; min-height: 3; }
+    OverviewScreen IncidentList { height: 1fr; min-height: 3; }
     """
 
     def compose_body(self) -> ComposeResult:
         with VerticalScroll(id="panels", can_focus=False):
             yield Static("waiting for traffic…", id="waiting")
         yield Static(id="meter-summary")
-        yield AlertList(id="overview-alerts")
+        yield IncidentList(id="overview-incidents")
 
     def on_resize(self) -> None:
         """Taller charts when the terminal has room for them (>= 36 rows); 80x24 keeps 4-row panels."""
@@ -77,7 +77,7 @@ class OverviewScreen(StateScreen):
                 id=f"slider-{protocol}",
             )
             if saved is not None:
-                track.reflag(saved)
+                app.state.reflag(protocol, saved)
             slider.flagged, slider.total = track.flagged, track.scores.n
             box.mount(LossPanel(track, id=f"panel-{protocol}"))
             box.mount(slider)
@@ -96,7 +96,7 @@ class OverviewScreen(StateScreen):
         if changed & {"days", "all"}:
             self._update_meter_summary()
         if changed & {"alerts", "all"}:
-            self.query_one(AlertList).sync(app.state.alerts, app.state.alerts_total, app.state.later_agree)
+            self.query_one(IncidentList).show(app.state.incidents())
 
     def _update_meter_summary(self) -> None:
         meters = self.spear.state.meters
@@ -118,7 +118,7 @@ class OverviewScreen(StateScreen):
         track = app.state.tracks.get(protocol)
         if track is None:
             return
-        event.slider.flagged = track.reflag(event.value)
+        event.slider.flagged = app.state.reflag(protocol, event.value)
         event.slider.total = track.scores.n
         err = app.settings.set(event.slider.key, event.value)
         if err:
@@ -126,10 +126,11 @@ class OverviewScreen(StateScreen):
         if app.engine is not None:
             app.engine.set_sensitivity(protocol, "lstm", event.value)
         self.query_one(f"#panel-{protocol}", LossPanel).refresh()
+        self.query_one(IncidentList).show(app.state.incidents())
 
-    def on_data_table_row_selected(self, event: AlertList.RowSelected) -> None:
-        alert = self.query_one(AlertList).alert_at(event.cursor_row)
-        if alert is not None:
-            from spear_tui.console.screens.chunk import ChunkScreen
+    def on_data_table_row_selected(self, event: IncidentList.RowSelected) -> None:
+        inc = self.query_one(IncidentList).incident_at(event.cursor_row)
+        if inc is not None:
+            from spear_tui.console.screens.incident_alerts import IncidentAlertsScreen
 
-            self.app.push_screen(ChunkScreen(alert))
+            self.app.push_screen(IncidentAlertsScreen(inc))

@@ -6,6 +6,7 @@ has this shape); the console must show every row, keyed by frame, and open the f
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import shutil
 import subprocess
@@ -89,14 +90,17 @@ async def test_alert_to_messages_to_packet(settings: Settings) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(app, pilot, eng)
         await pilot.press("5")
-        await pilot.press("enter")
+        await pilot.press("enter")  # the incident's alerts
+        assert type(app.screen).__name__ == "IncidentAlertsScreen"
+        await pilot.pause()
+        await pilot.press("enter")  # the alert's messages
         assert isinstance(app.screen, ChunkScreen)
         table = app.screen.query_one("#chunk-messages", DataTable)
         for _ in range(100):
             if table.row_count:
                 break
             await pilot.pause(0.05)
-        assert asked == [alert]
+        assert asked == [dataclasses.replace(alert, id=1, detectors=("novelty",))]
         assert table.row_count == df.height
         assert [c.label.plain for c in table.columns.values()] == df.columns
         assert [table.get_row_at(i)[0].plain for i in range(df.height)] == [str(f) for f in df["frame"]]
@@ -130,7 +134,9 @@ async def test_alert_to_messages_to_packet(settings: Settings) -> None:
         await pilot.press("escape")
         assert isinstance(app.screen, ChunkScreen)
         await pilot.press("escape")
-        assert type(app.screen).__name__ == "AlertsScreen"
+        assert type(app.screen).__name__ == "IncidentAlertsScreen"
+        await pilot.press("escape")
+        assert type(app.screen).__name__ == "IncidentsScreen"
 
 
 async def test_evicted_messages_say_so(settings: Settings) -> None:
@@ -141,5 +147,7 @@ async def test_evicted_messages_say_so(settings: Settings) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot, eng)
         await pilot.press("5", "enter")
+        await pilot.pause()
+        await pilot.press("enter")
         await pilot.pause(0.3)
         assert "no longer retained" in await screen_text(app, pilot)

@@ -1,6 +1,6 @@
 """The console fed with what the REAL engine (shipped LSTM + novelty baseline) emits over the labelled
 mqtt_incidents sample: the MQTT client table (counts checked against tshark per TCP stream, `flagged %`
-against the chunks' own talkers, following the slider) and the alert list's detector filter."""
+against the chunks' own talkers, following the slider) and the incident list's detector filter."""
 
 from __future__ import annotations
 
@@ -14,14 +14,15 @@ from typing import Any
 import numpy as np
 import pytest
 
-from spear_tui.console.screens.alerts import AlertsScreen
+from spear_tui.console.screens.incidents import IncidentsScreen
 from spear_tui.console.screens.protocol import ProtocolScreen
 from spear_tui.console.settings import Settings
-from spear_tui.console.widgets.alert_list import AlertList
+from spear_tui.console.widgets.incident_list import IncidentList
 from spear_tui.console.widgets.protocol_table import ProtocolTable
 from spear_tui.console.widgets.threshold_slider import ThresholdSlider
 from spear_tui.detect.peaks import flag_scores
-from spear_tui.events import Alert, ChunkScored
+from spear_tui.events import Alert, ChunkScored, Incident
+from spear_tui.incidents import IncidentLedger
 
 from ..harness import ScriptedEngine, make_app, screen_text, settle
 
@@ -42,10 +43,6 @@ def engine_events() -> list[Any]:
     events: list[Any] = []
     build_engine(open_source([SAMPLE]), DetectorChoice(protocols=("mqtt",))).run(events.extend)
     return events
-
-
-def names(a: Alert) -> set[str]:
-    return {a.detector, *a.detectors}
 
 
 def tshark_client_messages() -> dict[str, int]:
@@ -126,58 +123,52 @@ async def test_client_table_and_flagged_share_follow_the_slider(settings: Settin
         assert f"flagged chunks {int(flags.sum())}" in await screen_text(app, pilot)
 
 
-def agreeing(alerts: list[Alert]) -> list[set[str]]:
-    """Per alert, every detector that agrees: its own names plus the detector of every other alert of
-    the protocol whose time range overlaps it, whichever came first (the engine can only name earlier
-    ones on the later alert; the console adds the later ones to the earlier alert)."""
-    return [
-        names(a) | {b.detector for b in alerts if b is not a and b.protocol == a.protocol
-                    and b.start <= a.end and a.start <= b.end}
-        for a in alerts
-    ]
+def engine_incidents() -> list[Incident]:
+    """The engine's incidents over the sample (the latest version of each)."""
+    ledger = IncidentLedger()
+    for e in engine_events():
+        if isinstance(e, Incident):
+            ledger.apply(e)
+    return ledger.sorted()
 
 
-async def test_alert_list_filters_by_detector(settings: Settings) -> None:
-    alerts = [e for e in engine_events() if isinstance(e, Alert)]
-    agree = agreeing(alerts)
-    lstm = [a for a, n in zip(alerts, agree, strict=True) if "lstm" in n]
-    novelty = [a for a, n in zip(alerts, agree, strict=True) if "novelty" in n]
-    both = [a for a, n in zip(alerts, agree, strict=True) if {"lstm", "novelty"} <= n]
+async def test_incident_list_filters_by_agreeing_detectors(settings: Settings) -> None:
+    incidents = engine_incidents()
+    lstm = [i for i in incidents if "lstm" in i.detectors]
+    novelty = [i for i in incidents if "novelty" in i.detectors]
+    both = [i for i in incidents if {"lstm", "novelty"} <= set(i.detectors)]
     assert both and len(lstm) > len(both) and len(novelty) > len(both)  # every filter changes the list
-    # an LSTM alert emitted before the novelty alerts that overlap it: the console names both
-    assert any(names(a) == {"lstm"} and n == {"lstm", "novelty"} for a, n in zip(alerts, agree, strict=True))
+    # an LSTM alert raised before the novelty alerts it overlaps still ends in one incident with them
+    alerts = [e for e in engine_events() if isinstance(e, Alert)]
+    first = {}
+    for a in alerts:
+        first.setdefault(next(i.id for i in incidents if a.id in i.alerts), a.detector)
+    assert any(first[i.id] == "lstm" and "novelty" in i.detectors for i in both)
     eng = ScriptedEngine([engine_events()])
     app = make_app(eng, settings, source=str(SAMPLE))
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(app, pilot, eng)
         await pilot.press("5")
         await pilot.pause()
-        assert isinstance(app.screen, AlertsScreen)
-        table = app.screen.query_one(AlertList)
-        assert table.row_count == len(alerts)
-        assert [table.get_row_at(i)[2].plain for i in range(len(alerts))] == [
-            "+".join(sorted(n)) for n in agree
+        assert isinstance(app.screen, IncidentsScreen)
+        table = app.screen.query_one(IncidentList)
+        assert table.row_count == len(incidents)
+        assert [table.get_row_at(i)[3].plain for i in range(len(incidents))] == [
+            "+".join(i.detectors) for i in sorted(incidents, key=lambda i: -i.start)
         ]
 
-        def shown() -> list[Alert]:
-            return [table.alert_at(i) for i in range(table.row_count)]
+        def shown() -> set[int]:
+            return {i.id for i in table.shown}
 
-        for mode, expected in (("lstm", lstm), ("novelty", novelty), ("both", both), ("all", alerts)):
+        for mode, expected in (("lstm", lstm), ("novelty", novelty), ("both", both), ("all", incidents)):
             await pilot.press("f")
             await pilot.pause()
-            assert shown() == expected, mode
+            assert shown() == {i.id for i in expected}, mode
             head = (await screen_text(app, pilot)).splitlines()[1]
-            assert f"detector {mode}" in head
-        # agreeing detectors are all named in the row
+            assert mode == "all" or f"detectors {mode}" in head
+        # the filter is kept when leaving and coming back
         await pilot.press("f", "f", "f")  # -> both
-        for i in range(table.row_count):
-            assert table.get_row_at(i)[2].plain == "lstm+novelty"
-        # the filter is kept when leaving and coming back, and new alerts honour it
         await pilot.press("1", "5")
         await pilot.pause()
-        assert app.screen.query_one(AlertList).detector_filter == "both" and shown() == both
-        extra = [a for a in alerts if names(a) == {"novelty"}][0]
-        app.emit([extra])
-        app.drain()
-        await pilot.pause()
-        assert shown() == both and app.state.alerts_total == len(alerts) + 1
+        assert app.screen.query_one(IncidentList).detector_filter == "both"
+        assert shown() == {i.id for i in both}

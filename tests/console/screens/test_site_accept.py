@@ -12,9 +12,9 @@ import pytest
 
 from spear_tui.cli import main
 from spear_tui.console.app import SpearApp
-from spear_tui.console.screens.alerts import AlertsScreen
+from spear_tui.console.screens.incidents import IncidentsScreen
 from spear_tui.console.settings import Settings
-from spear_tui.console.widgets.alert_list import AlertList
+from spear_tui.console.widgets.incident_list import IncidentList
 from spear_tui.site import open_site
 from spear_tui.site.accept import current_user
 from spear_tui.site.learn import learn_site
@@ -55,15 +55,15 @@ async def test_severity_filter_and_accept_key_record_into_the_site(
         app.drain()
         await pilot.press("5")
         await pilot.pause()
-        assert isinstance(app.screen, AlertsScreen)
-        table = app.screen.query_one(AlertList)
+        assert isinstance(app.screen, IncidentsScreen)
+        table = app.screen.query_one(IncidentList)
         await wait_for(pilot, lambda: table.row_count == 2)
-        assert sorted(a.severity for a in table.alerts.values()) == ["high", "low"]
+        assert sorted(i.severity for i in table.shown) == ["high", "low"]
         await pilot.press("s")  # medium and high only
         await pilot.pause()
-        assert table.row_count == 1 and INTRUDER in table.alert_at(0).talkers
+        assert table.row_count == 1 and INTRUDER in table.shown[0].actors
         await tables_measured(app, pilot)
-        assert "severity medium+ (1 shown)" in await screen_text(app, pilot)
+        assert "1 incident(s) newest first  severity medium+" in await screen_text(app, pilot)
         table.move_cursor(row=0)
         await pilot.press("a")
         await pilot.pause()

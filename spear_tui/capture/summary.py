@@ -105,7 +105,7 @@ class ProtocolSummary:
     def _mqtt_activity(self, table: pl.DataFrame) -> None:
         """Per client (its CONNECT's client id, else its address, as the LSTM's chunk talkers name it):
         messages both ways, control-packet types (bitmask), bytes (sum of mqtt.len), last seen."""
-        from spear_tui.detect.features import client_endpoints
+        from spear_tui.detect.lstm.features import client_endpoints
 
         ends = client_endpoints(table).select("caddr", pl.col("cport").cast(pl.Int32), "from_server")
         t = pl.concat([table.select("msgtype", "length", "time", "clientid"), ends], how="horizontal")

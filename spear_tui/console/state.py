@@ -31,7 +31,7 @@ RATE_WINDOW = 10.0  # seconds of capture time over which msgs/s is measured
 
 def flag_scores(scores: np.ndarray, k: float, warmup: int) -> tuple[np.ndarray, np.ndarray]:
     """Re-flag stored chunk scores with sensitivity `k` using the detector's own rule (numpy only)."""
-    from spear_tui.detect.peaks import flag_scores as detector_rule
+    from spear_tui.detect.lstm.peaks import flag_scores as detector_rule
 
     flags, thresholds = detector_rule(np.asarray(scores, dtype=np.float64), float(k), int(warmup))
     return np.asarray(flags, dtype=bool), np.asarray(thresholds, dtype=np.float64)

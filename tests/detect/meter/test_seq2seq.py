@@ -12,14 +12,14 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pytest
 
-from spear_tui.detect.meter_threshold import AUTO, ThresholdRule, flag_days
-from spear_tui.detect.seq2seq import MeterDetector, Seq2SeqConfig
+from spear_tui.detect.meter.meter_threshold import AUTO, ThresholdRule, flag_days
+from spear_tui.detect.meter.seq2seq import MeterDetector, Seq2SeqConfig
 from spear_tui.errors import UserError
 from spear_tui.events import TrainingProgress
 from spear_tui.meter.days import to_days
 from spear_tui.meter.files import read_meter_file
 
-SAMPLE = Path(__file__).resolve().parents[2] / "sample_captures" / "meter"
+SAMPLE = Path(__file__).resolve().parents[3] / "sample_captures" / "meter"
 CSV = SAMPLE / "office_2025.csv"
 LABELS = SAMPLE / "office_2025.labels.json"
 WINTER = (date(2025, 1, 7), date(2025, 3, 9))
@@ -158,7 +158,7 @@ def test_checkpoint_round_trip(tmp_path, year, conditioned):
 
 
 def test_checkpoint_of_another_kind_is_refused(tmp_path):
-    from spear_tui.detect.checkpoint import Checkpoint, save_checkpoint
+    from spear_tui.detect.lstm.checkpoint import Checkpoint, save_checkpoint
 
     save_checkpoint(tmp_path / "x.ckpt", Checkpoint("stacked_lstm", {}, {}, {}))
     with pytest.raises(UserError, match="expected 'seq2seq'"):

@@ -7,8 +7,8 @@ from __future__ import annotations
 import logging
 import threading
 
-from spear_tui.detect.lstm_shapes import zero_params
-from spear_tui.detect.stacked_lstm import LSTMConfig, StackedLSTM, _build_model, _program_key
+from spear_tui.detect.lstm.lstm_shapes import zero_params
+from spear_tui.detect.lstm.stacked_lstm import LSTMConfig, StackedLSTM, _build_model, _program_key
 
 log = logging.getLogger(__name__)
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from spear_tui.detect.features import RHYTHM_CLIP, rhythm_feature
+from spear_tui.detect.lstm.features import RHYTHM_CLIP, rhythm_feature
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 SHUFFLE = ROOT / "sample_captures" / "mqtt_shuffle.pcapng"
 
 
@@ -40,7 +40,7 @@ def test_first_two_of_a_key_and_server_messages_are_zero():
 @pytest.mark.skipif(not SHUFFLE.exists(), reason="recorded shuffle capture missing")
 def test_recorded_shuffle_windows_break_the_publishers_rhythm():
     from spear_tui.commands.experiment import load_messages
-    from spear_tui.detect.features import mqtt_client_ids, prepare
+    from spear_tui.detect.lstm.features import mqtt_client_ids, prepare
 
     table = load_messages(SHUFFLE, "mqtt", 10**12, [])
     prep = prepare(table, "mqtt", mqtt_client_ids(table), timing=True)

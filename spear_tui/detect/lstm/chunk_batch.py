@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from spear_tui.detect.features import (
+from spear_tui.detect.lstm.features import (
     Prepared,
     batch_order,
     batch_talkers,

@@ -8,7 +8,7 @@ from fuzzing import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from spear_tui.detect.features import (
+from spear_tui.detect.lstm.features import (
     CLIP,
     RunningNorm,
     batch_order,

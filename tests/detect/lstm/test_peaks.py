@@ -7,7 +7,7 @@ from fuzzing import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from spear_tui.detect.peaks import MAD_TO_SD, flag_scores, latest_threshold, peak_heights
+from spear_tui.detect.lstm.peaks import MAD_TO_SD, flag_scores, latest_threshold, peak_heights
 
 
 def test_warmup_chunks_are_never_flagged_and_have_no_threshold():
@@ -93,7 +93,7 @@ def test_higher_k_flags_a_subset():
 
 
 def test_warmup_baseline_needs_enough_finite_scores():
-    from spear_tui.detect.peaks import MIN_WARMUP_BASELINE, warmup_baseline
+    from spear_tui.detect.lstm.peaks import MIN_WARMUP_BASELINE, warmup_baseline
 
     assert warmup_baseline(np.ones(MIN_WARMUP_BASELINE - 1)) is None
     assert warmup_baseline(np.r_[np.ones(MIN_WARMUP_BASELINE - 1), np.nan]) is None
@@ -106,7 +106,7 @@ def test_warmup_baseline_needs_enough_finite_scores():
 def test_sort_median_equals_numpy_median(values):
     """latest_baseline's median (one sort) must be np.median's value exactly: live flags are compared
     with a reflag of the stored series, which uses numpy's nanmedian."""
-    from spear_tui.detect.peaks import _median
+    from spear_tui.detect.lstm.peaks import _median
 
     v = np.asarray(values)
     assert _median(v) == float(np.median(v))

@@ -5,7 +5,7 @@ from datetime import date, timedelta
 import numpy as np
 import pytest
 
-from spear_tui.detect.meter_threshold import (
+from spear_tui.detect.meter.meter_threshold import (
     AUTO,
     MIN_FACTOR,
     ThresholdRule,

@@ -21,10 +21,10 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from spear_tui.detect import peaks
-from spear_tui.detect.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
-from spear_tui.detect.chunk_batch import ChunkBatch
-from spear_tui.detect.features import (
+from spear_tui.detect.lstm import peaks
+from spear_tui.detect.lstm.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+from spear_tui.detect.lstm.chunk_batch import ChunkBatch
+from spear_tui.detect.lstm.features import (
     Prepared,
     RunningNorm,
     chunk_talkers,
@@ -32,9 +32,9 @@ from spear_tui.detect.features import (
     mqtt_client_ids,
     prepare,
 )
-from spear_tui.detect.lstm_shapes import params_fit
-from spear_tui.detect.lstm_warmup import start_warm_up
-from spear_tui.detect.stacked_lstm import LSTMConfig, StackedLSTM, configure_xla
+from spear_tui.detect.lstm.lstm_shapes import params_fit
+from spear_tui.detect.lstm.lstm_warmup import start_warm_up
+from spear_tui.detect.lstm.stacked_lstm import LSTMConfig, StackedLSTM, configure_xla
 from spear_tui.errors import UserError
 from spear_tui.events import Alert, ChunkScored
 

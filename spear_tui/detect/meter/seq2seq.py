@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from spear_tui.detect.calendar import calendar_channels
+from spear_tui.detect.meter.calendar import calendar_channels
 from spear_tui.errors import UserError
 from spear_tui.events import TrainingProgress
 
@@ -79,7 +79,7 @@ def lstm2(x: Any, l1: tuple, l2: tuple) -> Any:
     and ~1.4x faster on a one-step (batch 100) epoch than a scanned (B, h) formulation; a batch-25
     epoch gained less. See BENCHMARKS.md "Seq2seq".
     """
-    from spear_tui.detect.lstm_kernel import lstm_layer
+    from spear_tui.detect.kernels.lstm_kernel import lstm_layer
 
     return lstm_layer(lstm_layer(x, *l1), *l2)
 
@@ -197,7 +197,7 @@ class MeterDetector:
             (params, opt_state), losses = jax.lax.scan(step, (params, opt_state), (xb, cb, mb))
             return params, opt_state, jnp.sum(losses) / jnp.maximum(jnp.sum(mb), 1.0)
 
-        from spear_tui.detect.lstm_kernel import TRAINING_COMPILER_OPTIONS
+        from spear_tui.detect.kernels.lstm_kernel import TRAINING_COMPILER_OPTIONS
 
         self._tx = tx
         return jax.jit(epoch, compiler_options=TRAINING_COMPILER_OPTIONS)
@@ -258,7 +258,7 @@ class MeterDetector:
         import jax
         from flax import nnx
 
-        from spear_tui.detect.lstm_kernel import SCORING_COMPILER_OPTIONS
+        from spear_tui.detect.kernels.lstm_kernel import SCORING_COMPILER_OPTIONS
 
         bsz = self._scoring_batch(len(x))
         if self._score_fn is None:
@@ -277,7 +277,7 @@ class MeterDetector:
         sizes measured irregular there). The native loops cost in proportion to the batch, in
         16-day vectors, so up to 128 days are scored as the next multiple of 16 (at most 8 shapes,
         each compiled once): 100 days as 112 instead of 128."""
-        from spear_tui.detect.lstm_native import UNAVAILABLE, padded
+        from spear_tui.detect.kernels.lstm_native import UNAVAILABLE, padded
 
         if UNAVAILABLE is not None or n_days >= 128:
             return 128
@@ -305,7 +305,7 @@ class MeterDetector:
     def save(self, path: str | Path, extra: dict[str, Any] | None = None) -> None:
         from flax import nnx
 
-        from spear_tui.detect.checkpoint import Checkpoint, save_checkpoint
+        from spear_tui.detect.lstm.checkpoint import Checkpoint, save_checkpoint
 
         pure = nnx.to_pure_dict(self._params)
         info = {"mean": self.mean, "std": self.std, "train_mse": self.train_mse,
@@ -317,7 +317,7 @@ class MeterDetector:
     def load(cls, path: str | Path) -> MeterDetector:
         from flax import nnx
 
-        from spear_tui.detect.checkpoint import load_checkpoint
+        from spear_tui.detect.lstm.checkpoint import load_checkpoint
 
         ck = load_checkpoint(path, KIND)
         try:

@@ -25,7 +25,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from spear_tui.detect import lstm_native
+from spear_tui.detect.kernels import lstm_native
 
 SMALL_UNITS = 16  # layers up to this width take one matmul per training step (see _forward)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from spear_tui.detect.lstm_shapes import param_shapes, params_fit, zero_params
-from spear_tui.detect.stacked_lstm import LSTMConfig, StackedLSTM, configure_xla
+from spear_tui.detect.lstm.lstm_shapes import param_shapes, params_fit, zero_params
+from spear_tui.detect.lstm.stacked_lstm import LSTMConfig, StackedLSTM, configure_xla
 
 configure_xla()
 CFG = LSTMConfig()
@@ -209,8 +209,8 @@ def test_the_training_compiler_options_leave_the_results_as_they_are(monkeypatch
     is traced with the JAX loops even where the native ones are built (those compile with defaults)."""
     import jax
 
-    from spear_tui.detect import lstm_kernel
-    from spear_tui.detect.lstm_kernel import JAX_LOOP_TRAINING_OPTIONS as TRAINING_COMPILER_OPTIONS
+    from spear_tui.detect.kernels import lstm_kernel
+    from spear_tui.detect.kernels.lstm_kernel import JAX_LOOP_TRAINING_OPTIONS as TRAINING_COMPILER_OPTIONS
 
     monkeypatch.setattr(lstm_kernel, "lstm_layer", lstm_kernel.jax_lstm_layer)
     x, y = _xy(_periodic())

@@ -4,7 +4,7 @@ import msgpack
 import numpy as np
 import pytest
 
-from spear_tui.detect.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+from spear_tui.detect.lstm.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from spear_tui.errors import UserError
 
 

@@ -110,7 +110,7 @@ def _forward(x: Any, wi: Any, wh: Any, b: Any) -> tuple[Any, Any]:
 
 
 def _backward(saved: Any, dhs: Any) -> tuple[Any, Any, Any, Any]:
-    from spear_tui.detect.lstm_kernel import parameter_gradients
+    from spear_tui.detect.kernels.lstm_kernel import parameter_gradients
 
     x, wi, wh, hs, res = saved
     t, u, bsz = dhs.shape

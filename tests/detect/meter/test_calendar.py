@@ -5,7 +5,7 @@ from datetime import date, timedelta
 import numpy as np
 import pytest
 
-from spear_tui.detect.calendar import (
+from spear_tui.detect.meter.calendar import (
     calendar_channels,
     calendar_default,
     holiday_dates,

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from spear_tui.detect.lstm_shapes import param_shapes, params_fit, zero_params  # noqa: F401 (re-exported)
+from spear_tui.detect.lstm.lstm_shapes import param_shapes, params_fit, zero_params  # noqa: F401 (re-exported)
 
 SEQUENCE_MODES = ("flow", "direction", "paper")
 
@@ -150,7 +150,7 @@ def _build_model(cfg: LSTMConfig, seed: int):
     import jax.numpy as jnp
     from flax import nnx
 
-    from spear_tui.detect.lstm_kernel import lstm_layer
+    from spear_tui.detect.kernels.lstm_kernel import lstm_layer
 
     class StackedLSTM(nnx.Module):
         """`layers` LSTMs, each returning its whole hidden sequence, then a per-step Dense.
@@ -276,7 +276,7 @@ class StackedLSTM:
             return
         import jax
 
-        from spear_tui.detect.lstm_kernel import TRAINING_COMPILER_OPTIONS
+        from spear_tui.detect.kernels.lstm_kernel import TRAINING_COMPILER_OPTIONS
 
         c = self.cfg
         key = _program_key(c)
@@ -344,7 +344,7 @@ class StackedLSTM:
             updates, opt_state = tx.update(grads, opt_state, params)
             return optax.apply_updates(params, updates), opt_state, loss
 
-        from spear_tui.detect.lstm_kernel import TRAINING_COMPILER_OPTIONS
+        from spear_tui.detect.kernels.lstm_kernel import TRAINING_COMPILER_OPTIONS
 
         return jax.jit(step, compiler_options=TRAINING_COMPILER_OPTIONS)
 

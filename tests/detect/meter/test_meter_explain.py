@@ -5,9 +5,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from spear_tui.detect.meter_explain import energy_unit, explain_day, why_text
+from spear_tui.detect.meter.meter_explain import energy_unit, explain_day, why_text
 
-DATA = Path(__file__).resolve().parents[1] / "data" / "real" / "meter" / "keogh_dutch_power_1997.txt"
+DATA = Path(__file__).resolve().parents[2] / "data" / "real" / "meter" / "keogh_dutch_power_1997.txt"
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ import pytest
 jax = pytest.importorskip("jax")
 import jax.numpy as jnp  # noqa: E402
 
-from spear_tui.detect import lstm_kernel, lstm_native  # noqa: E402
+from spear_tui.detect.kernels import lstm_kernel, lstm_native  # noqa: E402
 
 needs_native = pytest.mark.skipif(
     lstm_native.UNAVAILABLE is not None, reason=f"native LSTM kernel unavailable: {lstm_native.UNAVAILABLE}"
@@ -203,7 +203,7 @@ def test_one_thread_settings_keep_the_native_calls_on_one_thread(env, split):
     import sys
 
     clean = {k: v for k, v in os.environ.items() if k not in ("SPEAR_LSTM_THREADS", "XLA_FLAGS")}
-    code = "from spear_tui.detect import lstm_kernel as k; print(k.kernel_name())"
+    code = "from spear_tui.detect.kernels import lstm_kernel as k; print(k.kernel_name())"
     out = subprocess.run(
         [sys.executable, "-c", code], env={**clean, **env}, capture_output=True, text=True, check=True
     ).stdout.strip()

@@ -6,8 +6,8 @@ import numpy as np
 import polars as pl
 import pytest
 
-from spear_tui.detect.chunk_batch import ChunkBatch
-from spear_tui.detect.features import chunk_order, chunk_stats, chunk_talkers, prepare
+from spear_tui.detect.lstm.chunk_batch import ChunkBatch
+from spear_tui.detect.lstm.features import chunk_order, chunk_stats, chunk_talkers, prepare
 
 
 @pytest.mark.parametrize("mode", ["flow", "direction", "paper"])

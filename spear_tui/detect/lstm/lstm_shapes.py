@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:
-    from spear_tui.detect.stacked_lstm import LSTMConfig
+    from spear_tui.detect.lstm.stacked_lstm import LSTMConfig
 
 
 def param_shapes(cfg: LSTMConfig) -> dict[str, Any]:

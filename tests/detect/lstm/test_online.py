@@ -12,7 +12,7 @@ import pytest
 from spear_tui.errors import UserError
 from spear_tui.events import Alert, ChunkScored
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 NORMAL = ROOT / "sample_captures" / "normal.pcapng.gz"
 MODELS = ROOT / "models"
 
@@ -52,7 +52,7 @@ def test_both_shuffled_chunks_flagged_and_no_false_alarm_after_warmup(shuffle_re
 
 
 def test_without_shuffles_nothing_is_flagged(mqtt_normal, trained_mqtt):
-    from spear_tui.detect.online import OnlineLSTMDetector
+    from spear_tui.detect.lstm.online import OnlineLSTMDetector
 
     det = OnlineLSTMDetector("mqtt", seed=0, checkpoint=trained_mqtt)
     events = det.feed(mqtt_normal.slice(0, 10_000))
@@ -62,7 +62,7 @@ def test_without_shuffles_nothing_is_flagged(mqtt_normal, trained_mqtt):
 
 @pytest.mark.parametrize("protocol", ["mqtt", "modbus", "bacnet"])
 def test_shipped_models_load_and_predict_far_better_than_a_fresh_net(protocol):
-    from spear_tui.detect.online import OnlineLSTMDetector
+    from spear_tui.detect.lstm.online import OnlineLSTMDetector
 
     if not NORMAL.exists():
         pytest.skip("normal sample capture missing")
@@ -80,7 +80,7 @@ def test_shipped_models_load_and_predict_far_better_than_a_fresh_net(protocol):
 @pytest.fixture(scope="module")
 def fed(mqtt_normal):
     """A fresh detector fed 5,250 messages in uneven pieces, and a twin fed them in one go."""
-    from spear_tui.detect.online import OnlineLSTMDetector
+    from spear_tui.detect.lstm.online import OnlineLSTMDetector
 
     data = mqtt_normal.slice(0, 5_250)
     a = OnlineLSTMDetector("mqtt", seed=3)
@@ -115,7 +115,7 @@ def test_chunk_events_name_their_time_and_frame_range_and_talkers(fed):
 
 
 def test_flush_scores_a_remainder_without_training_and_drops_a_tiny_one(fed):
-    from spear_tui.detect.online import MIN_PARTIAL
+    from spear_tui.detect.lstm.online import MIN_PARTIAL
 
     data, _, b, _ = fed
     assert b._pending_rows == 250
@@ -131,7 +131,7 @@ def test_flush_scores_a_remainder_without_training_and_drops_a_tiny_one(fed):
 
 
 def test_checkpoint_round_trip_continues_identically(tmp_path, mqtt_normal):
-    from spear_tui.detect.online import OnlineLSTMDetector
+    from spear_tui.detect.lstm.online import OnlineLSTMDetector
 
     data = mqtt_normal.slice(10_000, 2_000)
     a = OnlineLSTMDetector("mqtt", seed=0, checkpoint=MODELS / "mqtt.msgpack")
@@ -147,7 +147,7 @@ def test_checkpoint_round_trip_continues_identically(tmp_path, mqtt_normal):
 
 
 def test_checkpoint_of_another_protocol_is_refused(tmp_path):
-    from spear_tui.detect.online import OnlineLSTMDetector
+    from spear_tui.detect.lstm.online import OnlineLSTMDetector
 
     with pytest.raises(UserError, match="modbus model"):
         OnlineLSTMDetector("mqtt", checkpoint=MODELS / "modbus.msgpack")
@@ -157,8 +157,8 @@ def test_checkpoint_of_another_protocol_is_refused(tmp_path):
 
 def test_checkpoint_with_wrong_weights_is_refused_before_the_net_is_built(tmp_path):
     """The net is built lazily (on the first chunk), but a bad checkpoint is still refused at once."""
-    from spear_tui.detect.checkpoint import load_checkpoint, save_checkpoint
-    from spear_tui.detect.online import KIND, OnlineLSTMDetector
+    from spear_tui.detect.lstm.checkpoint import load_checkpoint, save_checkpoint
+    from spear_tui.detect.lstm.online import KIND, OnlineLSTMDetector
 
     ckpt = load_checkpoint(MODELS / "mqtt.msgpack", KIND)
     ckpt.params["out"]["kernel"] = np.zeros((10, 3), np.float32)
@@ -189,7 +189,7 @@ def test_connect_flood_alert_names_its_window_frames_and_talkers():
     if not cap.exists():
         pytest.skip("sample_captures/mqtt_incidents.pcapng missing")
     from spear_tui.commands.experiment import load_messages
-    from spear_tui.detect.online import OnlineLSTMDetector
+    from spear_tui.detect.lstm.online import OnlineLSTMDetector
 
     labels = json.loads(cap.with_name("mqtt_incidents.labels.json").read_text())["incidents"]
     flood = next(i for i in labels if i["kind"] == "connect_flood")
@@ -210,7 +210,7 @@ def test_connect_flood_alert_names_its_window_frames_and_talkers():
 
 def test_trained_net_does_not_learn_a_wild_chunk_during_warmup(mqtt_normal):
     """No threshold exists in the warm-up; a trained net then gates on WARMUP_GATE x its training score."""
-    from spear_tui.detect.online import OnlineLSTMDetector
+    from spear_tui.detect.lstm.online import OnlineLSTMDetector
 
     det = OnlineLSTMDetector("mqtt", seed=0, checkpoint=MODELS / "mqtt.msgpack")
     assert det.ref_score is not None and det.ref_score > 0  # saved by `experiment train`
@@ -226,7 +226,7 @@ def test_trained_net_does_not_learn_a_wild_chunk_during_warmup(mqtt_normal):
 def test_live_thresholds_equal_a_reflag_of_the_whole_series_on_a_long_run(mqtt_normal):
     """Per chunk the detector reads only the tail of its score series (O(window)); over more chunks
     than window + warm-up that must still give exactly the thresholds of the whole series."""
-    from spear_tui.detect.online import OnlineLSTMDetector
+    from spear_tui.detect.lstm.online import OnlineLSTMDetector
 
     det = OnlineLSTMDetector("mqtt", seed=0)  # fresh: skip > 0 too
     det.feed(pl.concat([mqtt_normal, mqtt_normal.slice(0, 10_000)]))
@@ -241,7 +241,7 @@ def test_each_chunk_is_gated_by_the_threshold_of_the_chunk_before_it(mqtt_normal
     """The next chunk is queued before the current one's score is back, so its training gate is the
     previous chunk's threshold: the same in every chunk, whatever the batching (a batch's first chunk
     could otherwise use its own, exact threshold and results would depend on batch sizes)."""
-    from spear_tui.detect.online import GATE_LAG, OnlineLSTMDetector
+    from spear_tui.detect.lstm.online import GATE_LAG, OnlineLSTMDetector
 
     gates: list[float] = []
     det = OnlineLSTMDetector("mqtt", seed=0, checkpoint=MODELS / "mqtt.msgpack")
@@ -278,7 +278,7 @@ def _labelled(name: str, protocol: str):
 def test_incidents_inside_the_warm_up_are_judged_after_it(name, protocol, kind):
     """Both recorded captures start their first incident in chunk 5, inside the 8-chunk warm-up where
     no rolling threshold exists yet; the warm-up review flags those chunks at the end of the source."""
-    from spear_tui.detect.online import OnlineLSTMDetector
+    from spear_tui.detect.lstm.online import OnlineLSTMDetector
 
     table, labels = _labelled(name, protocol)
     incident = next(i for i in labels if i["kind"] == kind)
@@ -299,7 +299,7 @@ def test_incidents_inside_the_warm_up_are_judged_after_it(name, protocol, kind):
 @pytest.mark.parametrize("protocol", ["mqtt", "modbus", "bacnet"])
 def test_warm_up_review_raises_nothing_on_the_normal_day(protocol):
     from spear_tui.commands.experiment import load_messages
-    from spear_tui.detect.online import OnlineLSTMDetector
+    from spear_tui.detect.lstm.online import OnlineLSTMDetector
 
     det = OnlineLSTMDetector(protocol, seed=0, checkpoint=MODELS / f"{protocol}.msgpack")
     table = load_messages(NORMAL, protocol, 10**9, [])  # MQTT: 60 chunks, Modbus 19, BACnet 14
@@ -310,7 +310,7 @@ def test_warm_up_review_raises_nothing_on_the_normal_day(protocol):
 
 def test_a_fresh_net_has_no_warm_up_review(mqtt_normal):
     """A fresh net's first losses are it learning to predict at all: they are no baseline."""
-    from spear_tui.detect.online import OnlineLSTMDetector
+    from spear_tui.detect.lstm.online import OnlineLSTMDetector
 
     det = OnlineLSTMDetector("mqtt", seed=0)
     events = det.feed(mqtt_normal.slice(0, 12_500)) + det.flush()

@@ -215,7 +215,8 @@ def score_incidents(table, incidents: list[dict], protocol: str, *, mode: str, s
     """Run one detector over a labelled capture; per incident, the highest peak (baseline SDs) among
     the chunks overlapping its time window and whether any was flagged; false alarms elsewhere."""
     from spear_tui.detect.lstm import peaks
-    from spear_tui.detect.lstm.online import REVIEW_AFTER, OnlineLSTMDetector
+    from spear_tui.detect.lstm.lstm_alerts import REVIEW_AFTER
+    from spear_tui.detect.lstm.online import OnlineLSTMDetector
     from spear_tui.detect.lstm.stacked_lstm import LSTMConfig
 
     extra: dict = {"timing": True, "features": 3} if timing else {}

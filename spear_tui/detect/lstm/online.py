@@ -9,7 +9,8 @@ calls `feed`; nothing here knows about the UI.
 End of source (`flush`): a remainder of at least `MIN_PARTIAL` messages is scored with the padding
 masked out of the loss, flagged against the same threshold, and not trained on; a smaller remainder
 is dropped (a loss over a handful of messages says nothing). Its train_loss is its plain mean loss.
-A trained net also judges its warm-up chunks once enough scores exist (`_warmup_review`).
+A trained net also judges its warm-up chunks once enough scores exist (`_warmup_review`). What the
+alerts say, and the warm-up review rule, are in `lstm_alerts`.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from spear_tui.detect.lstm import peaks
+from spear_tui.detect.lstm import lstm_alerts, peaks
 from spear_tui.detect.lstm.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from spear_tui.detect.lstm.chunk_batch import ChunkBatch
 from spear_tui.detect.lstm.features import (
@@ -32,6 +33,7 @@ from spear_tui.detect.lstm.features import (
     mqtt_client_ids,
     prepare,
 )
+from spear_tui.detect.lstm.lstm_alerts import REVIEW_AFTER
 from spear_tui.detect.lstm.lstm_shapes import params_fit
 from spear_tui.detect.lstm.lstm_warmup import start_warm_up
 from spear_tui.detect.lstm.stacked_lstm import LSTMConfig, StackedLSTM, configure_xla
@@ -40,7 +42,6 @@ from spear_tui.events import Alert, ChunkScored
 
 KIND = "stacked_lstm"
 MIN_PARTIAL = 100
-REVIEW_AFTER = 3  # warm-up chunks are judged against the first REVIEW_AFTER x warmup_chunks scores
 WARMUP_GATE = 5.0
 # Chunks queued on XLA at once (measured: 3 was no faster than 2). A chunk's training gate is the
 # threshold of the chunk GATE_LAG before it, whose score is settled by the time it is queued.
@@ -73,7 +74,7 @@ class _InFlight:
 class OnlineLSTMDetector:
     """The paper's online LSTM on one protocol's message stream. Not thread-safe: one feeding thread."""
 
-    name = "lstm"
+    name = lstm_alerts.DETECTOR
 
     def __init__(
         self,
@@ -330,18 +331,10 @@ class OnlineLSTMDetector:
         self._trained_chunks = trained
         self._prev = np.zeros(self.cfg.features)
         self.resets += 1
-        talkers = chunk_talkers(prep, lo, hi)
-        return Alert(
-            protocol=self.protocol, detector=self.name, start=float(prep.time[lo:hi].min()),
-            end=float(prep.time[lo:hi].max()), first_frame=int(prep.frame[lo]),
-            last_frame=int(prep.frame[hi - 1]),
-            score=0.0, threshold=0.0, file=int(prep.file[lo]), talkers=talkers, severity="low",
-            detectors=(self.name,),
-            reason=(
-                f"{self.protocol} LSTM loss became non-finite (score {score}, training loss {after}) on "
-                f"{hi - lo} messages: detector reset to its initial weights and statistics (reset "
-                f"{self.resets}); this chunk is not scored"
-            ),
+        span = (float(prep.time[lo:hi].min()), float(prep.time[lo:hi].max()), int(prep.frame[lo]),
+                int(prep.frame[hi - 1]), int(prep.file[lo]))
+        return lstm_alerts.reset_alert(
+            self.protocol, span, hi - lo, chunk_talkers(prep, lo, hi), score, after, self.resets
         )
 
     def _next_threshold(self) -> float | None:
@@ -362,36 +355,12 @@ class OnlineLSTMDetector:
         """Alerts for warm-up chunks that stand out among the run's first scores, raised once
         REVIEW_AFTER x warmup_chunks scores exist (or at the end of the source). Only for a detector
         started from trained weights: a fresh net's early losses are it learning, not a baseline.
-        Their ChunkScored events keep threshold None (that was the online decision); the alert says
-        when and against what they were judged."""
+        The rule and the alerts' words: `lstm_alerts.warmup_alerts`."""
         chunks, self._warmup_chunks = self._warmup_chunks or [], None
         if self.baseline_skip:
             return []
-        first = self.scores[: REVIEW_AFTER * self.cfg.warmup_chunks]
-        base = peaks.warmup_baseline(np.asarray(first))
-        if base is None:
-            return []
-        med, dev = base
-        thr = med + self.sensitivity * dev
-        alerts = []
-        for c in chunks:
-            if not (np.isfinite(c.score) and c.score > thr):
-                continue
-            height = (c.score - med) / dev
-            who = ", ".join(c.talkers) if c.talkers else "unknown"
-            alerts.append(Alert(
-                protocol=self.protocol, detector=self.name, start=c.start, end=c.end,
-                first_frame=c.first_frame, last_frame=c.last_frame, score=c.score, threshold=thr,
-                file=c.file, talkers=c.talkers,
-                severity="high" if height >= 2 * self.sensitivity else "medium", detectors=(self.name,),
-                reason=(
-                    f"{self.protocol} chunk {c.index} (warm-up, judged after {len(first)} chunks): "
-                    f"prediction loss {c.score:.3g} is {height:.1f} SDs above the median {med:.3g} of the "
-                    f"first {len(first)} (threshold {thr:.3g} at k={self.sensitivity:g}); most messages "
-                    f"from {who}"
-                ),
-            ))
-        return alerts
+        first = np.asarray(self.scores[: REVIEW_AFTER * self.cfg.warmup_chunks])
+        return lstm_alerts.warmup_alerts(chunks, first, self.sensitivity)
 
     def _score_events(
         self, batch: ChunkBatch, flight: _InFlight, score: float, after: float, thr: float | None
@@ -416,19 +385,5 @@ class OnlineLSTMDetector:
                 events.extend(self._warmup_review())
         if flagged:
             med, dev = peaks.latest_baseline(self._recent_scores(placeholder=False), **self.peak_params())
-            height = (score - med) / dev
-            severity = "high" if height >= 2 * self.sensitivity else "medium"
-            who = ", ".join(talkers) if talkers else "unknown"
-            events.append(
-                Alert(
-                    protocol=self.protocol, detector=self.name, start=start, end=end, first_frame=first,
-                    last_frame=last, score=score, threshold=float(thr), file=file, talkers=talkers,
-                    severity=severity, detectors=(self.name,),
-                    reason=(
-                        f"{self.protocol} chunk {index} ({hi - lo} messages): prediction loss {score:.3g} is "
-                        f"{height:.1f} baseline SDs above the rolling median {med:.3g} "
-                        f"(threshold {thr:.3g} at k={self.sensitivity:g}); most messages from {who}"
-                    ),
-                )
-            )
+            events.append(lstm_alerts.peak_alert(chunk, hi - lo, med, dev, self.sensitivity))
         return events

@@ -15,17 +15,25 @@ Gate order i, f, g, o and zero initial state: the same function as flax's `Optim
 over time and as PyTorch's `nn.LSTM` (tests compare values and gradients with the flax formulation).
 
 `lstm_layer` runs the two time loops as native calls (`lstm_native`, built by `make`) when they are
-available, and as the JAX loops below otherwise; what surrounds them is the same JAX code.
+available, and as the JAX loops below otherwise; what surrounds them is the same JAX code. The first
+trace in a process logs which (at INFO, with the reason for a fallback), so a slow run's log says
+whether `make` built the native loops.
 """
 
 from __future__ import annotations
 
+import logging
+import threading
 from typing import Any
 
 import jax
 import jax.numpy as jnp
 
 from spear_tui.detect.kernels import lstm_native
+
+log = logging.getLogger(__name__)
+_ANNOUNCED = False
+_ANNOUNCE_LOCK = threading.Lock()
 
 SMALL_UNITS = 16  # layers up to this width take one matmul per training step (see _forward)
 
@@ -104,6 +112,7 @@ def _primal(x: Any, wi: Any, wh: Any, b: Any) -> Any:
 
 def lstm_layer(x: Any, wi: Any, wh: Any, b: Any) -> Any:
     """h_t for every t; x: (T, F, B) batch-last, wi: (F, 4U), wh: (U, 4U), b: (4U,) -> (T, U, B)."""
+    announce_kernel()
     if _NATIVE:
         return lstm_native.lstm_layer(x, wi, wh, b)
     return jax_lstm_layer(x, wi, wh, b)
@@ -114,6 +123,22 @@ def kernel_name() -> str:
     if not _NATIVE:
         return f"jax ({lstm_native.UNAVAILABLE})"
     return "native, batch split over 2 threads" if lstm_native.splitting() else "native, one thread"
+
+
+def announce_kernel() -> bool:
+    """Log once per process which time loops run (True when this call logged it). Called at trace
+    time, so once per compiled program at most, never per step."""
+    global _ANNOUNCED
+    with _ANNOUNCE_LOCK:
+        if _ANNOUNCED:
+            return False
+        _ANNOUNCED = True
+    if _NATIVE:
+        threads = "batch split over 2 threads" if lstm_native.splitting() else "one thread"
+        log.info("LSTM kernel: native C++ time loops from %s (%s)", lstm_native.LIBRARY, threads)
+    else:
+        log.info("LSTM kernel: JAX time loops, the fallback: %s", lstm_native.UNAVAILABLE)
+    return True
 
 
 @jax.custom_vjp

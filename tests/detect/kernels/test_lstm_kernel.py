@@ -208,3 +208,47 @@ def test_one_thread_settings_keep_the_native_calls_on_one_thread(env, split):
         [sys.executable, "-c", code], env={**clean, **env}, capture_output=True, text=True, check=True
     ).stdout.strip()
     assert out == ("native, batch split over 2 threads" if split else "native, one thread")
+
+
+def test_which_kernel_runs_is_logged_once_per_process(caplog, monkeypatch):
+    """The first trace logs the kernel at INFO (native, or the JAX fallback and why); later traces,
+    of other shapes too, do not."""
+    import logging
+
+    monkeypatch.setattr(lstm_kernel, "_ANNOUNCED", False)
+    caplog.set_level(logging.INFO, logger="spear_tui.detect.kernels")
+    for t, b in ((7, 5), (6, 5), (7, 5)):  # shapes no other test traces: the first call traces
+        x = jnp.ones((t, 2, b), jnp.float32)
+        jax.jit(lstm_kernel.lstm_layer)(x, jnp.ones((2, 8)), jnp.ones((2, 8)), jnp.zeros(8))
+    records = [r for r in caplog.records if r.name == "spear_tui.detect.kernels.lstm_kernel"]
+    assert len(records) == 1 and records[0].levelno == logging.INFO
+    text = records[0].getMessage()
+    if lstm_native.UNAVAILABLE is None:
+        assert text.startswith(f"LSTM kernel: native C++ time loops from {lstm_native.LIBRARY} (")
+    else:
+        assert text == f"LSTM kernel: JAX time loops, the fallback: {lstm_native.UNAVAILABLE}"
+
+
+def test_the_fallback_and_its_reason_reach_the_log_file(tmp_path):
+    """In a fresh process told to use the JAX loops, the log file (set up as the CLI does) gets one
+    line saying so and why, though the package logs only warnings otherwise."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import jax, jax.numpy as jnp, logging\n"
+        "from spear_tui.logs import setup_logging\n"
+        f"setup_logging(__import__('pathlib').Path({str(tmp_path / 'spear-tui.log')!r}))\n"
+        "from spear_tui.detect.kernels import lstm_kernel as k\n"
+        "for b in (3, 4):\n"
+        "    jax.jit(k.lstm_layer)(jnp.ones((4, 2, b)), jnp.ones((2, 8)), jnp.ones((2, 8)), jnp.zeros(8))\n"
+        "logging.getLogger('spear_tui.detect.lstm.online').info('not this one')\n"
+    )
+    subprocess.run([sys.executable, "-c", code], env={**os.environ, "SPEAR_LSTM_KERNEL": "jax"}, check=True)
+    lines = (tmp_path / "spear-tui.log").read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].endswith(
+        "INFO spear_tui.detect.kernels.lstm_kernel: "
+        "LSTM kernel: JAX time loops, the fallback: SPEAR_LSTM_KERNEL=jax"
+    )

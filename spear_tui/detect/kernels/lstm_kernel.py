@@ -3,13 +3,11 @@
 Why: both detectors are small LSTMs (10-32 units) on one CPU core, where the cost is the loop over
 time steps. With flax's layout, (batch, units), the innermost axis is 10-40 floats and XLA's CPU
 code barely vectorises; here the state is (units, batch), so the innermost axis is the batch (50-128)
-and every gate is a contiguous row block (measured: the forward pass in half the time). The backward
-loop does only what must be sequential (one (U, 4U) x (4U, B) matmul and five products, reading
-one residual block per step: the forward pass saves the gate derivatives already multiplied out,
-measured 7-8 % faster per batch-25 epoch and 0-6 % per batch-100 epoch than saving the gates); the
-weight and input gradients come after the loop, for all steps at once (the weight gradient as one
-product per step batched over time: 8-14 % off the stacked LSTM's chunk program, 4-9 % off a batch-25
-seq2seq epoch, batch 100 unchanged, in three in-process A/Bs).
+and every gate is a contiguous row block. The backward loop does only what must be sequential (one
+(U, 4U) x (4U, B) matmul and five products, reading one residual block per step: the forward pass
+saves the gate derivatives already multiplied out); the weight and input gradients come after the
+loop, for all steps at once (the weight gradient as one product per step batched over time). What
+each of these choices gained: BENCHMARKS.md "lstm_kernel: batch-last layout and backward pass".
 
 Gate order i, f, g, o and zero initial state: the same function as flax's `OptimizedLSTMCell` scanned
 over time and as PyTorch's `nn.LSTM` (tests compare values and gradients with the flax formulation).
@@ -37,14 +35,13 @@ _ANNOUNCE_LOCK = threading.Lock()
 
 SMALL_UNITS = 16  # layers up to this width take one matmul per training step (see _forward)
 
-# XLA options for the programs that run the JAX loops (jit(..., compiler_options=...)), measured
-# in-process on the same lowered programs, with identical outputs (option names are jaxlib 0.10's):
+# XLA options for the programs that run the JAX loops (jit(..., compiler_options=...); option names
+# are jaxlib 0.10's), each the faster one in A/Bs with identical outputs:
 # - training: XLA's older loop-fusion emitter compiles these tiny per-step fusions into faster code
-#   than the default MLIR emitters: the stacked LSTM's chunk program 0.79-0.80x the time, seq2seq
-#   epochs 0.85-0.86x. Scoring (`_primal` alone) took 2.2-2.4x as long with it, so not there;
-# - scoring: 512-bit vectors (AVX-512; ignored where the CPU has none): the seq2seq forward 0.86-0.87x.
-# With the native loops what is left for XLA measured the same or slightly slower with them (seq2seq
-# epochs 1.00-1.05x, the chunk program 1.03x, scoring 1.00x), so those programs use XLA's defaults.
+#   than the default MLIR emitters; scoring (`_primal` alone) is slower with it, so not there;
+# - scoring: 512-bit vectors (AVX-512; ignored where the CPU has none).
+# With the native loops what is left for XLA gains nothing from them, so those programs use XLA's
+# defaults. Figures: BENCHMARKS.md "lstm_kernel: XLA compiler options for the JAX loops".
 JAX_LOOP_TRAINING_OPTIONS = {"xla_cpu_use_fusion_emitters": False}
 JAX_LOOP_SCORING_OPTIONS = {"xla_cpu_prefer_vector_width": 512}
 _NATIVE = lstm_native.UNAVAILABLE is None
@@ -56,16 +53,15 @@ def _forward(x: Any, wi: Any, wh: Any, b: Any) -> tuple[Any, Any]:
     """x: (T, F, B). Returns (h sequence (T, U, B), residuals for the backward pass: per step
     dc/dh, the four dz/dc factors, and f).
 
-    Small layers (U <= SMALL_UNITS) take one matmul per step on [x_t; h]: measured 6-10 % faster for
-    the stacked LSTM's 10 units. For the seq2seq's 32 units two matmuls were faster with XLA's default
-    emitters (epochs 70.5 vs 74.7 ms at batch 25); with TRAINING_COMPILER_OPTIONS one matmul measured
-    0.95-0.96x at batch 25 and 1.00-1.02x at batch 100, too small a difference to switch."""
+    Small layers (U <= SMALL_UNITS) take one matmul per step on [x_t; h], faster for the stacked
+    LSTM's 10 units; for the seq2seq's 32 units two matmuls were faster with XLA's default emitters
+    and one matmul barely different with TRAINING_COMPILER_OPTIONS, so they keep two
+    (BENCHMARKS.md "lstm_kernel: batch-last layout and backward pass")."""
     u = wh.shape[0]
     bias = b[:, None]
     small = u <= SMALL_UNITS
     w_t = jnp.concatenate([wi, wh], 0).T if small else None
     # transposed outside the step: written inside it, XLA transposed the weights again at every step
-    # (hoisted, seq2seq epochs took 0.95-0.98x the time)
     wi_t, wh_t = (None, None) if small else (wi.T, wh.T)
     zeros = jnp.zeros((u, x.shape[2]), x.dtype)
 
@@ -93,9 +89,9 @@ def _forward(x: Any, wi: Any, wh: Any, b: Any) -> tuple[Any, Any]:
 
 def _primal(x: Any, wi: Any, wh: Any, b: Any) -> Any:
     """The same function without residuals (scoring): one (4U, F+U) x (F+U, B) matmul per step on
-    [x_t; h]. Measured with XLA's default emitters: scoring 1.4x faster than two matmuls, and hoisting
-    the input projection out of the loop 2x slower (in training too). With SCORING_COMPILER_OPTIONS
-    one and two matmuls measured the same (0.88x and 0.89x of one matmul without the option)."""
+    [x_t; h]: with XLA's default emitters faster than two matmuls, and faster than hoisting the input
+    projection out of the loop (in training too); with SCORING_COMPILER_OPTIONS one and two matmuls
+    are the same (BENCHMARKS.md "lstm_kernel: batch-last layout and backward pass")."""
     u = wh.shape[0]
     w_t, bias = jnp.concatenate([wi, wh], 0).T, b[:, None]
     zeros = jnp.zeros((u, x.shape[2]), x.dtype)
@@ -169,9 +165,9 @@ def parameter_gradients(x: Any, wi: Any, hs: Any, dzs: Any) -> tuple[Any, Any, A
     """(dx, dwi, dwh, db) from every step's gate gradient dz_t, all steps at once.
 
     The weight gradient is one (F+U+1, B) x (B, 4U) product per step on [x_t; h_(t-1); 1], batched
-    over time and summed: no transposed copies of the sequences (7-30 % faster than transposing to
-    (., T*B) for one matmul), and the row of ones gives db from the same product (this part 3-9 %
-    faster than a separate sum over time and batch)."""
+    over time and summed: no transposed copies of the sequences (faster than transposing to (., T*B)
+    for one matmul), and the row of ones gives db from the same product (faster than a separate sum
+    over time and batch; BENCHMARKS.md "lstm_kernel: batch-last layout and backward pass")."""
     t, f, bsz = x.shape
     u = hs.shape[1]
     shifted = jnp.concatenate([jnp.zeros((1, u, bsz), hs.dtype), hs[:-1]], 0)

@@ -1,12 +1,11 @@
 """The LSTM layer's time loops as native XLA FFI calls (`lstm_native.cc`), when they are built.
 
 Why: XLA runs the loop over time steps as about a dozen small kernels per step; one native call per
-sequence, with each step's matmul register-blocked and the gates fused after it, took a seq2seq
-training epoch to 0.57-0.94x the time (batch 25 to 100), scoring to 0.81x and the stacked LSTM's chunk
-program to 0.69-0.76x (BENCHMARKS.md "Seq2seq"). Everything around the loops (the weight and input
-gradients, Adam, the losses) stays in the jitted JAX program. A big enough call splits its batch over
-two of XLA's pool threads (`split_columns`): at default threads scoring took 0.61x, epochs 0.82x, the
-one-thread time (BENCHMARKS.md "Seq2seq", "Latest").
+sequence, with each step's matmul register-blocked and the gates fused after it, takes less time for
+both nets' training and scoring. Everything around the loops (the weight and input gradients, Adam, the
+losses) stays in the jitted JAX program. A big enough call splits its batch over two of XLA's pool
+threads (`split_columns`), which shortens it again at default threads. Figures: BENCHMARKS.md
+"lstm_native: the time loops as native calls" and "Seq2seq".
 
 The library is built by `make` (`Makefile`, g++ -O3 -march=native: it is a build product of this
 machine, like `.venv`). Without it, or with SPEAR_LSTM_KERNEL=jax, `lstm_kernel` uses its JAX loops:

@@ -105,12 +105,12 @@ def raw_features(table: pl.DataFrame) -> np.ndarray:
 RHYTHM_CLIP = 5.0  # |log gap ratio| cap: one stalled client must not dwarf the rest
 RHYTHM_EPS = 1e-3  # seconds added to both gaps: back-to-back messages do not make log(0)
 RHYTHM_CLIENT_ONLY = True  # rhythm of client->server messages only (what a server sends a subscriber
-# follows the other clients' timing: noise, measured)
+# follows the other clients' timing: noise)
 RHYTHM_ABS = False  # |log ratio| instead of the signed ratio
 RHYTHM_TYPES: tuple[int, ...] | None = None  # override of the types that carry a rhythm (experiments)
 # MQTT messages a client sends on its own initiative (CONNECT, PUBLISH, SUBSCRIBE, UNSUBSCRIBE, PINGREQ,
 # DISCONNECT): its acknowledgements (PUBACK...) follow the broker's forwarding, i.e. other clients'
-# timing (measured: |log ratio| 2.4 on a normal day for a subscriber's PUBACKs, 0.12 for sensor PUBLISH).
+# timing, so their gap ratios are noise (BENCHMARKS.md "online, peaks, features: the detector's own Python").
 MQTT_INITIATIVE = (1, 3, 8, 10, 12, 14)
 
 
@@ -179,7 +179,7 @@ def prepare(
     raw features get the per-talker rhythm column, see `rhythm_feature`)."""
     ends = client_endpoints(table)
     # A flow only needs an id that is equal within the chunk: a 64-bit hash of the endpoint pair
-    # (measured 0.3 ms per 20k messages; ranking the joined strings took 4 ms).
+    # (cheaper than ranking the joined strings: BENCHMARKS.md "online, peaks, features").
     flow = ends.select(
         pl.struct(
             pl.col("caddr").fill_null(""), pl.col("cport").fill_null(0),
@@ -220,7 +220,7 @@ def prepare(
 
 def _codes(values: pl.Series) -> tuple[np.ndarray, list[str]]:
     """(index of each value in the sorted distinct values, those values); a binary search per value
-    was 3x faster than a dense rank plus a separate unique."""
+    was faster than a dense rank plus a separate unique (BENCHMARKS.md "online, peaks, features")."""
     names = values.unique().sort()
     return names.search_sorted(values).cast(pl.Int64).to_numpy(), names.to_list()
 

@@ -43,8 +43,9 @@ from spear_tui.events import Alert, ChunkScored
 KIND = "stacked_lstm"
 MIN_PARTIAL = 100
 WARMUP_GATE = 5.0
-# Chunks queued on XLA at once (measured: 3 was no faster than 2). A chunk's training gate is the
-# threshold of the chunk GATE_LAG before it, whose score is settled by the time it is queued.
+# Chunks queued on XLA at once (3 was no faster than 2: BENCHMARKS.md "online, peaks, features"). A
+# chunk's training gate is the threshold of the chunk GATE_LAG before it, whose score is settled by the
+# time it is queued.
 PIPELINE_DEPTH = 2
 GATE_LAG = PIPELINE_DEPTH - 1
 _ARCH = ("layers", "units", "features", "chunk", "seq_len", "mode", "scaling", "loss", "timing")

@@ -102,7 +102,8 @@ def _median_dev(v: np.ndarray, rel_floor: float) -> tuple[float, float]:
 
 def _median(v: np.ndarray) -> float:
     """np.median's value (mean of the two middle values for an even count), from one sort: np.median's
-    own overhead was most of the online detector's per-chunk threshold cost (~20 us a call)."""
+    own overhead was most of the online detector's per-chunk threshold cost (BENCHMARKS.md "online,
+    peaks, features: the detector's own Python")."""
     s = np.sort(v)
     k = len(s) // 2
     return float(s[k]) if len(s) % 2 else float((s[k - 1] + s[k]) / 2.0)

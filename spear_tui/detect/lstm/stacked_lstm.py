@@ -83,7 +83,8 @@ class LSTMConfig:
 def configure_xla(threads: int = 1) -> None:
     """Keep XLA on one core (tshark owns the other); must run before jax is imported to take effect.
 
-    Measured in bench/model_step.py: single-threaded Eigen is not slower for this tiny net.
+    Single-threaded Eigen is not slower for this tiny net (BENCHMARKS.md "stacked_lstm: the chunk
+    program", `bench/model_step.py`).
     Also enables JAX's persistent compilation cache so the second start compiles in a fraction.
     """
     if "jax" in __import__("sys").modules:
@@ -157,12 +158,10 @@ def _build_model(cfg: LSTMConfig, seed: int):
 
         The weights are flax `OptimizedLSTMCell`s (what checkpoints hold); the forward pass runs them
         through `lstm_kernel.lstm_layer`, the same function (gates i, f, g, o; zero initial state) in a
-        batch-last layout with a hand-written backward pass. Measured against scanning the cells: the
-        same scores and losses, the chunk program 2-9 % faster, and 6-10 % more once these 10-unit
-        layers took one matmul per step (BENCHMARKS.md, "Stacked LSTM step"). With the native time
-        loops (`lstm_native`, built by `make`) the chunk program took 0.69-0.76x the time of the JAX
-        loops'. It is compiled with `lstm_kernel.TRAINING_COMPILER_OPTIONS` (what each kind of loop
-        measured fastest with).
+        batch-last layout with a hand-written backward pass: the same scores and losses as scanning
+        the cells, in less time, and less again with the native time loops (`lstm_native`, built by
+        `make`; BENCHMARKS.md "stacked_lstm: the chunk program"). It is compiled with
+        `lstm_kernel.TRAINING_COMPILER_OPTIONS` (what each kind of loop ran fastest with).
         """
 
         def __init__(self, rngs: nnx.Rngs):
@@ -187,8 +186,9 @@ class StackedLSTM:
     """Parameters + optimiser state + the compiled chunk function. Not thread-safe; one owner thread.
 
     Inside, the parameters live as one flat float32 vector (and Adam's moments as two more): a chunk
-    call then passes five arrays instead of ~60 leaves (measured: dispatch 0.8 -> 0.3 ms). The
-    nested dict (`params`, `state_dict`) is what checkpoints and tests see.
+    call then passes five arrays instead of ~60 leaves (a cheaper dispatch: BENCHMARKS.md
+    "stacked_lstm: the chunk program"). The nested dict (`params`, `state_dict`) is what checkpoints
+    and tests see.
     """
 
     def __init__(self, cfg: LSTMConfig, seed: int = 0, state: dict[str, Any] | None = None):
@@ -307,8 +307,8 @@ class StackedLSTM:
     ):
         """Like run_chunk but returns without waiting, so the caller can prepare the next chunk while
         this one computes (JAX dispatch is asynchronous): a device array [score, train_loss] that is
-        already being copied to the host (one transfer, started early: measured 0.36 -> ~0.1 ms of
-        this thread's time per chunk, against two scalars fetched when needed)."""
+        already being copied to the host (one transfer, started early, costs this thread less than
+        two scalars fetched when needed: BENCHMARKS.md "stacked_lstm: the chunk program")."""
         self.compile()
         if mask is None:
             mask = self._ones

@@ -75,9 +75,8 @@ class FitResult:
 def lstm2(x: Any, l1: tuple, l2: tuple) -> Any:
     """Two stacked LSTM layers; x: (T, din, B) batch-last, l1/l2 = (wi, wh, b). -> (T, h, B).
 
-    `lstm_kernel.lstm_layer` (batch-last layout, hand-written backward) measured ~2x faster to score
-    and ~1.4x faster on a one-step (batch 100) epoch than a scanned (B, h) formulation; a batch-25
-    epoch gained less. See BENCHMARKS.md "Seq2seq".
+    `lstm_kernel.lstm_layer` (batch-last layout, hand-written backward) scores and trains faster than
+    a scanned (B, h) formulation (BENCHMARKS.md "seq2seq" under "Design measurements", and "Seq2seq").
     """
     from spear_tui.detect.kernels.lstm_kernel import lstm_layer
 

@@ -29,7 +29,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "files", nargs="+", metavar="FILE", help="capture files (pcap, pcapng, ...), merged by time"
     )
-    p.add_argument("--json", action="store_true", help="print the stable JSON document (see README)")
+    p.add_argument("--json", action="store_true", help="print the stable JSON document (see docs/json.md)")
     p.add_argument("--csv", metavar="FILE", help="also write the alerts as CSV (chunks to FILE.chunks.csv)")
     p.add_argument("--report", metavar="FILE.html", help="also write a self-contained HTML report")
     p.add_argument("--store", metavar="FILE.db", help="also record every score and alert in a durable store")

@@ -5,7 +5,7 @@ PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-NATIVE := spear_tui/detect/_lstm_native.so
+NATIVE := spear_tui/detect/kernels/_lstm_native.so
 RUN_PKGS  := tshark g++
 TEST_PKGS := tshark g++ mosquitto tmux chromium
 
@@ -24,8 +24,8 @@ SEED ?= $(shell od -An -N4 -tu4 /dev/urandom | tr -d ' ')
 fuzz: system-test $(STAMP) $(NATIVE)
 	@echo "hypothesis seed: $(SEED)"
 	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -q --hypothesis-seed=$(SEED) \
-	  tests/meter/test_fuzz.py tests/hardening/test_fuzz_decode.py tests/detect/test_peaks.py \
-	  tests/detect/test_features.py tests/detect/novelty/test_merge.py
+	  tests/meter/test_fuzz.py tests/hardening/test_fuzz_decode.py tests/detect/lstm/test_peaks.py \
+	  tests/detect/lstm/test_features.py tests/detect/novelty/test_merge.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check spear_tui tests bench sample_captures
@@ -44,9 +44,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-# The LSTM time loops as native XLA FFI calls (spear_tui/detect/lstm_native.py): built for this
+# The LSTM time loops as native XLA FFI calls (spear_tui/detect/kernels/lstm_native.py): built for this
 # machine's CPU, like the .venv; without it the detectors run the same loops in JAX.
-$(NATIVE): spear_tui/detect/lstm_native.cc $(STAMP)
+$(NATIVE): spear_tui/detect/kernels/lstm_native.cc $(STAMP)
 	g++ -O3 -march=native -std=c++17 -shared -fPIC -Wno-psabi \
 	  -isystem "$$($(BIN)/python -c 'import jax.ffi; print(jax.ffi.include_dir())')" $< -o $@
 

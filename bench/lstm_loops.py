@@ -42,7 +42,7 @@ def _interleaved(fns: dict, rounds: int) -> dict[str, float]:
 
 
 def _variants():
-    from spear_tui.detect import lstm_kernel as K
+    from spear_tui.detect.kernels import lstm_kernel as K
 
     return (("jax", K.jax_lstm_layer, K.JAX_LOOP_TRAINING_OPTIONS, K.JAX_LOOP_SCORING_OPTIONS, 128),
             ("native", K.lstm_layer, {}, {}, 112))
@@ -51,8 +51,8 @@ def _variants():
 def stacked(rounds: int) -> None:
     import jax
 
-    from spear_tui.detect import lstm_kernel as K
-    from spear_tui.detect.stacked_lstm import LSTMConfig, StackedLSTM
+    from spear_tui.detect.kernels import lstm_kernel as K
+    from spear_tui.detect.lstm.stacked_lstm import LSTMConfig, StackedLSTM
 
     rng = np.random.default_rng(0)
     x, y = (rng.standard_normal((50, 10, 2)).astype(np.float32) for _ in range(2))
@@ -85,8 +85,8 @@ def seq2seq(rounds: int) -> None:
     import jax
     from flax import nnx
 
-    from spear_tui.detect import lstm_kernel as K
-    from spear_tui.detect.seq2seq import MeterDetector, Seq2SeqConfig, _pad_batches
+    from spear_tui.detect.kernels import lstm_kernel as K
+    from spear_tui.detect.meter.seq2seq import MeterDetector, Seq2SeqConfig, _pad_batches
 
     rng = np.random.default_rng(0)
     t = np.arange(96) / 96
@@ -131,8 +131,8 @@ def split(rounds: int) -> None:
     """The native loops with a call's batch split over two threads against one thread, same programs."""
     import jax
 
-    from spear_tui.detect import lstm_native
-    from spear_tui.detect.seq2seq import MeterDetector, Seq2SeqConfig, _pad_batches
+    from spear_tui.detect.kernels import lstm_native
+    from spear_tui.detect.meter.seq2seq import MeterDetector, Seq2SeqConfig, _pad_batches
 
     rng = np.random.default_rng(0)
     t = np.arange(96) / 96
@@ -161,13 +161,13 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rounds", type=int, default=15)
     args = ap.parse_args()
-    from spear_tui.detect.lstm_kernel import kernel_name
+    from spear_tui.detect.kernels.lstm_kernel import kernel_name
 
     if not kernel_name().startswith("native"):
         sys.exit(f"the native loops are not in use: {kernel_name()}")
     stacked(args.rounds)
     seq2seq(args.rounds)
-    from spear_tui.detect import lstm_native
+    from spear_tui.detect.kernels import lstm_native
 
     if lstm_native.splitting():  # default threads: also the two-thread split against one thread
         split(args.rounds)

@@ -47,8 +47,8 @@ def keogh_days() -> tuple[np.ndarray, list[date], np.ndarray]:
 
 
 def main() -> None:
-    from spear_tui.detect.meter_threshold import flag_days, parse_threshold
-    from spear_tui.detect.seq2seq import MeterDetector, Seq2SeqConfig
+    from spear_tui.detect.meter.meter_threshold import flag_days, parse_threshold
+    from spear_tui.detect.meter.seq2seq import MeterDetector, Seq2SeqConfig
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seeds", type=int, nargs="+", default=[0])

@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def child(threads: int, rounds: int, block: int, stream_messages: int, capture: Path) -> dict:
-    from spear_tui.detect.stacked_lstm import LSTMConfig, StackedLSTM, configure_xla
+    from spear_tui.detect.lstm.stacked_lstm import LSTMConfig, StackedLSTM, configure_xla
 
     configure_xla(threads)
     import jax
@@ -38,9 +38,9 @@ def child(threads: int, rounds: int, block: int, stream_messages: int, capture: 
         import polars as pl
 
         from spear_tui.commands.experiment import load_messages
-        from spear_tui.detect.chunk_batch import ChunkBatch
-        from spear_tui.detect.features import prepare
-        from spear_tui.detect.online import OnlineLSTMDetector
+        from spear_tui.detect.lstm.chunk_batch import ChunkBatch
+        from spear_tui.detect.lstm.features import prepare
+        from spear_tui.detect.lstm.online import OnlineLSTMDetector
 
         base = load_messages(sample, "mqtt", 10**9, [])
         reps = -(-stream_messages // base.height)

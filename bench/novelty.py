@@ -59,7 +59,7 @@ def feed(det, table: pl.DataFrame, batch: int) -> list:
 
 def lstm(protocol: str, trained: bool):
     """The online LSTM: from scratch, or from the shipped checkpoint (trained on the normal day)."""
-    from spear_tui.detect.online import OnlineLSTMDetector
+    from spear_tui.detect.lstm.online import OnlineLSTMDetector
 
     ckpt = None
     if trained:

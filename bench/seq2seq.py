@@ -64,13 +64,13 @@ def speed(rounds: int, torch_threads: int | None) -> None:
     if torch_threads:
         torch.set_num_threads(torch_threads)
 
-    from spear_tui.detect.seq2seq import MeterDetector, Seq2SeqConfig, _pad_batches
+    from spear_tui.detect.meter.seq2seq import MeterDetector, Seq2SeqConfig, _pad_batches
 
     rng = np.random.default_rng(0)
     t = np.arange(96) / 96
     days = (np.sin(2 * np.pi * t)[None] + 0.1 * rng.standard_normal((100, 96))).astype(np.float32)
     dates = [date(2025, 1, 1)] * 100
-    from spear_tui.detect.lstm_kernel import kernel_name
+    from spear_tui.detect.kernels.lstm_kernel import kernel_name
 
     print(f"jax {jax.__version__} devices {jax.devices()} LSTM loops {kernel_name()} | torch "
           f"{torch.__version__} threads {torch.get_num_threads()}")
@@ -139,8 +139,8 @@ def _taxi_days():
 
 
 def taxi(seeds: list[int], epochs: int, latent: int = 8) -> None:
-    from spear_tui.detect.meter_threshold import AUTO, ThresholdRule, flag_days
-    from spear_tui.detect.seq2seq import MeterDetector, Seq2SeqConfig
+    from spear_tui.detect.meter.meter_threshold import AUTO, ThresholdRule, flag_days
+    from spear_tui.detect.meter.seq2seq import MeterDetector, Seq2SeqConfig
 
     values, dates, label, win_id = _taxi_days()
     train = np.array([d <= date(2014, 10, 15) for d in dates])

@@ -24,7 +24,7 @@ def main() -> int:
     ap.add_argument("--normal", type=Path, default=ROOT / "sample_captures" / "normal.pcapng.gz")
     ap.add_argument("--seed", type=int, default=0)
     a = ap.parse_args()
-    from spear_tui.detect.stacked_lstm import LSTMConfig, configure_xla
+    from spear_tui.detect.lstm.stacked_lstm import LSTMConfig, configure_xla
 
     configure_xla()
     from spear_tui.commands.experiment import MODES, load_messages, run_shuffle, score_incidents

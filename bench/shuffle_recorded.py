@@ -35,7 +35,7 @@ def main() -> int:
     ap.add_argument("--trim", type=float, default=None, help="score trim (default: the detector's)")
     ap.add_argument("--rhythm-types", type=int, nargs="+", default=None, help="message types with a rhythm")
     a = ap.parse_args()
-    from spear_tui.detect import features
+    from spear_tui.detect.lstm import features
 
     features.RHYTHM_CLIENT_ONLY = not a.rhythm_all
     features.RHYTHM_ABS = a.rhythm_abs
@@ -43,7 +43,7 @@ def main() -> int:
     designs = DESIGNS if a.designs is None else [
         (d.split("+")[0], d.endswith("+rhythm")) for d in a.designs
     ]
-    from spear_tui.detect.stacked_lstm import configure_xla
+    from spear_tui.detect.lstm.stacked_lstm import configure_xla
 
     configure_xla()
     from spear_tui.commands.experiment import load_messages, score_incidents

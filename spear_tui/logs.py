@@ -16,6 +16,8 @@ from pathlib import Path
 from spear_tui.text import escape_controls
 
 LOG_NAME = "spear-tui.log"
+# Loggers whose INFO lines are worth the file: one line per process each (which LSTM kernel runs).
+INFO_LOGGERS = ("spear_tui.detect.kernels",)
 
 
 def state_dir() -> Path:
@@ -41,7 +43,8 @@ class InertFormatter(logging.Formatter):
 
 
 def setup_logging(path: Path | None = None) -> Path | None:
-    """Send the package's WARNING+ records to `path` (default: the state directory's log, 3 x 1 MB).
+    """Send the package's WARNING+ records (INFO+ of INFO_LOGGERS) to `path` (default: the state
+    directory's log, 3 x 1 MB).
 
     Returns the log file, or None when it cannot be created: records are then dropped, not printed.
     """
@@ -51,6 +54,8 @@ def setup_logging(path: Path | None = None) -> Path | None:
         logger.removeHandler(h)
         h.close()
     logger.setLevel(logging.WARNING)
+    for name in INFO_LOGGERS:
+        logging.getLogger(name).setLevel(logging.INFO)
     path = path or state_dir() / LOG_NAME
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

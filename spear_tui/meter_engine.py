@@ -26,8 +26,8 @@ from typing import Any
 
 import numpy as np
 
-from spear_tui.detect.calendar import resolve_calendar
-from spear_tui.detect.meter_threshold import AUTO, ThresholdRule, flag_days
+from spear_tui.detect.meter.calendar import resolve_calendar
+from spear_tui.detect.meter.meter_threshold import AUTO, ThresholdRule, flag_days
 from spear_tui.errors import UserError
 from spear_tui.events import DayScored, EngineError, Event, SourceProgress, TrainingProgress
 from spear_tui.meter_live import LiveMeter
@@ -225,7 +225,7 @@ class MeterEngine:
         """Blocking; call from a worker thread. Never raises: problems become EngineError events."""
         out = _Outbox(emit, self.emit_interval)
         try:
-            from spear_tui.detect.stacked_lstm import configure_xla
+            from spear_tui.detect.lstm.stacked_lstm import configure_xla
 
             configure_xla(threads=2)  # no tshark in meter mode: XLA may use both cores
             if self.live_meter is not None:
@@ -243,7 +243,7 @@ class MeterEngine:
                 self.finished.set()
 
     def _load_or_train(self, out: _Outbox) -> Any:
-        from spear_tui.detect.seq2seq import MeterDetector, Seq2SeqConfig
+        from spear_tui.detect.meter.seq2seq import MeterDetector, Seq2SeqConfig
 
         if self.model_path is not None:
             det = MeterDetector.load(self.model_path)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from spear_tui.detect.meter_threshold import flag_days
+from spear_tui.detect.meter.meter_threshold import flag_days
 from spear_tui.events import DayScored, PacketsSkipped, SourceProgress
 
 if TYPE_CHECKING:
@@ -43,7 +43,7 @@ class LiveMeter:
 
 def run_live(self: MeterEngine, out: Any) -> None:
     """The engine's live loop (see the module docstring); `self` is the MeterEngine."""
-    from spear_tui.detect.checkpoint import load_checkpoint
+    from spear_tui.detect.lstm.checkpoint import load_checkpoint
     from spear_tui.meter.poller import MeterPoller, poll_in_thread
 
     meter = self.live_meter

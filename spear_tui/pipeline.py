@@ -57,7 +57,7 @@ def build_detectors(choice: DetectorChoice) -> dict[str, list]:
     detectors: dict[str, list] = {p: [] for p in choice.protocols}
     for protocol in choice.protocols:
         if choice.lstm:
-            from spear_tui.detect.online import OnlineLSTMDetector
+            from spear_tui.detect.lstm.online import OnlineLSTMDetector
 
             ckpt = None if choice.learn else lstm_checkpoint(protocol, choice.models)
             det = OnlineLSTMDetector(protocol, seed=choice.seed, checkpoint=ckpt)

@@ -33,7 +33,7 @@ def session_k(chunks: list[ChunkScored]) -> float | None:
     first chunks): the console then uses its default."""
     import numpy as np
 
-    from spear_tui.detect.peaks import baseline
+    from spear_tui.detect.lstm.peaks import baseline
 
     scores = np.array([c.score for c in chunks], dtype=np.float64)
     thr = np.array([np.nan if c.threshold is None else c.threshold for c in chunks], dtype=np.float64)

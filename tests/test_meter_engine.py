@@ -52,7 +52,7 @@ def meter_model(tmp_dir: Path, days=None) -> Path:
     for path in shipped_models():
         if checkpoint_info(path)[1] == "active_power":
             return path
-    from spear_tui.detect.seq2seq import MeterDetector, Seq2SeqConfig
+    from spear_tui.detect.meter.seq2seq import MeterDetector, Seq2SeqConfig
 
     days = days if days is not None else year_days()
     jan = [i for i, d in enumerate(days.dates) if d.month == 1 and days.complete[i]]

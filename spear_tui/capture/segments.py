@@ -1,7 +1,7 @@
 """Reading one big capture file as consecutive segments, each dissected by its own tshark.
 
-Why: tshark keeps per-frame state for the whole file it reads (~0.5 KB a frame; 3.8 GB for a 1 GB,
-7.7M-frame capture), and its `-M` session reset only halves that. A fresh tshark per segment of
+Why: tshark keeps per-frame state for the whole file it reads (gigabytes for a 1 GB capture), and its
+`-M` session reset only halves that (BENCHMARKS.md "capture segments"). A fresh tshark per segment of
 `segment_frames()` frames bounds it. `editcap -r FILE - FIRST-LAST` pipes each segment; the frame
 numbers tshark prints restart at 1, so the source adds the segment's offset and every message keeps its
 frame number in the original file (drill-down and evidence export read the original file).
@@ -10,8 +10,8 @@ Cost, only for captures longer than one segment: a TCP message that straddles a 
 cannot be reassembled (at most one per stream per boundary; counted and skipped like any broken
 packet); an MQTT connection whose CONNECT lies in an earlier segment is dissected without knowing its
 protocol version (tshark notes "Unknown version"; 3.1.1 fields come out the same, tested; v5-only
-fields such as properties may not); and editcap re-reads the file up to each segment (measured: 0.6 s
-to reach the end of a 313 MB file).
+fields such as properties may not); and editcap re-reads the file up to each segment (well under a
+second to the end of a 313 MB file: BENCHMARKS.md "capture segments").
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from spear_tui.capture.tshark import find_tool, stop_process
 
-DEFAULT_SEGMENT_FRAMES = 500_000  # ~250 MB of tshark state; the sample captures are 61k frames
+DEFAULT_SEGMENT_FRAMES = 500_000  # bounds tshark's state (BENCHMARKS.md); the sample captures are 61k frames
 _OPEN_END = 2**31 - 1  # editcap has no open-ended range; capinfos' count can be short of the truth
 
 

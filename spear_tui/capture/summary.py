@@ -10,13 +10,12 @@ from collections import Counter
 import polars as pl
 
 from spear_tui.capture.batch import Batch
-from spear_tui.protocols import bacnet, modbus, mqtt
+from spear_tui.protocols.names import message_type_name
 from spear_tui.protocols.schema import PROTOCOLS
 
 MAX_KEYS = 10_000  # distinct talkers/clients/topics remembered per protocol; the rest are counted only
 TOP = 20
 
-TYPE_NAMERS = {"mqtt": mqtt.type_name, "modbus": modbus.type_name, "bacnet": bacnet.type_name}
 TABLE_ROWS = 100  # rows of each activity table (client_activity, unit_functions, services...) in to_json
 MODBUS_WRITES = (5, 6, 15, 16, 22, 23)
 BACNET_ERROR_APDUS = (5, 6, 7)  # Error, Reject, Abort
@@ -105,7 +104,7 @@ class ProtocolSummary:
     def _mqtt_activity(self, table: pl.DataFrame) -> None:
         """Per client (its CONNECT's client id, else its address, as the LSTM's chunk talkers name it):
         messages both ways, control-packet types (bitmask), bytes (sum of mqtt.len), last seen."""
-        from spear_tui.detect.features import client_endpoints
+        from spear_tui.detect.lstm.features import client_endpoints
 
         ends = client_endpoints(table).select("caddr", pl.col("cport").cast(pl.Int32), "from_server")
         t = pl.concat([table.select("msgtype", "length", "time", "clientid"), ends], how="horizontal")
@@ -185,7 +184,6 @@ class ProtocolSummary:
     def _activity_json(self) -> dict:
         """The activity table(s) for to_json: top TABLE_ROWS rows, busiest first (ties by key)."""
         a = self._activity
-        namer = TYPE_NAMERS[self.protocol]
         if self.protocol == "mqtt":
             rows = [] if a is None else a.sort(["messages", "id"], descending=[True, False]).head(TABLE_ROWS)
             return {
@@ -196,7 +194,7 @@ class ProtocolSummary:
                         "sent": r["sent"],
                         "bytes": r["bytes"],
                         "last_time": _time(r["last_time"]),
-                        "types": [mqtt.type_name(b) for b in range(1, 16) if r["types"] >> b & 1],
+                        "types": [message_type_name("mqtt", b) for b in range(1, 16) if r["types"] >> b & 1],
                     }
                     for r in (rows.iter_rows(named=True) if a is not None else [])
                 ]
@@ -216,7 +214,7 @@ class ProtocolSummary:
                             "master": r["master"],
                             "server": r["server"],
                             "unit": r["unit"],
-                            "function": f"{fc} {namer(fc)}",
+                            "function": f"{fc} {message_type_name(self.protocol, fc)}",
                             "write": fc in MODBUS_WRITES,
                             "requests": r["requests"],
                             "responses": r["responses"],
@@ -234,7 +232,7 @@ class ProtocolSummary:
                         "id": f"{r['src']}>{r['dst']} t{r['msgtype']}",
                         "source": r["src"],
                         "destination": r["dst"],
-                        "service": namer(r["msgtype"]) if r["msgtype"] >= 0 else "?",
+                        "service": message_type_name(self.protocol, r["msgtype"]),
                         "messages": r["messages"],
                         "errors": r["errors"],
                         "last_time": _time(r["last_time"]),
@@ -249,7 +247,6 @@ class ProtocolSummary:
         self.unaligned += n
 
     def to_json(self) -> dict:
-        namer = TYPE_NAMERS[self.protocol]
         talkers = sorted(
             set(self.senders) | set(self.receivers),
             key=lambda a: (-(self.senders[a] + self.receivers[a]), a),
@@ -260,7 +257,7 @@ class ProtocolSummary:
             "unaligned": self.unaligned,
             "first_time": self.first_time,
             "last_time": self.last_time,
-            "types": {namer(int(k)): n for k, n in sorted(self.types.items())},
+            "types": {message_type_name(self.protocol, int(k)): n for k, n in sorted(self.types.items())},
             "type_codes": {str(k): n for k, n in sorted(self.types.items())},
             "talkers": [
                 {"address": a, "sent": self.senders[a], "received": self.receivers[a]} for a in talkers

@@ -26,7 +26,7 @@ def shipped_models(models: Path | None = None) -> list[Path]:
 
 def checkpoint_info(path: str | Path) -> tuple[int, str]:
     """(samples_per_day, measurement) of a seq2seq checkpoint, read without JAX; UserError if unusable."""
-    from spear_tui.detect.checkpoint import load_checkpoint
+    from spear_tui.detect.lstm.checkpoint import load_checkpoint
 
     ck = load_checkpoint(path, "seq2seq")
     try:
@@ -72,12 +72,12 @@ def _host_port(text: str) -> tuple[str, int]:
 
 def prepare(args: argparse.Namespace) -> tuple[Callable[[], Any], str, str]:
     """Check the input and return (engine factory, source name, measurement)."""
-    from spear_tui.detect.meter_threshold import parse_threshold
+    from spear_tui.detect.meter.meter_threshold import parse_threshold
     from spear_tui.meter_engine import LiveMeter, MeterEngine, TrainPlan
 
     rule = parse_threshold(args.threshold)
     if args.holidays:
-        from spear_tui.detect.calendar import parse_holidays
+        from spear_tui.detect.meter.calendar import parse_holidays
 
         parse_holidays(args.holidays)
         if args.calendar is False:

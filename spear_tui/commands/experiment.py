@@ -83,9 +83,9 @@ def run_shuffle(
     pretrain=None,
 ) -> ShuffleResult:
     """Shuffle two chunks of `table` and score the stream with a fresh detector per mode."""
-    from spear_tui.detect import peaks
-    from spear_tui.detect.online import OnlineLSTMDetector
-    from spear_tui.detect.stacked_lstm import LSTMConfig
+    from spear_tui.detect.lstm import peaks
+    from spear_tui.detect.lstm.online import OnlineLSTMDetector
+    from spear_tui.detect.lstm.stacked_lstm import LSTMConfig
 
     base = config or LSTMConfig()
     n = base.chunk
@@ -214,9 +214,10 @@ def score_incidents(table, incidents: list[dict], protocol: str, *, mode: str, s
                     trim: float | None = None) -> dict:
     """Run one detector over a labelled capture; per incident, the highest peak (baseline SDs) among
     the chunks overlapping its time window and whether any was flagged; false alarms elsewhere."""
-    from spear_tui.detect import peaks
-    from spear_tui.detect.online import REVIEW_AFTER, OnlineLSTMDetector
-    from spear_tui.detect.stacked_lstm import LSTMConfig
+    from spear_tui.detect.lstm import peaks
+    from spear_tui.detect.lstm.decision import REVIEW_AFTER
+    from spear_tui.detect.lstm.online import OnlineLSTMDetector
+    from spear_tui.detect.lstm.stacked_lstm import LSTMConfig
 
     extra: dict = {"timing": True, "features": 3} if timing else {}
     if trim is not None:
@@ -264,7 +265,7 @@ def run_incidents(args: argparse.Namespace) -> int:
         incidents = json.loads(labels.read_text(encoding="utf-8")).get("incidents", [])
     except (OSError, ValueError, AttributeError) as exc:
         raise UserError(f"cannot read labels {labels}: {exc}") from None
-    from spear_tui.detect.stacked_lstm import configure_xla
+    from spear_tui.detect.lstm.stacked_lstm import configure_xla
 
     configure_xla()
     table = load_messages(args.capture, args.protocol, 10**12, args.decode_as)
@@ -294,8 +295,8 @@ def train_offline(
     """Train a fresh detector on normal messages: `epochs` passes, `steps` Adam steps per chunk, no
     gate (everything is normal by assumption). Returns the detector and the mean score per epoch;
     `progress(epoch, mean_score)` is called after each epoch (`spear-tui learn` shows it)."""
-    from spear_tui.detect.online import OnlineLSTMDetector
-    from spear_tui.detect.stacked_lstm import LSTMConfig
+    from spear_tui.detect.lstm.online import OnlineLSTMDetector
+    from spear_tui.detect.lstm.stacked_lstm import LSTMConfig
 
     cfg = LSTMConfig(
         mode=mode, steps=steps, warmup_train=0, gate=False, timing=timing, features=2 + int(timing),
@@ -330,14 +331,14 @@ def _pretrained(table, protocol: str, cfg, seed: int):
 def run_train(args: argparse.Namespace) -> int:
     if args.epochs < 1 or args.steps < 1 or args.skip < 0:
         raise UserError("--epochs and --steps must be >= 1, --skip >= 0")
-    from spear_tui.detect.stacked_lstm import configure_xla
+    from spear_tui.detect.lstm.stacked_lstm import configure_xla
 
     configure_xla()
     table = load_messages(args.capture, args.protocol, 10**12, args.decode_as).slice(args.skip)
     det, per_epoch = train_offline(table, args.protocol, epochs=args.epochs, steps=args.steps,
                                    mode=args.mode, seed=args.seed, timing=args.rhythm)
     # Shipped with run-time defaults: online steps/lr and the training gate back on.
-    from spear_tui.detect.stacked_lstm import LSTMConfig
+    from spear_tui.detect.lstm.stacked_lstm import LSTMConfig
 
     det.cfg = LSTMConfig.from_dict({**LSTMConfig().to_dict(), "mode": args.mode, "timing": args.rhythm,
                                     "features": 2 + int(args.rhythm)})
@@ -357,7 +358,7 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"--out {args.out}: only .svg is supported (matplotlib is not a dependency)")
     if args.messages < 1:
         raise UserError("--messages must be positive")
-    from spear_tui.detect.stacked_lstm import configure_xla
+    from spear_tui.detect.lstm.stacked_lstm import configure_xla
 
     configure_xla()
     table = load_messages(args.capture, args.protocol, args.messages, args.decode_as)

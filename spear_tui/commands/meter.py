@@ -172,10 +172,10 @@ def training_mask(
 def scan(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from spear_tui.detect.calendar import holiday_names, parse_holidays, resolve_calendar
-    from spear_tui.detect.meter_explain import explain_day
-    from spear_tui.detect.meter_threshold import flag_days, parse_threshold
-    from spear_tui.detect.seq2seq import MeterDetector, Seq2SeqConfig
+    from spear_tui.detect.meter.calendar import holiday_names, parse_holidays, resolve_calendar
+    from spear_tui.detect.meter.meter_explain import explain_day
+    from spear_tui.detect.meter.meter_threshold import flag_days, parse_threshold
+    from spear_tui.detect.meter.seq2seq import MeterDetector, Seq2SeqConfig
     from spear_tui.meter.days import to_days
     from spear_tui.meter.files import read_meter_file
 
@@ -252,7 +252,7 @@ def _progress_printer() -> Any:
 
 
 def _print_text(out: dict[str, Any]) -> None:
-    from spear_tui.detect.meter_explain import why_text
+    from spear_tui.detect.meter.meter_explain import why_text
 
     if sys.stderr.isatty():
         print("", file=sys.stderr)

@@ -12,6 +12,7 @@ from spear_tui.commands._options import add_decode_as, add_detector_args, detect
 from spear_tui.errors import UserError
 from spear_tui.events import Alert, ChunkScored, EngineError, Incident
 from spear_tui.incidents import IncidentLedger
+from spear_tui.protocols.names import message_type_label
 from spear_tui.report.text import utc
 from spear_tui.text import escape_controls
 
@@ -29,7 +30,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "files", nargs="+", metavar="FILE", help="capture files (pcap, pcapng, ...), merged by time"
     )
-    p.add_argument("--json", action="store_true", help="print the stable JSON document (see README)")
+    p.add_argument("--json", action="store_true", help="print the stable JSON document (see docs/json.md)")
     p.add_argument(
         "--csv", metavar="FILE",
         help="also write the alerts as CSV (chunks to FILE.chunks.csv, incidents to FILE.incidents.csv)",
@@ -226,6 +227,14 @@ def _safe(text: object) -> str:
     return escape_controls(text)
 
 
+def _type_lines(protocol: str, p: dict) -> list[tuple[str, int]]:
+    """(name with its code, count), busiest first: 'PUBLISH (3)' where the summary has the codes."""
+    if "type_codes" not in p:
+        return sorted(p["types"].items(), key=lambda kv: -kv[1])
+    rows = [(message_type_label(protocol, int(c)), n) for c, n in p["type_codes"].items()]
+    return sorted(rows, key=lambda kv: -kv[1])
+
+
 def print_text(doc: dict) -> None:
     out = sys.stdout
     out.write(f"files: {', '.join(_safe(f) for f in doc['files'])}\n")
@@ -236,7 +245,7 @@ def print_text(doc: dict) -> None:
         out.write(f"\n{name}: {p['messages']} messages, {p['skipped']} skipped{extra}\n")
         if not p["messages"]:
             continue
-        for t, n in sorted(p["types"].items(), key=lambda kv: -kv[1]):
+        for t, n in _type_lines(name, p):
             out.write(f"  {n:>9}  {_safe(t)}\n")
         out.write(f"  talkers ({p['distinct_talkers']}):\n")
         for t in p["talkers"][:10]:

@@ -6,7 +6,7 @@ detector's own rule (`ConsoleState.reflag`, `MeterTrack.reflag`), it never retra
 
 Incidents are the engine's (`Incident` events) while the user has not moved a protocol's slider. After
 that, the protocol's incidents are the same grouping (`spear_tui.incidents`) over the alerts the detector
-raises at the new k (`spear_tui.detect.decision.lstm_alerts`): what `scan --sensitivity K` would show.
+raises at the new k (`spear_tui.detect.lstm.decision.lstm_alerts`): what `scan --sensitivity K` would show.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from spear_tui.detect.decision import PeakRule, lstm_alerts
+from spear_tui.detect.lstm.decision import PeakRule, lstm_alerts
 from spear_tui.events import (
     Alert,
     ChunkScored,

@@ -53,6 +53,21 @@ def _from_dict(rows: dict[str, dict]) -> View:
 HIDDEN = {"type_codes"}  # the same counts as "types", keyed by number instead of name
 
 
+def labelled_types(protocol: str, summary: dict[str, Any] | None) -> View | None:
+    """The `types` view with each name next to its code ('PUBLISH (3)'), from the summary's
+    `type_codes`; None when the summary has none (then `types` shows the names alone)."""
+    codes = (summary or {}).get("type_codes")
+    if not isinstance(codes, dict) or not codes:
+        return None
+    from spear_tui.protocols.names import message_type_label
+
+    rows: dict[str, tuple] = {}
+    for code, n in codes.items():
+        label = message_type_label(protocol, int(code))
+        rows[label] = (label, n)
+    return ["types", "count"], rows
+
+
 def _total(name: str, value: Any) -> Any:
     if name.endswith("_time") and isinstance(value, int | float):
         return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(value))

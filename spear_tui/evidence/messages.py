@@ -61,8 +61,19 @@ def _inert_text(table: pl.DataFrame) -> pl.DataFrame:
     return table.with_columns(pl.col(c).map_elements(cell, return_dtype=pl.Utf8()) for c in cols)
 
 
+def _named_types(table: pl.DataFrame) -> pl.DataFrame:
+    """CSV readers get the message type's name next to its code ('message type': 'PUBLISH (3)')."""
+    if "msgtype" not in table.columns or "protocol" not in table.columns:
+        return table
+    from spear_tui.protocols.names import label_column
+
+    at = table.columns.index("msgtype") + 1
+    return table.clone().insert_column(at, label_column(table))  # insert_column works in place
+
+
 def write_messages(table: pl.DataFrame, out_csv: Path | None, out_parquet: Path | None) -> None:
-    """CSV (text made inert and formula-guarded) and/or Parquet (values exactly as decoded)."""
+    """CSV (text made inert and formula-guarded, message types named) and/or Parquet (values exactly
+    as decoded)."""
     for out, kind in ((out_csv, "csv"), (out_parquet, "parquet")):
         if out is None:
             continue
@@ -70,7 +81,7 @@ def write_messages(table: pl.DataFrame, out_csv: Path | None, out_parquet: Path 
         os.close(fd)
         try:
             if kind == "csv":
-                _inert_text(table).write_csv(tmp)
+                _inert_text(_named_types(table)).write_csv(tmp)
             else:
                 table.write_parquet(tmp)
             os.chmod(tmp, 0o644)

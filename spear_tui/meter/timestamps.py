@@ -68,7 +68,7 @@ def _sanitise(name: str) -> str:
 
 def _localise(naive: pl.Expr, tz: str | None) -> pl.Expr:
     """Wall-clock times in `tz` -> UTC. Non-existent local times (spring gap) become null (a bad row);
-    ambiguous ones (the repeated autumn hour) take the earlier instant — documented in README."""
+    ambiguous ones (the repeated autumn hour) take the earlier instant — documented in docs/meter.md."""
     if tz is None or tz == UTC:
         return naive.dt.replace_time_zone(UTC)
     return naive.dt.replace_time_zone(tz, ambiguous="earliest", non_existent="null").dt.convert_time_zone(UTC)

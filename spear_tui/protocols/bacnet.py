@@ -24,22 +24,28 @@ NO_SERVICE = 255
 NPDU_BASE = 0x1000
 BVLC_BASE = 0x2000
 
+# Names as tshark spells them (tests/protocols/test_names.py compares them on real captures).
 APDU_TYPES = {
     0: "Confirmed-REQ",
     1: "Unconfirmed-REQ",
-    2: "SimpleACK",
-    3: "ComplexACK",
-    4: "SegmentACK",
+    2: "Simple-ACK",
+    3: "Complex-ACK",
+    4: "Segment-ACK",
     5: "Error",
     6: "Reject",
     7: "Abort",
 }
 CONFIRMED = {
     0: "acknowledgeAlarm",
+    1: "confirmedCOVNotification",
+    2: "confirmedEventNotification",
+    3: "getAlarmSummary",
+    4: "getEnrollmentSummary",
     5: "subscribeCOV",
     6: "atomicReadFile",
     7: "atomicWriteFile",
     8: "addListElement",
+    9: "removeListElement",
     10: "createObject",
     11: "deleteObject",
     12: "readProperty",
@@ -49,9 +55,15 @@ CONFIRMED = {
     17: "deviceCommunicationControl",
     18: "confirmedPrivateTransfer",
     20: "reinitializeDevice",
+    21: "vtOpen",
+    22: "vtClose",
+    23: "vtData",
     26: "readRange",
+    27: "lifeSafetyOperation",
     28: "subscribeCOVProperty",
     29: "getEventInformation",
+    30: "subscribeCovPropertyMultiple",
+    31: "confirmedCovNotificationMultiple",
 }
 UNCONFIRMED = {
     0: "i-Am",
@@ -65,6 +77,9 @@ UNCONFIRMED = {
     8: "who-Is",
     9: "utcTimeSynchronization",
     10: "writeGroup",
+    11: "unconfirmedCovNotificationMultiple",
+    13: "who-am-I",
+    14: "you-are",
 }
 BVLC_FUNCTIONS = {
     0: "BVLC-Result",

@@ -104,7 +104,7 @@ def learn_site(
 def _train(site: Site, protocol: str, table: pl.DataFrame, seed: int, progress: Progress) -> dict[str, Any]:
     """Train and save `<protocol>.msgpack`, or say why not (too few messages for one chunk)."""
     from spear_tui.commands.experiment import train_offline
-    from spear_tui.detect.stacked_lstm import LSTMConfig
+    from spear_tui.detect.lstm.stacked_lstm import LSTMConfig
 
     cfg = LSTMConfig()
     if table.height < cfg.chunk:

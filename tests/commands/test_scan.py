@@ -116,3 +116,17 @@ def test_help() -> None:
     assert r.returncode == 0 and "--decode-as" in r.stdout
     r = spear("interfaces", "--help")
     assert r.returncode == 0
+
+
+def test_text_report_names_message_types_next_to_their_codes() -> None:
+    """Each type line of the text report is tshark's count for a function code, with its name."""
+    from spear_tui.protocols.names import message_type_label
+
+    cap = REAL / "modbus" / "iti_bro_modbusSmall.pcap"
+    r = spear("scan", "--no-lstm", str(cap))
+    assert r.returncode in (0, 1), r.stderr
+    counts = tshark_type_histogram(cap, "modbus.func_code")
+    assert len(counts) >= 2
+    for code, n in counts.items():
+        assert f"  {n:>9}  {message_type_label('modbus', int(code))}\n" in r.stdout
+    assert "Read Coils (1)" in r.stdout

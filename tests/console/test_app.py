@@ -10,7 +10,7 @@ from spear_tui.console.settings import Settings
 from spear_tui.console.widgets.incident_list import IncidentList
 from spear_tui.console.widgets.loss_panel import LossPanel
 from spear_tui.console.widgets.threshold_slider import ThresholdSlider
-from spear_tui.detect.peaks import flag_scores
+from spear_tui.detect.lstm.peaks import flag_scores
 from spear_tui.errors import UserError
 from spear_tui.events import SourceProgress
 

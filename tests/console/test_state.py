@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from spear_tui.console.state import ConsoleState
-from spear_tui.detect.peaks import flag_scores
+from spear_tui.detect.lstm.peaks import flag_scores
 from spear_tui.events import Alert, DayScored, MessagesSeen, PacketsSkipped
 
 from .harness import chunk_events, peak_series

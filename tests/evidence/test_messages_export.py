@@ -69,3 +69,24 @@ def test_csv_text_is_inert_parquet_exact(tmp_path: Path) -> None:
     assert "\x1b" not in raw and "\u202e" not in raw
     assert pl.read_csv(tmp_path / "m.csv")["clientid"][0] == "'=cmd|' /C calc'!A0\\x1b[31m\\u202e"
     assert pl.read_parquet(tmp_path / "m.parquet")["clientid"][0] == hostile
+
+
+def test_csv_names_message_types_next_to_the_codes(tmp_path: Path) -> None:
+    """Each CSV row's `message type` is its function code's name as tshark -V prints it; Parquet keeps
+    the decoded columns only."""
+    import re
+
+    export_evidence(
+        CAPTURE, 1, 166, tmp_path / "e.pcapng", out_csv=tmp_path / "m.csv",
+        out_parquet=tmp_path / "m.parquet", file_index=0,
+    )  # fmt: skip
+    args = ["tshark", "-r", str(CAPTURE), "-Y", "modbus", "-V"]
+    verbose = subprocess.run(args, capture_output=True, text=True, check=True)
+    shown = re.finditer(r"Function Code: (.+ \((\d+)\))\n", verbose.stdout)
+    names = {int(m.group(2)): m.group(1) for m in shown}
+    table = pl.read_csv(tmp_path / "m.csv").filter(pl.col("protocol") == "modbus")
+    assert table.height >= 4
+    cols = table.columns
+    assert cols.index("message type") == cols.index("msgtype") + 1
+    assert table["message type"].to_list() == [names[c] for c in table["msgtype"]]
+    assert "message type" not in pl.read_parquet(tmp_path / "m.parquet").columns

@@ -35,7 +35,7 @@ def _nan_params(det) -> dict:
 
 
 def test_poisoned_weights_reset_and_alert(messages: pl.DataFrame) -> None:
-    from spear_tui.detect.online import OnlineLSTMDetector
+    from spear_tui.detect.lstm.online import OnlineLSTMDetector
 
     det = OnlineLSTMDetector("mqtt", seed=0)
     first = det.feed(messages.slice(0, 500))
@@ -57,7 +57,7 @@ def test_poisoned_weights_reset_and_alert(messages: pl.DataFrame) -> None:
 
 def test_absurd_lengths_never_give_a_nan_score(messages: pl.DataFrame) -> None:
     """Largest representable lengths (a hostile peer can claim them) through the real feature path."""
-    from spear_tui.detect.online import OnlineLSTMDetector
+    from spear_tui.detect.lstm.online import OnlineLSTMDetector
 
     big = messages.slice(0, 1000).with_columns(
         pl.when(pl.int_range(pl.len()) % 3 == 0)
@@ -77,7 +77,7 @@ def test_the_chunk_queued_behind_a_reset_is_redone_on_the_reset_weights(messages
     """Chunks are queued two deep, so when a chunk comes back non-finite the next one has already been
     queued on the poisoned weights: it must be done again from the reset state, exactly as a fresh
     detector would do it."""
-    from spear_tui.detect.online import OnlineLSTMDetector
+    from spear_tui.detect.lstm.online import OnlineLSTMDetector
 
     det = OnlineLSTMDetector("mqtt", seed=0)
     det.model.load_state_dict(_nan_params(det))

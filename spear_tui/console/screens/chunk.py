@@ -1,7 +1,8 @@
 """Drill-down, step 1: the messages of one alert's chunk, from the engine's retained chunk tables.
 
 The table is fetched in a worker thread (the engine may have to concatenate its ring buffer) and shown
-with every packet-derived cell inert. Enter on a message opens its full dissection.
+with every packet-derived cell inert; message types are named next to their codes ("PUBLISH (3)",
+`protocols/names.py`). Enter on a message opens its full dissection.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from spear_tui.console.text import inert
 from spear_tui.console.widgets.loss_panel import fmt_score
 from spear_tui.errors import UserError
 from spear_tui.events import Alert
+from spear_tui.protocols.names import message_type_label
 
 MAX_ROWS = 5_000
 
@@ -94,6 +96,8 @@ class ChunkScreen(StateScreen):
             table.add_column(c, key=c)
         fi = columns.index("frame") if "frame" in columns else None
         ti = columns.index("time") if "time" in columns else None
+        mi = columns.index("msgtype") if "msgtype" in columns else None
+        pi = columns.index("protocol") if "protocol" in columns else None
         for row in rows:
             cells = []
             for i, v in enumerate(row):
@@ -101,6 +105,9 @@ class ChunkScreen(StateScreen):
                     cells.append(
                         Text(time.strftime("%H:%M:%S", time.gmtime(v)) + f".{int(v % 1 * 1000):03d}")
                     )
+                elif i == mi and (v is None or isinstance(v, int)):
+                    proto = row[pi] if pi is not None and row[pi] else self.alert.protocol
+                    cells.append(inert(message_type_label(str(proto), v), max_len=60))
                 else:
                     cells.append(inert("" if v is None else v, max_len=60))
             table.add_row(*cells)

@@ -173,7 +173,7 @@ class MeterScreen(StateScreen):
         series = self.spear.engine.day_series(measurement, date)  # type: ignore[union-attr]
         why = ""
         if series is not None and flagged:  # say why: hours that deviate, energy against expected
-            from spear_tui.detect.meter_explain import explain_day, why_text
+            from spear_tui.detect.meter.meter_explain import explain_day, why_text
 
             why = "why: " + why_text(explain_day(series[0], series[1]).to_dict())
         if series is None:

@@ -13,7 +13,7 @@ from textual.binding import Binding
 from textual.widgets import Input, Static
 
 from spear_tui.console.screens.base import StateScreen
-from spear_tui.console.summary_views import View, views_from_summary
+from spear_tui.console.summary_views import View, labelled_types, views_from_summary
 from spear_tui.console.text import inert
 from spear_tui.console.widgets.protocol_table import ProtocolTable, fmt_cell
 
@@ -74,6 +74,8 @@ class ProtocolScreen(StateScreen):
         state = self.spear.state
         summary = state.summaries.get(self.protocol)
         self.views, self.totals = views_from_summary(summary)
+        if (types := labelled_types(self.protocol, summary)) is not None:
+            self.views["types"] = types
         if SHARE_VIEW in self.views and self.protocol == "mqtt":
             share, flagged = state.flagged_share(self.protocol)
             self.views[SHARE_VIEW] = with_flagged_share(self.views[SHARE_VIEW], share)

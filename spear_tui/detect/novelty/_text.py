@@ -8,6 +8,7 @@ explicit marker, so nothing is dropped silently and a reason always stays one vi
 
 from __future__ import annotations
 
+from spear_tui.protocols.bacnet import CONFIRMED, UNCONFIRMED
 from spear_tui.protocols.modbus import FUNC_NAMES
 from spear_tui.text import escape_char, is_unsafe
 
@@ -26,15 +27,10 @@ MODBUS_EXCEPTIONS: dict[int, str] = {
 }
 MODBUS_WRITES: tuple[int, ...] = (5, 6, 15, 16, 22, 23)
 
-BACNET_CONFIRMED: dict[int, str] = {
-    12: "ReadProperty",
-    14: "ReadPropertyMultiple",
-    15: "WriteProperty",
-    16: "WritePropertyMultiple",
-    17: "DeviceCommunicationControl",
-    20: "ReinitializeDevice",
-}
-BACNET_UNCONFIRMED: dict[int, str] = {0: "I-Am", 1: "I-Have", 7: "Who-Has", 8: "Who-Is"}
+# The decoder's (tshark's) service names, capitalised as ASHRAE 135 writes them in prose ("ReadProperty",
+# "Who-Is"), so reasons and the message-type lookup (`protocols/names.py`) name a service alike.
+BACNET_CONFIRMED: dict[int, str] = {code: name[0].upper() + name[1:] for code, name in CONFIRMED.items()}
+BACNET_UNCONFIRMED: dict[int, str] = {code: name[0].upper() + name[1:] for code, name in UNCONFIRMED.items()}
 BACNET_PDU: dict[int, str] = {5: "Error", 6: "Reject", 7: "Abort"}
 
 MAX_SHOWN = 60

@@ -14,7 +14,7 @@ from typing import Any
 
 import polars as pl
 
-from spear_tui.detect.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+from spear_tui.detect.lstm.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from spear_tui.detect.novelty.bacnet import BacnetRules
 from spear_tui.detect.novelty.base import ProtocolRules
 from spear_tui.detect.novelty.episodes import Episode, EpisodeBook

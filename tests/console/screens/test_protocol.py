@@ -117,3 +117,36 @@ async def test_real_protocol_summary(settings: Settings) -> None:
         text = await screen_text(app, pilot)
         assert f"messages {df.height}" in text
         assert "first_time 2022-01-24" in text  # epoch shown as a UTC time
+
+
+async def test_types_view_names_each_code(settings: Settings) -> None:
+    """The types view of a real capture's summary: one row per message-type code, its name next to the
+    code ('PUBLISH (3)'), with the summary's count for that code."""
+    from spear_tui.capture.source import open_capture_files
+    from spear_tui.capture.summary import ProtocolSummary
+    from spear_tui.protocols.mqtt import TYPE_NAMES
+
+    tshark_messages()  # skips without tshark
+    summary = ProtocolSummary("mqtt")
+    for batch in open_capture_files([str(PCAP)]).batches():
+        if "mqtt" in batch.tables:
+            summary.update(batch.tables["mqtt"])
+    snapshot = summary.to_json()
+    codes = {int(c): n for c, n in snapshot["type_codes"].items()}
+    assert len(codes) >= 3
+    eng = ScriptedEngine([[SummaryUpdated("mqtt", snapshot)]])
+    app = make_app(eng, settings)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot, eng)
+        await pilot.press("2")
+        screen = app.screen
+        assert isinstance(screen, ProtocolScreen)
+        screen.view = "types"
+        screen._show_view()
+        await pilot.pause()
+        table = screen.query_one(ProtocolTable)
+        want = {f"{TYPE_NAMES[c]} ({c})": n for c, n in codes.items()}
+        assert sorted(shown(table)) == sorted(want)
+        for label, n in want.items():
+            assert int(table.get_cell(label, "count").plain.replace(",", "")) == n
+        assert "PUBLISH (3)" in await screen_text(app, pilot)

@@ -20,7 +20,7 @@ from spear_tui.console.settings import Settings
 from spear_tui.console.widgets.incident_list import IncidentList
 from spear_tui.console.widgets.protocol_table import ProtocolTable
 from spear_tui.console.widgets.threshold_slider import ThresholdSlider
-from spear_tui.detect.peaks import flag_scores
+from spear_tui.detect.lstm.peaks import flag_scores
 from spear_tui.events import Alert, ChunkScored, Incident
 from spear_tui.incidents import IncidentLedger
 

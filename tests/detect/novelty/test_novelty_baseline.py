@@ -8,7 +8,7 @@ import msgpack
 import pytest
 from novelty_tables import capture_table, feed_all
 
-from spear_tui.detect.checkpoint import load_checkpoint
+from spear_tui.detect.lstm.checkpoint import load_checkpoint
 from spear_tui.detect.novelty import NoveltyDetector
 from spear_tui.errors import UserError
 

@@ -1,0 +1,411 @@
+"""Online chunk-by-chunk stacked-LSTM detector: one per protocol, driven by the engine's worker thread.
+
+For every full chunk of `cfg.chunk` (500) messages: order the messages by the sequence mode, normalise
+with the running statistics seen so far, score the chunk with the current weights (the anomaly score:
+data never trained on) and train on it in the same compiled call (the training loss is what the
+optimiser saw), then update the statistics and the peak detector. Everything runs in the thread that
+calls `feed`; nothing here knows about the UI.
+
+End of source (`flush`): a remainder of at least `MIN_PARTIAL` messages is scored with the padding
+masked out of the loss, flagged against the same threshold, and not trained on; a smaller remainder
+is dropped (a loss over a handful of messages says nothing). Its train_loss is its plain mean loss.
+A trained net also judges its warm-up chunks once enough scores exist (`_warmup_review`). The rule
+that flags, and what the alerts say, are in `decision` (shared with every sink that re-flags).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from spear_tui.detect.lstm import peaks
+from spear_tui.detect.lstm.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+from spear_tui.detect.lstm.chunk_batch import ChunkBatch
+from spear_tui.detect.lstm.decision import (
+    DETECTOR,
+    REVIEW_AFTER,
+    PeakRule,
+    chunk_alert,
+    reset_alert,
+    review_alerts,
+)
+from spear_tui.detect.lstm.features import (
+    Prepared,
+    RunningNorm,
+    chunk_talkers,
+    chunk_tensors,
+    mqtt_client_ids,
+    prepare,
+)
+from spear_tui.detect.lstm.lstm_shapes import params_fit
+from spear_tui.detect.lstm.lstm_warmup import start_warm_up
+from spear_tui.detect.lstm.stacked_lstm import LSTMConfig, StackedLSTM, configure_xla
+from spear_tui.errors import UserError
+from spear_tui.events import Alert, ChunkScored
+
+KIND = "stacked_lstm"
+MIN_PARTIAL = 100
+WARMUP_GATE = 5.0
+# Chunks queued on XLA at once (3 was no faster than 2: BENCHMARKS.md "online, peaks, features"). A
+# chunk's training gate is the threshold of the chunk GATE_LAG before it, whose score is settled by the
+# time it is queued.
+PIPELINE_DEPTH = 2
+GATE_LAG = PIPELINE_DEPTH - 1
+_ARCH = ("layers", "units", "features", "chunk", "seq_len", "mode", "scaling", "loss", "timing")
+_KEEP = ("frame", "file", "time", "src", "dst", "sport", "dport", "msgtype", "length", "clientid")
+
+
+@dataclass
+class _ChunkTensors:
+    x: np.ndarray
+    y: np.ndarray
+    mask: np.ndarray | None
+    stats: tuple  # the chunk's raw-feature statistics (what the running statistics learn from)
+    last: np.ndarray  # raw features of the last message fed to the net
+
+
+@dataclass
+class _InFlight:
+    """A dispatched chunk whose score XLA is still computing."""
+
+    lo: int
+    hi: int
+    out: Any  # device array [score, train_loss]
+    base: tuple[float, float] | None = None  # its (median, deviation), once the scores before it are known
+    known: bool = False  # base is set (None is a valid baseline: warm-up)
+
+
+class OnlineLSTMDetector:
+    """The paper's online LSTM on one protocol's message stream. Not thread-safe: one feeding thread."""
+
+    name = DETECTOR
+
+    def __init__(
+        self,
+        protocol: str,
+        config: LSTMConfig | None = None,
+        *,
+        seed: int = 0,
+        checkpoint: str | Path | None = None,
+    ):
+        configure_xla()
+        self.protocol = protocol
+        ckpt = load_checkpoint(checkpoint, KIND) if checkpoint is not None else None
+        cfg = config or LSTMConfig()
+        if ckpt is not None:
+            saved = LSTMConfig.from_dict(ckpt.config)
+            if ckpt.extra.get("protocol", protocol) != protocol:
+                raise UserError(f"{checkpoint} is a {ckpt.extra.get('protocol')} model, not {protocol}")
+            # The network's shape and sequence design come from the checkpoint; run-time knobs from `config`.
+            cfg = LSTMConfig.from_dict({**cfg.to_dict(), **{k: getattr(saved, k) for k in _ARCH}})
+        cfg.validate()
+        self.cfg = cfg
+        self.seed = seed
+        self.sensitivity: float = cfg.k
+        self.norm = RunningNorm.empty(cfg.features, cfg.scaling)
+        self._trained_chunks = 0
+        # The net itself is built when first needed (`model`): JAX's import, the build and the compile
+        # run meanwhile in a background warm-up, overlapping tshark's start and the first batches.
+        self._model: StackedLSTM | None = None
+        self._state: dict[str, Any] | None = None  # checkpoint weights the net starts from
+        if ckpt is not None:
+            try:
+                if not params_fit(cfg, ckpt.params):
+                    raise ValueError("weight shapes")
+                self.norm = RunningNorm.from_dict(ckpt.extra["norm"])
+            except (KeyError, ValueError, TypeError):
+                raise UserError(f"{checkpoint} does not match the stacked-LSTM architecture") from None
+            self._state = {"params": ckpt.params, **ckpt.extra.get("optimizer", {})}
+            self._trained_chunks = int(ckpt.extra.get("chunks_trained", 0))
+        start_warm_up(cfg, fresh=ckpt is None)
+        self._pretrained = ckpt is not None
+        # Mean chunk score at the end of offline training (saved by `experiment train`): during the
+        # peak detector's warm-up there is no threshold yet, so a trained net skips training on chunks
+        # scoring above WARMUP_GATE x this instead (an attack in the first chunks is not learned).
+        self.ref_score: float | None = None
+        if ckpt is not None and "ref_score" in ckpt.extra:
+            self.ref_score = float(ckpt.extra["ref_score"])
+        # What a non-finite loss resets the detector to (see _reset); the weights once the net exists.
+        self._initial: tuple[dict[str, Any] | None, dict, int] = (
+            None, self.norm.to_dict(), self._trained_chunks
+        )
+        self.resets = 0
+        self._pending: list[pl.DataFrame] = []
+        self._pending_rows = 0
+        self._prev = np.zeros(cfg.features)  # raw features of the last message fed to the net
+        self._client_ids: dict[tuple[str, int], str] = {}
+        self.scores: list[float] = []
+        self.train_losses: list[float] = []
+        self.thresholds: list[float | None] = []  # at the user's sensitivity: what flags chunks
+        self._gates: list[float | None] = []  # at the configured k: what keeps a chunk out of training
+        self._warmup_chunks: list[ChunkScored] | None = []  # judged later together; None: done
+
+    @property
+    def model(self) -> StackedLSTM:
+        """The net, built on first use from the checkpoint's weights or the seed."""
+        if self._model is None:
+            self._model = StackedLSTM(self.cfg, self.seed, state=self._state)
+            self._state = None
+            self._initial = (self._model.state_dict(), *self._initial[1:])
+        return self._model
+
+    # -- public API --------------------------------------------------------------------------------
+    def feed(self, table: pl.DataFrame) -> list:
+        """Buffer `table`'s messages; score and train every full chunk. Returns ChunkScored/Alert events."""
+        if table.height == 0:
+            return []
+        table = table.select([c for c in _KEEP if c in table.columns])
+        if self.protocol == "mqtt":
+            self._client_ids.update(mqtt_client_ids(table))
+        self._pending.append(table)
+        self._pending_rows += table.height
+        return self._run_full_chunks()
+
+    def flush(self) -> list:
+        """End of source: score (never train on) a remainder of >= MIN_PARTIAL messages, else drop it;
+        then judge the warm-up chunks if the run was too short to have done so."""
+        events: list = []
+        if self._pending_rows >= MIN_PARTIAL:
+            parts = self._pending
+            buf = pl.concat(parts, how="diagonal_relaxed") if len(parts) > 1 else parts[0]
+            self._pending, self._pending_rows = [], 0
+            events.extend(self._run(buf, train=False))
+        self._pending, self._pending_rows = [], 0
+        if self._warmup_chunks:
+            events.extend(self._warmup_review())
+        return events
+
+    def _run_full_chunks(self) -> list:
+        """Score and train every full chunk buffered; the remainder stays buffered."""
+        n = self.cfg.chunk
+        if self._pending_rows < n:
+            return []
+        buf = pl.concat(self._pending, how="diagonal_relaxed") if len(self._pending) > 1 else self._pending[0]
+        full = (buf.height // n) * n
+        rest = buf.slice(full)
+        self._pending = [rest] if rest.height else []
+        self._pending_rows = rest.height
+        return self._run(buf.slice(0, full), train=True)
+
+    def save(self, path: str | Path) -> None:
+        """Weights, optimiser state, normalisation statistics and config, atomically (msgpack)."""
+        state = self.model.state_dict()
+        save_checkpoint(
+            path,
+            Checkpoint(
+                kind=KIND,
+                config=self.cfg.to_dict(),
+                params=state["params"],
+                extra={
+                    "protocol": self.protocol,
+                    "norm": self.norm.to_dict(),
+                    "optimizer": {"opt_state": state["opt_state"]},
+                    "chunks_trained": self._trained_chunks,
+                    **({"ref_score": self.ref_score} if self.ref_score else {}),
+                    "seed": self.seed,
+                },
+            ),
+        )
+
+    def peak_params(self) -> dict:
+        """Keyword arguments of peaks.flag_scores/peak_heights that reproduce this detector's flags."""
+        return self.rule.peak_params()
+
+    @property
+    def rule(self) -> PeakRule:
+        """This detector's decision rule (sent to sinks as DetectorStarted, so re-flagging agrees)."""
+        review = 0 if self.baseline_skip else REVIEW_AFTER * self.cfg.warmup_chunks
+        return PeakRule(self.cfg.warmup_chunks, self.cfg.window, self.baseline_skip, review=review)
+
+    @property
+    def baseline_skip(self) -> int:
+        """Leading scores left out of the baseline: half the warm-up (fresh net) or none (trained)."""
+        return 0 if self._pretrained else self.cfg.warmup_chunks // 2
+
+    def reflag(self, k: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Flags and thresholds of the whole score series at sensitivity `k` (default: current)."""
+        return self.rule.flags(np.asarray(self.scores), self.sensitivity if k is None else k)
+
+    # -- internals ---------------------------------------------------------------------------------
+    def _steps(self, pending: int = 0) -> int:
+        """Adam steps for the next chunk; `pending` trained chunks are queued but not yet counted."""
+        if not self._pretrained and self._trained_chunks + pending < self.cfg.warmup_train:
+            return self.cfg.warmup_steps
+        return self.cfg.steps
+
+    def _run(self, table: pl.DataFrame, *, train: bool) -> list:
+        """Score/train every chunk of `table` (a multiple of the chunk size, or one partial chunk when
+        not training), in order.
+
+        Pipelined PIPELINE_DEPTH deep: chunk i+1 is queued while XLA still computes chunk i, so XLA
+        does not wait for this thread. That is why the training gate of a chunk is the threshold of
+        the chunk before it (`_gate`): chunk i's own threshold needs chunk i-1's score, which is not
+        known yet when chunk i is queued. Flags use each chunk's exact threshold, set when it settles.
+        Meanwhile this thread prepares the next tensors and builds the events of settled chunks. A
+        reset (a non-finite loss) discards the chunk queued behind it, which is then queued again.
+        """
+        model = self.model
+        prep = prepare(table, self.protocol, self._client_ids, timing=self.cfg.timing)
+        n = self.cfg.chunk
+        batch = ChunkBatch(prep, n, self.cfg.mode)
+        spans = [(lo, min(lo + n, table.height)) for lo in range(0, table.height, n)]
+        events: list = []
+        flights: list[_InFlight] = []
+        i = 0
+        while i < len(spans) or flights:
+            settled = None
+            chunk = self._tensors(batch, *spans[i]) if i < len(spans) else None
+            if len(flights) == PIPELINE_DEPTH or chunk is None:
+                done = flights.pop(0)
+                settled = self._settle(prep, done, train)
+                if isinstance(settled, Alert):  # reset: weights and statistics went back to the start
+                    events.append(settled)
+                    if flights:  # queued on the old weights: do it again
+                        i = spans.index((flights[0].lo, flights[0].hi))
+                        flights.clear()
+                    continue
+            if chunk is not None:
+                steps = self._steps(pending=len(flights)) if train else 0
+                out = model.dispatch(chunk.x, chunk.y, steps, chunk.mask, self._gate(flights))
+                if train:
+                    self.norm.merge(*chunk.stats)  # undone by _reset if this chunk comes back non-finite
+                self._prev = chunk.last
+                flights.append(_InFlight(*spans[i], out))
+                i += 1
+            if settled is not None:
+                events.extend(self._score_events(batch, done, *settled))  # overlaps the XLA work
+        return events
+
+    def _gate(self, flights: list[_InFlight]) -> float:
+        """Training gate of the chunk about to be queued: the threshold of the chunk GATE_LAG before
+        it, whatever the pipeline holds, so results do not depend on how the input was batched (the
+        rolling baseline moves by GATE_LAG scores in 50: the same rule, slightly later). During the
+        warm-up a trained net uses WARMUP_GATE x its reference score instead.
+
+        The gate uses the configured k (`cfg.k`), not the user's sensitivity: moving the slider changes
+        which chunks are flagged, never what the net learns, so re-flagging stored scores at any k gives
+        what a run at that k would have flagged."""
+        if not self.cfg.gate:
+            return float("inf")
+        pos = len(self.scores) + len(flights) - GATE_LAG  # score index of the chunk GATE_LAG before
+        thr = None
+        if 0 <= pos < len(self.scores):
+            thr = self._gates[pos]
+        elif pos == len(self.scores) and flights:  # in flight; the scores before it are all settled
+            if not flights[0].known:
+                flights[0].base, flights[0].known = self._next_baseline(), True
+            thr = self._at(flights[0].base, self.cfg.k)
+        if thr is not None:
+            return thr
+        return WARMUP_GATE * self.ref_score if self.ref_score else float("inf")
+
+    def _tensors(self, batch: ChunkBatch, lo: int, hi: int) -> _ChunkTensors:
+        """Order, normalise (statistics of everything before the chunk) and shape one chunk."""
+        cfg, prep = self.cfg, batch.prep
+        raw = prep.raw[lo:hi]
+        stats = batch.chunk_stats(lo, hi)
+        if self.norm.count == 0:
+            self.norm.merge(*stats)  # the very first chunk defines the scale it is scored with
+        order = batch.order(lo, hi)
+        seq = self.norm.apply(raw[order])
+        prev = self.norm.apply(self._prev[None, :])[0]
+        mask = None
+        m = hi - lo
+        if m < cfg.chunk:
+            seq = np.concatenate([seq, np.zeros((cfg.chunk - m, cfg.features), np.float32)])
+            mask = (np.arange(cfg.chunk) < m).astype(np.float32).reshape(cfg.batch, cfg.seq_len)
+        x, y = chunk_tensors(seq, prev, cfg.batch, cfg.seq_len)
+        return _ChunkTensors(x, y, mask, stats, raw[order[-1]])
+
+    def _settle(
+        self, prep: Prepared, flight: _InFlight, train: bool
+    ) -> tuple[float, float, float | None] | Alert:
+        """Wait for a dispatched chunk; record its score and threshold (from the scores before it), or
+        reset the detector on a non-finite loss."""
+        score, loss = np.asarray(flight.out).tolist()
+        if not (np.isfinite(score) and np.isfinite(loss)):
+            return self._reset(prep, flight.lo, flight.hi, score, loss)
+        if train:
+            self._trained_chunks += 1
+        base = flight.base if flight.known else self._next_baseline()
+        thr = self._at(base, self.sensitivity)
+        self.scores.append(score)
+        self.train_losses.append(loss)
+        self.thresholds.append(thr)
+        self._gates.append(self._at(base, self.cfg.k))
+        return score, loss, thr
+
+    def _reset(self, prep: Prepared, lo: int, hi: int, score: float, after: float) -> Alert:
+        """A non-finite loss (diverged weights, poisoned statistics) would poison every later score and
+        threshold: start over from the initial weights and statistics, and say so with an alert. The
+        chunk gets no score (the score series stays finite)."""
+        model = self.model  # built (and _initial's weights set) before any chunk ran
+        params, norm, trained = self._initial
+        model.load_state_dict(params)
+        self.norm = RunningNorm.from_dict(norm)
+        self._trained_chunks = trained
+        self._prev = np.zeros(self.cfg.features)
+        self.resets += 1
+        span = (float(prep.time[lo:hi].min()), float(prep.time[lo:hi].max()), int(prep.frame[lo]),
+                int(prep.frame[hi - 1]), int(prep.file[lo]))
+        return reset_alert(
+            self.protocol, span, hi - lo, chunk_talkers(prep, lo, hi), score, after, self.resets
+        )
+
+    def _next_baseline(self) -> tuple[float, float] | None:
+        """(median, deviation) the next chunk will be judged by (None during warm-up)."""
+        med, dev = peaks.latest_baseline(self._recent_scores(), **self.peak_params())
+        return None if np.isnan(med) else (med, dev)
+
+    @staticmethod
+    def _at(base: tuple[float, float] | None, k: float) -> float | None:
+        return None if base is None else base[0] + k * base[1]
+
+    def _recent_scores(self, placeholder: bool = True) -> np.ndarray:
+        """The score series (with a placeholder for the coming chunk), cut to the part the last entry's
+        baseline can see: an O(window) cost per chunk, not O(chunks so far). The cut keeps enough in
+        front that the warm-up and skip rules of peaks.latest_baseline read it as the whole series."""
+        p = self.peak_params()
+        keep = p["window"] + max(p["warmup"], p["skip"]) + 1
+        tail = self.scores[-keep:] if len(self.scores) + placeholder > keep else self.scores
+        out = np.asarray(tail, np.float64)
+        return np.append(out, 0.0) if placeholder else out
+
+    def _warmup_review(self) -> list[Alert]:
+        """Alerts for warm-up chunks that stand out among the run's first scores, raised once
+        REVIEW_AFTER x warmup_chunks scores exist (or at the end of the source). Only for a detector
+        started from trained weights (`rule.review`): a fresh net's early losses are it learning, not a
+        baseline. Their ChunkScored events keep threshold None (that was the online decision); the
+        alert says when and against what they were judged."""
+        chunks, self._warmup_chunks = self._warmup_chunks or [], None
+        return review_alerts(chunks, np.asarray(self.scores), self.rule, self.sensitivity)
+
+    def _score_events(
+        self, batch: ChunkBatch, flight: _InFlight, score: float, after: float, thr: float | None
+    ) -> list:
+        """ChunkScored (and an Alert when flagged) for a settled chunk."""
+        lo, hi, prep = flight.lo, flight.hi, batch.prep
+        flagged = thr is not None and score > thr
+        index = len(self.scores) - 1
+        start, end = float(prep.time[lo:hi].min()), float(prep.time[lo:hi].max())
+        first, last, file = int(prep.frame[lo]), int(prep.frame[hi - 1]), int(prep.file[lo])
+        talkers = batch.talkers(lo, hi)
+        chunk = ChunkScored(
+            protocol=self.protocol, index=index, start=start, end=end, first_frame=first,
+            last_frame=last, score=score, train_loss=after, flagged=bool(flagged), threshold=thr,
+            file=file, talkers=talkers, messages=hi - lo,
+        )
+        events: list = [chunk]
+        if self._warmup_chunks is not None:
+            if index < self.cfg.warmup_chunks:
+                self._warmup_chunks.append(chunk)
+            if len(self.scores) >= REVIEW_AFTER * self.cfg.warmup_chunks:
+                events.extend(self._warmup_review())
+        if flagged:
+            med, dev = peaks.latest_baseline(self._recent_scores(placeholder=False), **self.peak_params())
+            events.append(chunk_alert(chunk, self.sensitivity, med, dev, self.name))
+        return events

@@ -1,0 +1,2 @@
+"""The meter detector: a seq2seq LSTM autoencoder over days of samples, its calendar inputs,
+MSE thresholds and plain-words explanations."""

@@ -46,7 +46,9 @@ def belong_together(a: Alert, b: Alert) -> bool:
 
 
 def _lead_order(a: Alert) -> tuple:
-    return (-RANK.get(a.severity, 1), a.start, a.first_frame, a.detector, a.reason)
+    """Most severe first; at equal severity a rule's reason (who did what) before a chunk score's (a loss
+    some SDs above its baseline): the headline is what a user acts on."""
+    return (-RANK.get(a.severity, 1), a.chunk >= 0, a.start, a.first_frame, a.detector, a.reason)
 
 
 def _unique(items: Iterable[str], limit: int) -> tuple[str, ...]:

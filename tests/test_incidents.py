@@ -96,3 +96,11 @@ def test_the_stage_numbers_alerts_once_and_follows_each_with_its_incident() -> N
     assert out[4].alerts == (1, 2)
     again = stage([out[0]])  # numbered already (it went through an engine): passed on as it is
     assert again == [out[0]]
+
+
+def test_the_headline_is_the_worst_alert_and_a_rules_reason_before_a_chunk_score() -> None:
+    chunk = dataclasses.replace(_alert(0, 5, "lstm", severity="high", reason="loss 9 SDs up"), id=1, chunk=5)
+    rule = dataclasses.replace(_alert(1, 4, severity="high", reason="10.0.0.5 wrote a coil"), id=2)
+    low = dataclasses.replace(_alert(0, 1, severity="low", reason="a low one"), id=3)
+    (inc,) = group_incidents([chunk, rule, low])
+    assert inc.reasons == ("10.0.0.5 wrote a coil", "loss 9 SDs up", "a low one")

@@ -192,6 +192,18 @@ def summary(args: argparse.Namespace) -> int:
     for e in errors:
         out.append(f"engine error: {inert(e)}")
     out.append("")
+    out.append(f"{label}: {len(incidents)} incident(s)")
+    if incidents:
+        rows = [["start (UTC)", "protocol", "severity", "detectors", "alerts", "frames", "actors", "reason"]]
+        for inc in incidents:
+            actors = ", ".join(inc.actors[:3]) + (f" +{len(inc.actors) - 3}" if len(inc.actors) > 3 else "")
+            rows.append([
+                _utc(inc.start), inert(inc.protocol), inert(inc.severity), inert(",".join(inc.detectors)),
+                str(len(inc.alerts)), f"{inc.first_frame}-{inc.last_frame}", inert(actors),
+                inert(inc.reasons[0] if inc.reasons else ""),
+            ])  # fmt: skip
+        out += ["  " + line for line in _columns(rows, right=(4,))]
+    out.append("")
     out.append(f"{label}: {len(alerts)} alert(s)")
     if alerts:
         rows = [["id", "start (UTC)", "protocol", "detectors", "severity", "score/thr", "frames", "file",

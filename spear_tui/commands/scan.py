@@ -274,6 +274,14 @@ def print_text(doc: dict) -> None:
                     f"learning {proto} {name}: first {info['chunks']} chunks "
                     f"({info['scored']} scored, no alerts from them)\n"
                 )
+    out.write(f"incidents: {len(doc['incidents'])}\n")
+    for i in doc["incidents"]:
+        who = ", ".join(_safe(t) for t in i["actors"][:3])
+        out.write(
+            f"  #{i['id']}  {utc(i['start'])}  {i['severity']:<6} {i['protocol']:<6} "
+            f"{'+'.join(i['detectors']):<14} {len(i['alerts'])} alert(s), frames {i['first_frame']}-"
+            f"{i['last_frame']}  {_safe(i['reason'])}" + (f"  [{who}]" if who else "") + "\n"
+        )
     out.write(f"alerts: {len(doc['alerts'])}\n")
     for a in doc["alerts"]:
         who = ", ".join(_safe(t) for t in a["talkers"][:3])

@@ -57,6 +57,13 @@ def parse_lines(block: bytes) -> pl.DataFrame:
     )
 
 
+def _after_line(data: bytes, n: int) -> int:
+    """Offset just after the n-th newline of `data` (which holds at least n)."""
+    import numpy as np
+
+    return int(np.flatnonzero(np.frombuffer(data, np.uint8) == 10)[n - 1]) + 1
+
+
 def _signal_name(num: int) -> str:
     import signal
 
@@ -150,11 +157,20 @@ class TsharkStream:
                     parts.append(chunk)
                     lines += chunk.count(b"\n")
                 now = time.monotonic()
-                if lines >= self.max_lines or (self.live and now - last_flush >= flush_after):
+                if self.live and now - last_flush >= flush_after:
                     data = b"".join(parts)
                     cut = data.rfind(b"\n") + 1
                     parts = [data[cut:]] if cut < len(data) else []
                     lines = 0
+                    last_flush = now
+                    yield parse_lines(data[:cut])
+                while lines >= self.max_lines:
+                    # A file's blocks end after exactly max_lines lines, wherever the pipe's reads ended,
+                    # so the batches (and the order of every later event) are the same in every run.
+                    data = b"".join(parts)
+                    cut = _after_line(data, self.max_lines)
+                    parts = [data[cut:]] if cut < len(data) else []
+                    lines -= self.max_lines
                     last_flush = now
                     yield parse_lines(data[:cut])
             if parts and not self._closed.is_set():

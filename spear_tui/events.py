@@ -64,7 +64,8 @@ class DetectorStarted:
 
 @dataclass(frozen=True, slots=True)
 class Alert:
-    """Something a user should look at. `detectors` names every detector that agrees."""
+    """Something a user should look at, raised by `detector`. Which detectors agree on it is its incident's
+    (`Incident.detectors`): alerts are grouped once, by `spear_tui.incidents`."""
 
     protocol: str
     detector: str  # "lstm", "novelty", "seq2seq"
@@ -79,7 +80,7 @@ class Alert:
     severity: str = "medium"  # "low" | "medium" | "high"
     file: int = 0
     source: str = ""  # capture file (or interface) the frames come from
-    detectors: tuple[str, ...] = field(default=())
+    detectors: tuple[str, ...] = field(default=())  # (detector,) once through an engine
     # What accepting this alert as normal adds to the baseline: JSON {"known-set": [[...], ...]} of the
     # novelty rules (ProtocolRules.additions); "" when there is nothing to accept (LSTM, rate alerts).
     accept: str = ""

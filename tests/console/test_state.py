@@ -62,3 +62,24 @@ def test_meter_reflag() -> None:
     assert int(m.flags().sum()) == 2
     assert m.reflag(0.025) == sum(x > 0.025 for x in mses)
     assert m.current_threshold() == 0.025
+
+
+def test_reflag_uses_the_rule_the_detector_sent() -> None:
+    """A fresh net leaves its first warm-up scores out of the baseline (skip): re-flagging without that
+    parameter flags other chunks, which is how the console once disagreed with the engine."""
+    from spear_tui.detect.lstm.decision import PeakRule
+    from spear_tui.events import DetectorStarted
+
+    scores = np.r_[np.linspace(3.0, 1.0, 4), 1.0 + 0.01 * np.sin(np.arange(36))]
+    scores[[8, 20]] = [1.15, 1.2]  # chunk 8 stands out only against a baseline without the first losses
+    rule = PeakRule(warmup=8, window=50, skip=4)
+    st = ConsoleState()
+    st.apply([DetectorStarted("mqtt", "lstm", rule.to_dict(), 6.0), *chunk_events("mqtt", scores, warmup=8)])
+    tr = st.tracks["mqtt"]
+    assert tr.rule == rule
+    n = st.reflag("mqtt", 4.0)
+    want, thr = rule.flags(scores, 4.0)
+    assert n == int(want.sum()) >= 1 and np.array_equal(tr.current_flags(), want)
+    np.testing.assert_array_equal(tr.current_thresholds(), thr)
+    without_skip, _ = flag_scores(scores, 4.0, 8)
+    assert not np.array_equal(without_skip, want)  # the parameter matters on this series

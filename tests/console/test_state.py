@@ -70,7 +70,7 @@ def test_reflag_uses_the_rule_the_detector_sent() -> None:
     from spear_tui.detect.lstm.decision import PeakRule
     from spear_tui.events import DetectorStarted
 
-    scores = np.r_[np.linspace(3.0, 1.0, 4), 1.0 + 0.01 * np.sin(np.arange(36))]
+    scores = np.r_[np.linspace(3.0, 1.5, 4), 1.0 + 0.01 * np.sin(np.arange(36))]
     scores[[8, 20]] = [1.15, 1.2]  # chunk 8 stands out only against a baseline without the first losses
     rule = PeakRule(warmup=8, window=50, skip=4)
     st = ConsoleState()

@@ -43,7 +43,11 @@ class IncidentAlertsScreen(StateScreen):
         """The incident as it is now (it may have grown, or merged into another, since it was opened)."""
         inc = self.incident
         for other in self.spear.state.incidents():
-            if other.protocol == inc.protocol and (other.id == inc.id or inc.id in other.absorbed):
+            same = other.id == inc.id or inc.id in other.absorbed
+            # ids are renumbered when a slider re-groups a protocol: the frames must overlap too
+            if same and other.protocol == inc.protocol and other.file == inc.file and (
+                other.first_frame <= inc.last_frame and inc.first_frame <= other.last_frame
+            ):
                 return other
         return inc
 

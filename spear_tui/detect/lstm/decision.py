@@ -66,58 +66,38 @@ def _who(talkers: Sequence[str]) -> str:
     return ", ".join(talkers) if talkers else "unknown"
 
 
-def chunk_alert(c: ChunkScored, k: float, med: float, dev: float, detector: str = "lstm") -> Alert:
-    """The alert of a chunk flagged by the rolling rule (threshold med + k * dev)."""
+def _chunk_alert(c: ChunkScored, k: float, med: float, dev: float, detector: str, why: str) -> Alert:
+    """An alert about chunk `c`, whose score stands `height` deviations above `med` (threshold med + k dev);
+    `why` words it, with {height} and {thr} filled in."""
     thr = med + k * dev
     height = (c.score - med) / dev
     return Alert(
-        protocol=c.protocol,
-        detector=detector,
-        start=c.start,
-        end=c.end,
-        first_frame=c.first_frame,
-        last_frame=c.last_frame,
-        score=c.score,
-        threshold=float(thr),
-        file=c.file,
-        talkers=c.talkers,
-        severity=severity(height, k),
-        detectors=(detector,),
-        chunk=c.index,
-        reason=(
-            f"{c.protocol} chunk {c.index} ({c.messages} messages): prediction loss {c.score:.3g} is "
-            f"{height:.1f} baseline SDs above the rolling median {med:.3g} "
-            f"(threshold {thr:.3g} at k={k:g}); most messages from {_who(c.talkers)}"
-        ),
+        protocol=c.protocol, detector=detector, start=c.start, end=c.end, first_frame=c.first_frame,
+        last_frame=c.last_frame, score=c.score, threshold=float(thr), file=c.file, talkers=c.talkers,
+        severity=severity(height, k), detectors=(detector,), chunk=c.index,
+        reason=why.format(height=height, thr=thr) + f"; most messages from {_who(c.talkers)}",
+    )  # fmt: skip
+
+
+def chunk_alert(c: ChunkScored, k: float, med: float, dev: float, detector: str = DETECTOR) -> Alert:
+    """The alert of a chunk flagged by the rolling rule (threshold med + k * dev)."""
+    why = (
+        f"{c.protocol} chunk {c.index} ({c.messages} messages): prediction loss {c.score:.3g} is "
+        f"{{height:.1f}} baseline SDs above the rolling median {med:.3g} (threshold {{thr:.3g}} at k={k:g})"
     )
+    return _chunk_alert(c, k, med, dev, detector, why)
 
 
 def review_alert(
-    c: ChunkScored, k: float, med: float, dev: float, judged_on: int, detector: str = "lstm"
+    c: ChunkScored, k: float, med: float, dev: float, judged_on: int, detector: str = DETECTOR
 ) -> Alert:
     """The alert of a warm-up chunk that stands out among the run's first `judged_on` scores."""
-    thr = med + k * dev
-    height = (c.score - med) / dev
-    return Alert(
-        protocol=c.protocol,
-        detector=detector,
-        start=c.start,
-        end=c.end,
-        first_frame=c.first_frame,
-        last_frame=c.last_frame,
-        score=c.score,
-        threshold=float(thr),
-        file=c.file,
-        talkers=c.talkers,
-        severity=severity(height, k),
-        detectors=(detector,),
-        chunk=c.index,
-        reason=(
-            f"{c.protocol} chunk {c.index} (warm-up, judged after {judged_on} chunks): "
-            f"prediction loss {c.score:.3g} is {height:.1f} SDs above the median {med:.3g} of the "
-            f"first {judged_on} (threshold {thr:.3g} at k={k:g}); most messages from {_who(c.talkers)}"
-        ),
+    why = (
+        f"{c.protocol} chunk {c.index} (warm-up, judged after {judged_on} chunks): prediction loss "
+        f"{c.score:.3g} is {{height:.1f}} SDs above the median {med:.3g} of the first {judged_on} "
+        f"(threshold {{thr:.3g}} at k={k:g})"
     )
+    return _chunk_alert(c, k, med, dev, detector, why)
 
 
 def review_alerts(chunks: Sequence[ChunkScored], scores: np.ndarray, rule: PeakRule, k: float) -> list[Alert]:

@@ -217,9 +217,17 @@ def test_which_kernel_runs_is_logged_once_per_process(caplog, monkeypatch):
 
     monkeypatch.setattr(lstm_kernel, "_ANNOUNCED", False)
     caplog.set_level(logging.INFO, logger="spear_tui.detect.kernels")
-    for t, b in ((7, 5), (6, 5), (7, 5)):  # shapes no other test traces: the first call traces
-        x = jnp.ones((t, 2, b), jnp.float32)
-        jax.jit(lstm_kernel.lstm_layer)(x, jnp.ones((2, 8)), jnp.ones((2, 8)), jnp.zeros(8))
+    # listen on the logger itself: a CLI run earlier in this process (setup_logging) stops the package's
+    # records from reaching the root logger, where caplog listens by default
+    logger = logging.getLogger("spear_tui.detect.kernels.lstm_kernel")
+    logger.addHandler(caplog.handler)
+    monkeypatch.setattr(logger, "propagate", False)  # and only there: each record once
+    try:
+        for t, b in ((7, 5), (6, 5), (7, 5)):  # shapes no other test traces: the first call traces
+            x = jnp.ones((t, 2, b), jnp.float32)
+            jax.jit(lstm_kernel.lstm_layer)(x, jnp.ones((2, 8)), jnp.ones((2, 8)), jnp.zeros(8))
+    finally:
+        logger.removeHandler(caplog.handler)
     records = [r for r in caplog.records if r.name == "spear_tui.detect.kernels.lstm_kernel"]
     assert len(records) == 1 and records[0].levelno == logging.INFO
     text = records[0].getMessage()

@@ -19,7 +19,7 @@ MIN_TRAIN_DAYS = 4
 
 
 def shipped_models(models: Path | None = None) -> list[Path]:
-    from spear_tui.pipeline import models_dir
+    from spear_tui.engines.builder import models_dir
 
     return sorted((models or models_dir()).glob("meter*.msgpack"))
 
@@ -73,7 +73,7 @@ def _host_port(text: str) -> tuple[str, int]:
 def prepare(args: argparse.Namespace) -> tuple[Callable[[], Any], str, str]:
     """Check the input and return (engine factory, source name, measurement)."""
     from spear_tui.detect.meter_threshold import parse_threshold
-    from spear_tui.meter_engine import LiveMeter, MeterEngine, TrainPlan
+    from spear_tui.engines.meter import LiveMeter, MeterEngine, TrainPlan
 
     rule = parse_threshold(args.threshold)
     if args.holidays:

@@ -77,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
 def browse(args: argparse.Namespace) -> int:
     """The console on the stored session; the store is read before the screen opens (errors: one line)."""
     from spear_tui.console.app import run_console
-    from spear_tui.store_engine import StoreEngine
+    from spear_tui.engines.review import StoreEngine
 
     site = None
     if args.site:

@@ -18,7 +18,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_meter_engine import PARQUET, TZ, Sink, csv_days, labels, meter_model, year_days
 from textual.widgets import DataTable
 
 from spear_tui import cli
@@ -31,7 +30,11 @@ from spear_tui.events import DayScored
 from spear_tui.meter.files import read_meter_file
 from spear_tui.meter.registers import load_map
 from spear_tui.meter.sim import SIM_CLOCK_ADDRESS, MeterSimulator
-from spear_tui.meter_engine import LiveMeter, MeterEngine
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "engines"))
+from test_meter import PARQUET, TZ, Sink, csv_days, labels, meter_model, year_days  # noqa: E402
+
+from spear_tui.engines.meter import LiveMeter, MeterEngine
 
 ROOT = Path(__file__).resolve().parents[2]
 

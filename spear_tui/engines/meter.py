@@ -28,9 +28,9 @@ import numpy as np
 
 from spear_tui.detect.calendar import resolve_calendar
 from spear_tui.detect.meter_threshold import AUTO, ThresholdRule, flag_days
+from spear_tui.engines.meter_live import LiveMeter
 from spear_tui.errors import UserError
 from spear_tui.events import DayScored, EngineError, Event, SourceProgress, TrainingProgress
-from spear_tui.meter_live import LiveMeter
 
 log = logging.getLogger(__name__)
 
@@ -331,7 +331,7 @@ class MeterEngine:
         return DayScored(self.measurement, iso, rec.mse, flagged, rec.complete, threshold)
 
     def _run_live(self, out: _Outbox) -> None:
-        from spear_tui.meter_live import run_live
+        from spear_tui.engines.meter_live import run_live
 
         run_live(self, out)
 

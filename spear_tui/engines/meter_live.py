@@ -20,7 +20,7 @@ from spear_tui.detect.meter_threshold import flag_days
 from spear_tui.events import DayScored, PacketsSkipped, SourceProgress
 
 if TYPE_CHECKING:
-    from spear_tui.meter_engine import MeterEngine
+    from spear_tui.engines.meter import MeterEngine
 
 
 @dataclass(frozen=True)
@@ -100,7 +100,7 @@ def run_live(self: MeterEngine, out: Any) -> None:
 
 
 def _score_live(self: MeterEngine, det: Any, day: Any, k: int) -> DayScored:
-    from spear_tui.meter_engine import DayRecord
+    from spear_tui.engines.meter import DayRecord
 
     values = day.values[:, k][None, :]
     s = det.score(values, [day.date], np.array([day.complete]))

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from spear_tui.engines.packet import PacketEngine, Sink
+from spear_tui.engines.outbox import Sink
+from spear_tui.engines.packet import PacketEngine
 from spear_tui.protocols.schema import PROTOCOLS
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

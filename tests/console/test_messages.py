@@ -56,24 +56,24 @@ async def test_rules_changed_switches_the_engine_detector(settings: Settings) ->
     assert ("rules", "modbus", "novelty", frozenset({"new-function"})) in eng.calls
 
 
-async def test_accept_requested_reaches_a_running_detector(settings: Settings) -> None:
-    eng = Recording()
+async def _accept(eng: ScriptedEngine, settings: Settings) -> list[str]:
+    """Post AcceptRequested as the alerts screen would; the notifications the user then sees."""
     app = make_app(eng, settings)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot, eng)
         app.screen.post_message(AcceptRequested(NOVEL))
         await pilot.pause()
-        shown = [str(n.message) for n in app._notifications]
+        return [str(n.message) for n in app._notifications]
+
+
+async def test_accept_requested_reaches_a_running_detector(settings: Settings) -> None:
+    eng = Recording()
+    shown = await _accept(eng, settings)
     assert ("accept", NOVEL.reason) in eng.calls
     assert any(s.startswith("accepted as normal on this session") for s in shown), shown
 
 
 async def test_accept_without_a_running_detector_or_a_site_says_where_to_go(settings: Settings) -> None:
-    eng = ScriptedEngine()  # the contract's default: nothing here can accept (like a stored session)
-    app = make_app(eng, settings)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot, eng)
-        app.screen.post_message(AcceptRequested(NOVEL))
-        await pilot.pause()
-        shown = [str(n.message) for n in app._notifications]
+    # the contract's default: nothing here can accept (like a stored session)
+    shown = await _accept(ScriptedEngine(), settings)
     assert shown == ["no site to accept into: open the review with --site NAME"]

@@ -7,34 +7,27 @@ stored meter session on its meter screen with every day and the same flags.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import sqlite3
+import sys
 from pathlib import Path
 
 import pytest
 from textual.widgets import DataTable
 
-from spear_tui.cli import main
 from spear_tui.console.app import SpearApp
 from spear_tui.console.settings import Settings
 from spear_tui.engines.meter import MeterEngine
 from spear_tui.engines.review import StoreEngine
 from spear_tui.events import DayScored, EngineError, SourceProgress
 
-ROOT = Path(__file__).resolve().parents[2]
-CSV = ROOT / "sample_captures" / "meter" / "office_2025.csv"
+sys.path.insert(0, str(Path(__file__).parents[1] / "commands"))
+from test_meter_scan import CSV  # noqa: E402
+from test_meter_scan import _run as _scan  # noqa: E402
+
 TZ = "Europe/Athens"
 
 pytestmark = pytest.mark.skipif(not CSV.exists(), reason="sample meter file not generated")
-
-
-def _scan(argv: list[str]) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(argv)
-    return code, out.getvalue(), err.getvalue()
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from spear_tui.commands.meter import check_model_args, pick_measurement, training_plan
+from spear_tui.commands.meter import check_model_args, pick_measurement, session_meta, training_plan
 from spear_tui.errors import UserError
 
 if TYPE_CHECKING:
@@ -73,10 +73,10 @@ def _host_port(text: str) -> tuple[str, int]:
 
 
 def prepare(
-    args: argparse.Namespace, sinks: Sequence[Sink] = ()
+    args: argparse.Namespace, sinks: Sequence[Sink] = (), meta: dict[str, Any] | None = None
 ) -> tuple[Callable[[], MeterEngine], str, str]:
     """Check the input and return (engine factory, source name, measurement); `sinks` are durable
-    (the session's store)."""
+    (the session's store), `meta` is filled with what the store records of the session."""
     from spear_tui.engines.meter import LiveMeter, MeterEngine
 
     rule = check_model_args(args)
@@ -98,6 +98,8 @@ def prepare(
             host, port, regmap, interval=args.interval, tz=args.tz, unit_id=args.unit,
             clock_address=SIM_CLOCK_ADDRESS if args.sim_clock else None,
         )
+        if meta is not None:
+            meta.update(session_meta(args, "meter", measurement, model, None))
         return (lambda: MeterEngine.live(meter, measurement, model=model, **common)), meter.name, measurement
 
     from spear_tui.meter.days import to_days
@@ -109,6 +111,8 @@ def prepare(
     days = to_days(series, samples_per_day=spd, tz=args.tz)
     plan = None if model is not None else training_plan(args, days)
     source = str(args.target)
+    if meta is not None:
+        meta.update(session_meta(args, "meter", measurement, model, source))
 
     def factory() -> MeterEngine:
         return MeterEngine.from_days(
@@ -143,10 +147,8 @@ def open_console(args: argparse.Namespace) -> int:
     from spear_tui.console.settings import Settings
 
     sinks: list[Sink] = []  # the engine is built in the console's worker, after the store is open
-    factory, source, measurement = prepare(args, sinks)  # everything checked before a store file exists
-    meta: dict[str, Any] = {"command": "meter", "kind": "meter", "measurement": measurement}
-    if args.modbus is None:
-        meta["files"] = [source]
+    meta: dict[str, Any] = {}
+    factory, source, measurement = prepare(args, sinks, meta)  # all checked before a store file exists
     store = open_session_store(args, source, meta)
     try:
         if store is not None:

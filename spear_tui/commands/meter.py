@@ -12,6 +12,7 @@ import argparse
 import json
 import sys
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from spear_tui.errors import UserError
@@ -180,6 +181,19 @@ def check_model_args(args: argparse.Namespace) -> Any:
     return rule
 
 
+def session_meta(
+    args: argparse.Namespace, command: str, measurement: str, model: Any, file: str | None
+) -> dict[str, Any]:
+    """What a meter session records in the store: enough for review to redraw its days (the file, the
+    model that scored it: the one loaded, else the one saved; none when trained and not saved)."""
+    meta: dict[str, Any] = {"command": command, "kind": "meter", "measurement": measurement}
+    if file is not None:
+        meta["files"] = [file]
+    saved = model or args.save_model
+    meta.update(model=str(Path(saved).resolve()) if saved else None, tz=args.tz, timestamp=args.timestamp)
+    return meta
+
+
 def training_plan(args: argparse.Namespace, days: Any) -> Any:
     """The TrainPlan of the command line, checked against the days (enough of them to train on)."""
     from spear_tui.engines.meter import TrainPlan
@@ -208,10 +222,8 @@ def scan(args: argparse.Namespace) -> int:
     if args.store:
         from spear_tui.store import AlertStore
 
-        store = AlertStore(
-            args.store, {"command": "meter scan", "kind": "meter", "files": [str(args.file)],
-                         "measurement": measurement},
-        )  # fmt: skip
+        meta = session_meta(args, "meter scan", measurement, args.model, str(args.file))
+        store = AlertStore(args.store, meta)
     engine = MeterEngine.from_days(
         days, measurement, source=str(args.file), model=args.model, train=plan, rule=rule,
         save_model=args.save_model, sinks=[store.write] if store is not None else [],
@@ -259,7 +271,7 @@ def report(
     names = holiday_names(dates, args.holidays or det.cfg.holidays)
     rows = []
     for d, day in zip(dates, scored, strict=True):
-        row = {
+        row: dict[str, Any] = {
             "date": day.date, "mse": None if not np.isfinite(day.mse) else round(float(day.mse), 6),
             "flagged": bool(day.flagged), "complete": bool(day.complete),
             "threshold": round(float(day.threshold), 6),

@@ -4,7 +4,8 @@ An `Engine` (engines/contract.py): `run(emit)` re-emits the session's stored eve
 alerts, meter days, message counts) in time order through the shared outbox, so the console's own
 state (sparklines, alert list, slider re-flagging from the stored scores) works exactly as in a live
 session, for packet and meter sessions alike. Nothing is recomputed: speed and sensitivity are
-recorded and change nothing; pause holds the replay like any engine's.
+recorded and change nothing; pause holds the replay like any engine's. A meter session's day plot is
+redrawn from its file and saved model (engines/review_days.py).
 
 Drill-down re-reads the source capture (`messages_for`): the alert's frame window is cut with editcap
 and decoded by the capture pipeline, as evidence export does. When the capture is gone or changed
@@ -22,10 +23,12 @@ from typing import TYPE_CHECKING, Any
 
 from spear_tui.engines.contract import Engine
 from spear_tui.engines.outbox import Outbox
+from spear_tui.engines.review_days import StoredDays
 from spear_tui.errors import UserError
 from spear_tui.events import Alert, ChunkScored, EngineError, Event, MessagesSeen, SourceProgress
 
 if TYPE_CHECKING:
+    import numpy as np
     import polars as pl
 
 
@@ -79,6 +82,8 @@ class StoreEngine(Engine):
         self.alerts = [
             dataclasses.replace(a, source=self.source_info(a).get("path") or a.source) for a in self.alerts
         ]
+        self._days = StoredDays(self.session.meta, self.session.sources)
+        self.keeps_days = self.kind == "meter" and self._days.available
         self._k: dict[tuple[str, str], float] = {}
         for proto in sorted({c.protocol for c in self.chunks}):
             k = session_k([c for c in self.chunks if c.protocol == proto])
@@ -127,6 +132,11 @@ class StoreEngine(Engine):
 
     def get_sensitivity(self, protocol: str, detector: str) -> float | None:
         return self._k.get((protocol, detector))
+
+    def day_series(self, measurement: str, date: str) -> tuple[np.ndarray, np.ndarray] | None:
+        """A stored meter day's measured and reconstructed samples, recomputed from the session's file
+        and model; UserError (one line) when either is gone or the file changed."""
+        return self._days.series(measurement, date) if self.keeps_days else None
 
     # --- drill-down and export ----------------------------------------------------------------------
     def source_info(self, alert: Alert | ChunkScored) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from spear_tui.console.widgets.loss_panel import fmt_score
 from spear_tui.console.widgets.mse_histogram import MseHistogram
 from spear_tui.console.widgets.threshold_slider import ThresholdSlider
 from spear_tui.engines.contract import Engine
+from spear_tui.errors import UserError
 
 SLIDER_STEPS = 200
 
@@ -153,7 +154,7 @@ class MeterScreen(StateScreen):
         day = next((d for d in reversed(track.days) if d.date == date), None) if track else None
         flagged = False
         if day is not None:
-            thr = track.threshold if track.threshold is not None else day.threshold
+            thr = track.threshold if track is not None and track.threshold is not None else day.threshold
             title += f"  MSE {fmt_score(day.mse)} vs {fmt_score(thr)}"
             flagged = bool(day.mse > thr)
         engine = self.spear.engine
@@ -168,7 +169,11 @@ class MeterScreen(StateScreen):
         )
 
     def _load(self, engine: Engine, measurement: str, date: str, title: str, flagged: bool = False) -> None:
-        series = engine.day_series(measurement, date)
+        try:
+            series = engine.day_series(measurement, date)
+        except UserError as exc:  # a stored session whose meter file or model is gone or changed
+            self.app.call_from_thread(self.query_one(DayPlot).show_note, title, str(exc))
+            return
         why = ""
         if series is not None and flagged:  # say why: hours that deviate, energy against expected
             from spear_tui.detect.meter_explain import explain_day, why_text

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -56,7 +56,7 @@ class PacketEngine(Engine):
     def __init__(
         self,
         source: Any,
-        detectors: dict[str, Sequence[PacketDetector]] | None = None,
+        detectors: Mapping[str, Sequence[PacketDetector]] | None = None,
         *,
         speed: float | None = None,
         sinks: Iterable[Sink] = (),
@@ -122,14 +122,14 @@ class PacketEngine(Engine):
         mid-batch."""
         det = self._detector(protocol, detector)
         if det is not None and hasattr(det, "enabled_rules"):
-            det.enabled_rules = set(rules)  # type: ignore[attr-defined]
+            det.enabled_rules = set(rules)
 
     def get_rules(self, protocol: str, detector: str) -> set[str] | None:
         """The rules a detector has switched on now; None when it is not running or has no rules."""
         det = self._detector(protocol, detector)
         if det is None or not hasattr(det, "enabled_rules"):
             return None
-        return set(det.enabled_rules)  # type: ignore[attr-defined]
+        return set(det.enabled_rules)
 
     # --- site profiles (issue 16): accept an alert as normal, the learning period left ---------
     def accept(self, alert: Alert) -> bool:
@@ -140,7 +140,7 @@ class PacketEngine(Engine):
             return False
         import json
 
-        det.accept_later(json.loads(alert.accept))  # type: ignore[attr-defined]
+        det.accept_later(json.loads(alert.accept))
         return True
 
     def learning(self) -> Learning:

@@ -9,14 +9,19 @@ NATIVE := spear_tui/detect/kernels/_lstm_native.so
 RUN_PKGS  := tshark g++
 TEST_PKGS := tshark g++ mosquitto tmux chromium
 
-.PHONY: run test fuzz lint bench system-run system-test clean
+.PHONY: run test typecheck fuzz lint bench system-run system-test clean
 
 run: system-run $(STAMP) $(NATIVE)
 	$(BIN)/spear-tui
 
 test: system-test $(STAMP) $(NATIVE)
 	$(BIN)/ruff check spear_tui tests bench sample_captures
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -ra
+
+# mypy on spear_tui/ (configured in pyproject.toml's [tool.mypy]); part of `make test`.
+typecheck: $(STAMP)
+	$(BIN)/mypy
 
 # Hypothesis with fresh random examples (20x as many); `make test` draws the same ones every run.
 # The seed is printed first: rerun a failure with `make fuzz SEED=<seed>`.
@@ -51,4 +56,4 @@ $(NATIVE): spear_tui/detect/kernels/lstm_native.cc $(STAMP)
 	  -isystem "$$($(BIN)/python -c 'import jax.ffi; print(jax.ffi.include_dir())')" $< -o $@
 
 clean:
-	rm -rf $(VENV) .pytest_cache $(NATIVE)
+	rm -rf $(VENV) .pytest_cache .mypy_cache $(NATIVE)

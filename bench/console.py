@@ -252,7 +252,7 @@ E2E_CONSOLE = """
 import asyncio, sys
 from spear_tui.console.app import SpearApp
 from spear_tui.console.settings import Settings
-from spear_tui.pipeline import DetectorChoice, build_engine, open_source
+from spear_tui.engines.builder import DetectorChoice, build_engine, open_source
 
 src = open_source([sys.argv[1]])
 app = SpearApp(lambda: build_engine(src, DetectorChoice(), speed=None), source=src.name, settings=Settings())

@@ -113,8 +113,8 @@ def messages_per_pass(path: Path) -> int:
 
 def run_soak(path: Path, messages: int, lstm: bool = True, cached: bool = False, on_sample=None) -> dict:
     """Run the engine until >= `messages` messages; -> samples [(wall s, messages, rss MB)] and the engine."""
+    from spear_tui.engines.builder import DetectorChoice, build_engine
     from spear_tui.events import EngineError, MessagesSeen
-    from spear_tui.pipeline import DetectorChoice, build_engine
 
     per_pass = messages_per_pass(path)
     loops = -(-messages // per_pass)

@@ -53,7 +53,7 @@ class DetectorStarted:
 
     Why: a sink that re-flags stored scores at another sensitivity (the console's slider, a review of a
     store) must use the detector's rule with the detector's parameters (`rule`: warm-up, window, skip,
-    ...; see `spear_tui.detect.decision`), or the console and the engine would flag different chunks.
+    ...; see `spear_tui.detect.lstm.decision`), or the console and the engine would flag different chunks.
     """
 
     protocol: str

@@ -28,7 +28,7 @@ def restore_logging():
 
 def test_logged_exceptions_are_escaped_in_the_file_and_never_printed(tmp_path, capfd, restore_logging):
     path = setup_logging(tmp_path / "state" / "spear-tui.log")
-    log = logging.getLogger("spear_tui.engine")
+    log = logging.getLogger("spear_tui.engines.packet")
     try:
         raise ValueError(f"client id {HOSTILE}")
     except ValueError:
@@ -51,7 +51,7 @@ def test_unwritable_state_dir_drops_records_quietly(tmp_path, capfd, restore_log
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")
     assert setup_logging(blocker / "spear-tui.log") is None
-    logging.getLogger("spear_tui.engine").error("lost %s", HOSTILE)
+    logging.getLogger("spear_tui.engines.packet").error("lost %s", HOSTILE)
     assert capfd.readouterr() == ("", "")
 
 
@@ -77,5 +77,5 @@ def test_a_full_disk_loses_the_record_without_printing(tmp_path, capfd, restore_
     handler = logging.getLogger("spear_tui").handlers[0]
     handler.stream.close()
     handler.stream = open("/dev/full", "w", encoding="utf-8")  # noqa: SIM115 - the handler owns it
-    logging.getLogger("spear_tui.engine").error("engine worker failed %s", "x" * 10_000)
+    logging.getLogger("spear_tui.engines.packet").error("engine worker failed %s", "x" * 10_000)
     assert capfd.readouterr() == ("", "")

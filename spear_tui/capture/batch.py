@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from spear_tui.scalars import num
+
 
 @dataclass
 class Batch:
@@ -62,12 +64,12 @@ def split_by_time(batch: Batch, span: float) -> list[Batch]:
     times = [t["time"] for t in batch.tables.values() if t.height]
     if not times or span <= 0:
         return [batch]
-    lo = min(float(t.min()) for t in times)
-    hi = max(float(t.max()) for t in times)
+    lo = min(num(t.min()) for t in times)
+    hi = max(num(t.max()) for t in times)
     if hi - lo <= span:
         return [batch]
     n = int((hi - lo) // span) + 1
-    pieces = []
+    pieces: list[Batch] = []
     for i in range(n):
         start, end = lo + i * span, lo + (i + 1) * span
         last = i == n - 1
@@ -99,7 +101,7 @@ def split_by_count(batch: Batch, n: int) -> list[Batch]:
     times = pl.concat([t.select("time") for t in batch.tables.values()])["time"].sort()
     cuts = sorted({float(times[i]) for i in range(n, times.len(), n)})
     bounds = [float("-inf"), *cuts, float("inf")]
-    pieces = []
+    pieces: list[Batch] = []
     for lo, hi in zip(bounds, bounds[1:], strict=False):
         tables = {}
         for name, t in batch.tables.items():
@@ -115,7 +117,7 @@ def split_by_count(batch: Batch, n: int) -> list[Batch]:
                 tables,
                 batch.skipped if first else {},
                 batch.other_frames if first else 0,
-                batch.position if last else max(float(t["time"].max()) for t in tables.values()),
+                batch.position if last else max(num(t["time"].max()) for t in tables.values()),
                 batch.unaligned if first else {},
             )
         )

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from spear_tui.protocols import bacnet, modbus, mqtt
+from spear_tui.scalars import num
 
 
 @dataclass
@@ -36,7 +37,7 @@ def decode_block(raw: pl.DataFrame, file_index: int, server_ports: Sequence[int]
         raw, times = raw.filter(placed), times.filter(placed)
         if raw.height == 0:
             return Decoded({}, {}, garbled, None)
-    position = times.max()
+    position = None if times.is_empty() else num(times.max())
     known = (
         pl.col(mqtt.KEY).is_not_null() | pl.col(modbus.KEY).is_not_null() | pl.col(bacnet.KEY).is_not_null()
     )

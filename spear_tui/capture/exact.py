@@ -137,6 +137,7 @@ class ExactResolver:
         self._packets = self._iter_packets()
 
     def _iter_packets(self) -> Iterator[tuple[int, list]]:
+        assert self._proc is not None and self._proc.stdout is not None  # started with stdout=PIPE
         context = ET.iterparse(self._proc.stdout, events=("start", "end"))
         root = None
         for event, el in context:
@@ -174,6 +175,7 @@ class ExactResolver:
                     if number in wanted:
                         found[number] = msgs
                     continue
+                assert self._packets is not None  # set when tshark started
                 self._pending = next(self._packets)
         except StopIteration:
             self._dead = True

@@ -38,8 +38,11 @@ class Recorder:
         )
         ready = threading.Event()
 
+        stderr = self.proc.stderr
+        assert stderr is not None  # opened with stderr=PIPE
+
         def drain() -> None:
-            for line in self.proc.stderr:
+            for line in stderr:
                 self.stderr.append(line.strip())
                 if line.startswith("File:") or "Capturing on" in line:
                     ready.set()

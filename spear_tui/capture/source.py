@@ -59,7 +59,7 @@ class PacketSource:
         self.infos = infos or []
         self.warnings: list[str] = [f"{i.path}: {i.warning}" for i in self.infos if i.warning]
         self.server_ports = modbus_server_ports(self.decode_as)
-        self._streams: list[TsharkStream] = []
+        self._streams: list[TsharkStream | SegmentPipe] = []
         self._lock = threading.Lock()
         self._closed = False
 
@@ -158,7 +158,7 @@ class PacketSource:
             if not any(msg in w or w.endswith(msg.split(" appears ")[-1]) for w in self.warnings):
                 self.warnings.append(msg)
 
-    def _register(self, stream: TsharkStream) -> None:
+    def _register(self, stream: TsharkStream | SegmentPipe) -> None:
         with self._lock:
             self._streams.append(stream)
             if self._closed:
@@ -209,6 +209,7 @@ class PacketSource:
     def _live_batches(self) -> Iterator[Batch]:
         import time
 
+        assert self.interface is not None  # live mode
         args = ["-i", self.interface]
         if self.bpf:
             args += ["-f", self.bpf]
@@ -231,7 +232,7 @@ class PacketSource:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             with self._lock:
-                streams = list(self._streams)
+                streams = [s for s in self._streams if isinstance(s, TsharkStream)]  # live: one tshark
             if streams:
                 return streams[0].ready.wait(max(0.0, deadline - time.monotonic()))
             time.sleep(0.02)

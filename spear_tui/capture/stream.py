@@ -97,6 +97,7 @@ class TsharkStream:
         self._stderr_thread.start()
 
     def _drain_stderr(self) -> None:
+        assert self.proc.stderr is not None  # opened with stderr=PIPE
         for line in iter(self.proc.stderr.readline, b""):
             text = line.decode("utf-8", "replace").strip()
             if "Capture started" in text:
@@ -117,6 +118,7 @@ class TsharkStream:
     def _read_stdout(self, out: queue.Queue) -> None:
         """Reader thread: drain tshark's stdout as fast as it writes, so tshark never waits on a full pipe
         while the consumer is busy in polars. The queue is bounded (memory stays bounded)."""
+        assert self.proc.stdout is not None  # opened with stdout=PIPE
         fd = self.proc.stdout.fileno()
         try:
             fcntl.fcntl(fd, F_SETPIPE_SZ, PIPE_SIZE)

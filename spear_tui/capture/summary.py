@@ -12,6 +12,7 @@ import polars as pl
 from spear_tui.capture.batch import Batch
 from spear_tui.protocols.names import message_type_name
 from spear_tui.protocols.schema import PROTOCOLS
+from spear_tui.scalars import num
 
 MAX_KEYS = 10_000  # distinct talkers/clients/topics remembered per protocol; the rest are counted only
 TOP = 20
@@ -72,7 +73,7 @@ class ProtocolSummary:
         if table.height == 0:
             return
         self.messages += table.height
-        t0, t1 = table["time"].min(), table["time"].max()
+        t0, t1 = num(table["time"].min()), num(table["time"].max())
         self.first_time = t0 if self.first_time is None else min(self.first_time, t0)
         self.last_time = t1 if self.last_time is None else max(self.last_time, t1)
         types = table.group_by("msgtype").len().drop_nulls("msgtype")
@@ -185,7 +186,8 @@ class ProtocolSummary:
         """The activity table(s) for to_json: top TABLE_ROWS rows, busiest first (ties by key)."""
         a = self._activity
         if self.protocol == "mqtt":
-            rows = [] if a is None else a.sort(["messages", "id"], descending=[True, False]).head(TABLE_ROWS)
+            busiest = ["messages", "id"]
+            rows = None if a is None else a.sort(busiest, descending=[True, False]).head(TABLE_ROWS)
             return {
                 "client_activity": [
                     {
@@ -196,7 +198,7 @@ class ProtocolSummary:
                         "last_time": _time(r["last_time"]),
                         "types": [message_type_name("mqtt", b) for b in range(1, 16) if r["types"] >> b & 1],
                     }
-                    for r in (rows.iter_rows(named=True) if a is not None else [])
+                    for r in (rows.iter_rows(named=True) if rows is not None else [])
                 ]
             }
         if self.protocol == "modbus":

@@ -8,18 +8,20 @@ the model itself (JAX) is built in the console's worker, so the first frame is n
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from spear_tui.commands.meter import pick_measurement
+from spear_tui.commands.meter import check_model_args, pick_measurement, session_meta, training_plan
 from spear_tui.errors import UserError
 
-MIN_TRAIN_DAYS = 4
+if TYPE_CHECKING:
+    from spear_tui.engines.meter import MeterEngine
+    from spear_tui.engines.outbox import Sink
 
 
 def shipped_models(models: Path | None = None) -> list[Path]:
-    from spear_tui.pipeline import models_dir
+    from spear_tui.engines.builder import models_dir
 
     return sorted((models or models_dir()).glob("meter*.msgpack"))
 
@@ -70,21 +72,15 @@ def _host_port(text: str) -> tuple[str, int]:
     return host.strip("[]"), number
 
 
-def prepare(args: argparse.Namespace) -> tuple[Callable[[], Any], str, str]:
-    """Check the input and return (engine factory, source name, measurement)."""
-    from spear_tui.detect.meter.meter_threshold import parse_threshold
-    from spear_tui.meter_engine import LiveMeter, MeterEngine, TrainPlan
+def prepare(
+    args: argparse.Namespace, sinks: Sequence[Sink] = (), meta: dict[str, Any] | None = None
+) -> tuple[Callable[[], MeterEngine], str, str]:
+    """Check the input and return (engine factory, source name, measurement); `sinks` are durable
+    (the session's store), `meta` is filled with what the store records of the session."""
+    from spear_tui.engines.meter import LiveMeter, MeterEngine
 
-    rule = parse_threshold(args.threshold)
-    if args.holidays:
-        from spear_tui.detect.meter.calendar import parse_holidays
-
-        parse_holidays(args.holidays)
-        if args.calendar is False:
-            raise UserError("--holidays needs calendar conditioning; drop --no-calendar")
-    if args.epochs < 1 or args.samples_per_day < 1:
-        raise UserError("--epochs and --samples-per-day must be positive")
-    common: dict[str, Any] = {"rule": rule, "save_model": args.save_model}
+    rule = check_model_args(args)
+    common: dict[str, Any] = {"rule": rule, "save_model": args.save_model, "sinks": sinks}
     if args.modbus:
         from spear_tui.meter.registers import load_map
         from spear_tui.meter.sim import SIM_CLOCK_ADDRESS
@@ -102,6 +98,8 @@ def prepare(args: argparse.Namespace) -> tuple[Callable[[], Any], str, str]:
             host, port, regmap, interval=args.interval, tz=args.tz, unit_id=args.unit,
             clock_address=SIM_CLOCK_ADDRESS if args.sim_clock else None,
         )
+        if meta is not None:
+            meta.update(session_meta(args, "meter", measurement, model, None))
         return (lambda: MeterEngine.live(meter, measurement, model=model, **common)), meter.name, measurement
 
     from spear_tui.meter.days import to_days
@@ -111,18 +109,10 @@ def prepare(args: argparse.Namespace) -> tuple[Callable[[], Any], str, str]:
     # the model decides the day length, so read its header (cheap, no JAX) before cutting days
     model, spd, measurement = _model_for(args, list(series.measurements))
     days = to_days(series, samples_per_day=spd, tz=args.tz)
-    plan = None
-    if model is None:
-        plan = TrainPlan(
-            args.train_from, args.train_to, tuple(args.exclude), epochs=args.epochs, seed=args.seed,
-            calendar=args.calendar, holidays=args.holidays,
-        )
-        n = int(plan.mask(days.dates, days.complete).sum())
-        if n < MIN_TRAIN_DAYS:
-            raise UserError(
-                f"only {n} complete day(s) to train on; the meter model needs at least {MIN_TRAIN_DAYS}"
-            )
+    plan = None if model is not None else training_plan(args, days)
     source = str(args.target)
+    if meta is not None:
+        meta.update(session_meta(args, "meter", measurement, model, source))
 
     def factory() -> MeterEngine:
         return MeterEngine.from_days(
@@ -132,14 +122,16 @@ def prepare(args: argparse.Namespace) -> tuple[Callable[[], Any], str, str]:
     return factory, source, measurement
 
 
-def with_saved_threshold(factory: Callable[[], Any], settings: Any, measurement: str) -> Callable[[], Any]:
+def with_saved_threshold(
+    factory: Callable[[], MeterEngine], settings: Any, measurement: str
+) -> Callable[[], MeterEngine]:
     """The slider's persisted value for this measurement's model (console settings) is applied to the
     engine before its first day, so the engine's flags agree with the restored slider from the start."""
     from spear_tui.console.app import meter_key
 
     saved = settings.get(meter_key(measurement))
 
-    def engine() -> Any:
+    def engine() -> MeterEngine:
         eng = factory()
         if saved is not None:
             eng.set_threshold(measurement, saved)
@@ -149,10 +141,20 @@ def with_saved_threshold(factory: Callable[[], Any], settings: Any, measurement:
 
 
 def open_console(args: argparse.Namespace) -> int:
+    """The meter console; like every console session it is recorded (--store FILE, --no-store)."""
+    from spear_tui.commands._store_option import close_session_store, open_session_store
     from spear_tui.console.app import run_meter_console
     from spear_tui.console.settings import Settings
 
-    factory, source, measurement = prepare(args)
-    settings = Settings()
-    engine = with_saved_threshold(factory, settings, measurement)
-    return run_meter_console(engine, source=source, settings=settings)
+    sinks: list[Sink] = []  # the engine is built in the console's worker, after the store is open
+    meta: dict[str, Any] = {}
+    factory, source, measurement = prepare(args, sinks, meta)  # all checked before a store file exists
+    store = open_session_store(args, source, meta)
+    try:
+        if store is not None:
+            sinks.append(store.write)
+        settings = Settings()
+        engine = with_saved_threshold(factory, settings, measurement)
+        return run_meter_console(engine, source=source, settings=settings)
+    finally:
+        close_session_store(store)

@@ -54,7 +54,7 @@ def parse_speed(text: str) -> float | None:
 
 def _sample_inputs(files: list[str]) -> bool:
     """Inputs that are the sample home's own captures (the demo, sample_captures/): the sample site."""
-    from spear_tui.pipeline import samples_dir
+    from spear_tui.engines.builder import samples_dir
 
     root = samples_dir().resolve()
     return bool(files) and all(Path(f).resolve().is_relative_to(root) for f in files)
@@ -65,7 +65,7 @@ def detector_choice(
 ):
     """Which models judge the traffic: --site, --model, the sample site for the bundled samples, a
     remembered default site (live), else none: every detector learns first (an explicit period)."""
-    from spear_tui.pipeline import DetectorChoice
+    from spear_tui.engines.builder import DetectorChoice
 
     if args.model is not None and not args.model.is_dir():
         raise UserError(f"--model {args.model}: not a directory of checkpoints")

@@ -35,8 +35,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def demo_files() -> list[str]:
+    from spear_tui.engines.builder import samples_dir
     from spear_tui.errors import UserError
-    from spear_tui.pipeline import samples_dir
 
     files = [samples_dir() / name for name in DEMO_CAPTURES]
     missing = [str(f) for f in files if not f.is_file()]

@@ -14,6 +14,7 @@ import json
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -298,9 +299,9 @@ def train_offline(
     from spear_tui.detect.lstm.online import OnlineLSTMDetector
     from spear_tui.detect.lstm.stacked_lstm import LSTMConfig
 
+    extra: dict[str, Any] = {} if trim is None else {"trim": trim}
     cfg = LSTMConfig(
-        mode=mode, steps=steps, warmup_train=0, gate=False, timing=timing, features=2 + int(timing),
-        **({} if trim is None else {"trim": trim}),
+        mode=mode, steps=steps, warmup_train=0, gate=False, timing=timing, features=2 + int(timing), **extra
     )
     det = OnlineLSTMDetector(protocol, cfg, seed=seed)
     per_epoch: list[float] = []

@@ -26,7 +26,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from spear_tui.commands.replay import engine_factory
     from spear_tui.console.app import run_console
-    from spear_tui.pipeline import open_source
+    from spear_tui.engines.builder import open_source
     from spear_tui.site.default import get_default
 
     choice = detector_choice(args, [], default_site=get_default())

@@ -1,7 +1,8 @@
 """`spear-tui meter scan FILE ...` (headless day scoring) and `spear-tui meter FILE` (console screen).
 
-Headless scan: read the meter file, cut it into days, train the seq2seq autoencoder on the days the user
-marks normal (or load a saved model), score every day and flag those above the threshold rule.
+Headless scan: read the meter file, cut it into days, and run the console's MeterEngine without a screen:
+it trains the seq2seq autoencoder on the days the user marks normal (or loads a saved model), scores every
+day and flags those above the threshold rule; with --store the session is recorded for `spear-tui review`.
 Exit 0: no flagged day; 1: flagged days; 2: usage or input error.
 """
 
@@ -11,9 +12,11 @@ import argparse
 import json
 import sys
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from spear_tui.errors import UserError
+from spear_tui.events import DayScored, EngineError, TrainingProgress
 
 PREFERRED = ("active_power", "apparent_power", "reactive_power")
 
@@ -63,6 +66,12 @@ def register(subparsers: Any) -> None:
     p.add_argument("--epochs", type=int, default=150, metavar="N", help="maximum training epochs")
     p.add_argument("--seed", type=int, default=0, metavar="N")
     p.add_argument("--json", action="store_true", help="print one JSON document")
+    p.add_argument(
+        "--store", metavar="FILE.db",
+        help="record the scored days in this store (`spear-tui review FILE.db`); the console records every "
+        "session by default (under $XDG_STATE_HOME/spear-tui/sessions/)",
+    )
+    p.add_argument("--no-store", action="store_true", help="console: do not record this session")
     _console_options(p)
     p.set_defaults(func=run)
 
@@ -156,91 +165,134 @@ def pick_measurement(available: list[str], wanted: str | None) -> str:
     return available[0]
 
 
-def training_mask(
-    dates: list[date], complete: Any, start: date | None, end: date | None, exclude: list[tuple[date, date]]
-) -> Any:
-    """Bool per day: complete, inside [start, end], not in any excluded range."""
-    import numpy as np
-
-    return np.array([
-        bool(c) and (start is None or d >= start) and (end is None or d <= end)
-        and not any(lo <= d <= hi for lo, hi in exclude)
-        for d, c in zip(dates, complete, strict=True)
-    ], dtype=bool)
-
-
-def scan(args: argparse.Namespace) -> int:
-    import numpy as np
-
-    from spear_tui.detect.meter.calendar import holiday_names, parse_holidays, resolve_calendar
-    from spear_tui.detect.meter.meter_explain import explain_day
-    from spear_tui.detect.meter.meter_threshold import flag_days, parse_threshold
-    from spear_tui.detect.meter.seq2seq import MeterDetector, Seq2SeqConfig
-    from spear_tui.meter.days import to_days
-    from spear_tui.meter.files import read_meter_file
+def check_model_args(args: argparse.Namespace) -> Any:
+    """The checks `meter scan` and the meter console share; returns the threshold rule."""
+    from spear_tui.detect.meter.meter_threshold import parse_threshold
 
     rule = parse_threshold(args.threshold)
     if args.holidays:
+        from spear_tui.detect.meter.calendar import parse_holidays
+
         parse_holidays(args.holidays)
         if args.calendar is False:
             raise UserError("--holidays needs calendar conditioning; drop --no-calendar")
     if args.epochs < 1 or args.samples_per_day < 1:
         raise UserError("--epochs and --samples-per-day must be positive")
-    det = MeterDetector.load(args.model) if args.model else None
-    spd = det.cfg.samples_per_day if det else args.samples_per_day
+    return rule
+
+
+def session_meta(
+    args: argparse.Namespace, command: str, measurement: str, model: Any, file: str | None
+) -> dict[str, Any]:
+    """What a meter session records in the store: enough for review to redraw its days (the file, the
+    model that scored it: the one loaded, else the one saved; none when trained and not saved)."""
+    meta: dict[str, Any] = {"command": command, "kind": "meter", "measurement": measurement}
+    if file is not None:
+        meta["files"] = [file]
+    saved = model or args.save_model
+    meta.update(model=str(Path(saved).resolve()) if saved else None, tz=args.tz, timestamp=args.timestamp)
+    return meta
+
+
+def training_plan(args: argparse.Namespace, days: Any) -> Any:
+    """The TrainPlan of the command line, checked against the days (enough of them to train on)."""
+    from spear_tui.engines.meter import TrainPlan
+
+    plan = TrainPlan(
+        args.train_from, args.train_to, tuple(args.exclude), epochs=args.epochs, seed=args.seed,
+        calendar=args.calendar, holidays=args.holidays,
+    )
+    plan.check(days.dates, days.complete)
+    return plan
+
+
+def scan(args: argparse.Namespace) -> int:
+    from spear_tui.commands._meter_console import checkpoint_info
+    from spear_tui.engines.meter import MeterEngine
+    from spear_tui.meter.days import to_days
+    from spear_tui.meter.files import read_meter_file
+
+    rule = check_model_args(args)
+    spd, model_measurement = checkpoint_info(args.model) if args.model else (args.samples_per_day, None)
     series = read_meter_file(args.file, timestamp=args.timestamp, tz=args.tz)
     days = to_days(series, samples_per_day=spd, tz=args.tz)
-    measurement = pick_measurement(days.measurements, args.measurement or (det.measurement if det else None))
-    values = days.values[..., days.measurements.index(measurement)]
-    model_info: dict[str, Any]
-    if det is None:
-        train = training_mask(days.dates, days.complete, args.train_from, args.train_to, args.exclude)
-        tr_dates = [d for d, k in zip(days.dates, train, strict=True) if k]
-        calendar = resolve_calendar(args.calendar, args.holidays, tr_dates)
-        cfg = Seq2SeqConfig(samples_per_day=spd, calendar=calendar, holidays=args.holidays,
-                            epochs=args.epochs, seed=args.seed)
-        det = MeterDetector(cfg, measurement)
-        progress = _progress_printer() if not args.json and sys.stderr.isatty() else None
-        fit = det.fit(values[train], tr_dates, progress=progress)
-        model_info = {"trained_on_days": int(train.sum()), "epochs": fit.epochs_run,
-                      "best_epoch": fit.best_epoch, "val_loss": fit.val_loss,
-                      "train_from": str(tr_dates[0]), "train_to": str(tr_dates[-1])}
-    else:
-        model_info = {"loaded": str(args.model)}
-    model_info["calendar"] = det.cfg.calendar
-    model_info["holidays"] = det.cfg.holidays
-    if args.save_model:
-        det.save(args.save_model)
-    scores = det.score(values, days.dates, days.complete)
-    flags = flag_days(scores.mse, rule, det.train_mse, dates=days.dates, train_weekdays=det.train_weekdays)
-    names = holiday_names(days.dates, args.holidays or det.cfg.holidays)
-    unit = days.units.get(measurement)
-    why = {
-        i: explain_day(values[i], scores.reconstruction[i], unit=unit, holiday=names.get(d))
-        for i, d in enumerate(days.dates) if flags.flagged[i]
-    }
-    out = {
-        "file": str(args.file),
-        "measurement": measurement,
-        "threshold": float(flags.thresholds[-1]) if len(flags.thresholds) else None,
-        "threshold_rule": flags.rule,
-        "mse_units": "normalised (training mean/std)",
-        "model": model_info,
-        "bad_rows": int(series.bad_rows),
-        "days": [
-            {"date": str(d), "mse": None if not np.isfinite(m) else round(float(m), 6),
-             "flagged": bool(f), "complete": bool(c), "threshold": round(float(t), 6),
-             **({"why": why[i].to_dict()} if i in why else {})}
-            for i, (d, m, f, c, t) in enumerate(zip(days.dates, scores.mse, flags.flagged, scores.complete,
-                                                    flags.thresholds, strict=True))
-        ],
-    }
-    out["flagged"] = [d["date"] for d in out["days"] if d["flagged"]]
+    measurement = pick_measurement(days.measurements, args.measurement or model_measurement)
+    plan = None if args.model else training_plan(args, days)
+    store = None
+    if args.store:
+        from spear_tui.store import AlertStore
+
+        meta = session_meta(args, "meter scan", measurement, args.model, str(args.file))
+        store = AlertStore(args.store, meta)
+    engine = MeterEngine.from_days(
+        days, measurement, source=str(args.file), model=args.model, train=plan, rule=rule,
+        save_model=args.save_model, sinks=[store.write] if store is not None else [],
+    )  # fmt: skip
+    scored: list[DayScored] = []
+    show = _progress_printer() if not args.json and sys.stderr.isatty() else None
+
+    def collect(batch: list[Any]) -> None:
+        scored.extend(ev for ev in batch if isinstance(ev, DayScored))
+        errors = [ev for ev in batch if isinstance(ev, EngineError)]
+        if errors:
+            failed.append(errors[0].message)
+        progress = [ev for ev in batch if isinstance(ev, TrainingProgress)]
+        if show is not None and progress:
+            show(progress[-1])
+
+    failed: list[str] = []
+    try:
+        engine.run(collect)
+    finally:
+        if store is not None:
+            store.close()
+    if failed:
+        raise UserError(failed[0])
+    out = report(args, engine, scored, int(series.bad_rows), days.units.get(measurement))
     if args.json:
         print(json.dumps(out, indent=1))
     else:
         _print_text(out)
     return 1 if out["flagged"] else 0
+
+
+def report(
+    args: argparse.Namespace, engine: Any, scored: list[DayScored], bad_rows: int, unit: str | None
+) -> dict[str, Any]:
+    """meter scan's document (README's JSON contract) from what the engine scored."""
+    import numpy as np
+
+    from spear_tui.detect.meter.calendar import holiday_names
+    from spear_tui.detect.meter.meter_explain import explain_day
+
+    det = engine.detector
+    model_info = {**engine.model_info, "calendar": det.cfg.calendar, "holidays": det.cfg.holidays}
+    dates = [date.fromisoformat(d.date) for d in scored]
+    names = holiday_names(dates, args.holidays or det.cfg.holidays)
+    rows = []
+    for d, day in zip(dates, scored, strict=True):
+        row: dict[str, Any] = {
+            "date": day.date, "mse": None if not np.isfinite(day.mse) else round(float(day.mse), 6),
+            "flagged": bool(day.flagged), "complete": bool(day.complete),
+            "threshold": round(float(day.threshold), 6),
+        }  # fmt: skip
+        rec = engine.record(engine.measurement, day.date) if day.flagged else None
+        if rec is not None:
+            why = explain_day(rec.measured, rec.reconstructed, unit=unit, holiday=names.get(d))
+            row["why"] = why.to_dict()
+        rows.append(row)
+    out = {
+        "file": str(args.file),
+        "measurement": engine.measurement,
+        "threshold": float(scored[-1].threshold) if scored else None,
+        "threshold_rule": engine.threshold_rule(),
+        "mse_units": "normalised (training mean/std)",
+        "model": model_info,
+        "bad_rows": bad_rows,
+        "days": rows,
+    }
+    out["flagged"] = [d["date"] for d in rows if d["flagged"]]
+    return out
 
 
 def _progress_printer() -> Any:

@@ -31,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
 
 def open_console(files: list[str], args: argparse.Namespace, *, speed: float | None) -> int:
     from spear_tui.console.app import run_console
-    from spear_tui.pipeline import open_source
+    from spear_tui.engines.builder import open_source
 
     choice = detector_choice(args, files)
     # Opening checks every file (and tshark), so bad input fails as one line before the screen opens.
@@ -69,7 +69,7 @@ def engine_factory(source, choice, speed: float | None, decode_as, sinks=(), max
     `sinks` (the session's alert store) are durable: the engine calls them before the display."""
 
     def factory():
-        from spear_tui.pipeline import build_engine
+        from spear_tui.engines.builder import build_engine
 
         return build_engine(source, choice, speed=speed, decode_as=decode_as, sinks=sinks, max_idle=max_idle)
 

@@ -77,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
 def browse(args: argparse.Namespace) -> int:
     """The console on the stored session; the store is read before the screen opens (errors: one line)."""
     from spear_tui.console.app import run_console
-    from spear_tui.store_engine import StoreEngine
+    from spear_tui.engines.review import StoreEngine
 
     site = None
     if args.site:
@@ -85,6 +85,10 @@ def browse(args: argparse.Namespace) -> int:
 
         site = open_site(args.site)
     engine = StoreEngine(args.store, session=args.session)
+    if engine.kind == "meter":  # a `spear-tui meter` session: its days on the meter screen
+        from spear_tui.console.app import run_meter_console
+
+        return run_meter_console(lambda: engine, source=engine.name)
     return run_console(lambda: engine, source=engine.name, site=site)
 
 

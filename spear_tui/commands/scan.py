@@ -128,7 +128,7 @@ class ScanResult:
 
 def scan(files: list[str], decode_as: list[str], choice=None, sinks=()) -> ScanResult:
     """Run the same engine as the console over the files, as fast as possible, and collect its events."""
-    from spear_tui.pipeline import DetectorChoice, build_detectors, build_engine, open_source
+    from spear_tui.engines.builder import DetectorChoice, build_detectors, build_engine, open_source
 
     choice = choice or DetectorChoice()
     detectors = build_detectors(choice)  # first: the LSTMs' JAX warm-up starts now, in the background

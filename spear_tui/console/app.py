@@ -4,6 +4,10 @@ Threading: the engine's `run(emit)` blocks in a worker thread; `emit` only appen
 10 Hz timer on the UI loop drains it, folds the events into `ConsoleState` and refreshes the visible
 screen. So the engine never waits on the UI (`call_from_thread` would block it) and the UI never waits
 on the engine. Nothing heavy is imported here: the engine factory imports JAX in the worker.
+
+The engine is an `Engine` (spear_tui.engines.contract): the app calls its methods, never probes it.
+Screens post intents (console/messages.py: a moved slider, switched rules, an accepted alert) and the
+app acts on the engine and saves the settings.
 """
 
 from __future__ import annotations
@@ -19,10 +23,13 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
-from spear_tui.console.engine_api import EngineFactory, EngineLike
+from spear_tui.console.messages import AcceptRequested, RulesChanged, ThresholdMoved
+from spear_tui.console.screens.base import StateScreen
 from spear_tui.console.settings import Settings
 from spear_tui.console.state import ConsoleState
+from spear_tui.engines.contract import Engine, EngineFactory
 from spear_tui.errors import UserError
+from spear_tui.events import Alert
 
 SPEEDS: tuple[float | None, ...] = (0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 50.0, 100.0, None)
 PACKET_MODES = ("overview", "mqtt", "modbus", "bacnet", "incidents", "meter", "detectors")
@@ -88,7 +95,7 @@ class SpearApp(App[int]):
         self.started = clock()
         self.refresh_hz = refresh_hz
         self.state = ConsoleState()
-        self.engine: EngineLike | None = None
+        self.engine: Engine | None = None
         self.fatal: str | None = None
         self._inbox: deque[Any] = deque()
         self._stopping = False
@@ -117,7 +124,7 @@ class SpearApp(App[int]):
         self._apply_saved_sensitivities(engine)
         engine.run(self.emit)
 
-    def _apply_saved_sensitivities(self, engine: EngineLike) -> None:
+    def _apply_saved_sensitivities(self, engine: Engine) -> None:
         for protocol in ("mqtt", "modbus", "bacnet"):
             k = self.settings.get(lstm_key(protocol))
             if k is not None:
@@ -151,21 +158,21 @@ class SpearApp(App[int]):
 
     def _poll_learning(self) -> None:
         """The learning period left (an engine without a site learns first); shown in the status line."""
-        learning = getattr(self.engine, "learning", None)
-        if learning is None:
+        info = self.engine.learning() if self.engine is not None else None
+        if info is None:
             return
-        info = learning()
         was, self.state.learning_left = self.state.learning_left, info["left"]
         if was is not None and info["left"] is None and info["learned"]:  # the period just ended
             self.notify("learning done: " + "; ".join(info["learned"]), markup=False, timeout=15)
 
-    def accept_alert(self, alert: Any) -> str:
+    def accept_alert(self, alert: Alert) -> str:
         """Accept an alert as normal: the running detector stops alerting on it at once and, with a
         site, the site's manifest records it (who/when). Returns the line to show the user."""
-        accept = getattr(self.engine, "accept", None)  # a stored session (review) has no running detector
-        if not getattr(alert, "accept", ""):
+        engine = self.engine  # a stored session (review) has no running detector to tell
+        live = engine is not None and engine.accepts_alerts
+        if not alert.accept:
             return "this alert has nothing to accept (only novelty alerts about something new)"
-        if accept is None and self.site is None:
+        if not live and self.site is None:
             return "no site to accept into: open the review with --site NAME"
         if self.site is not None:
             from spear_tui.site.accept import accept_alert
@@ -175,16 +182,31 @@ class SpearApp(App[int]):
                 accept_alert(self.site, alert, key)
             except UserError as exc:
                 return str(exc)
-        if accept is not None:
-            accept(alert)
+        if live and engine is not None:
+            engine.accept(alert)
         where = f"site {self.site.name}" if self.site is not None else "this session (no --site: not saved)"
         what = alert.reason if len(alert.reason) <= 70 else alert.reason[:69] + "…"
         return f"accepted as normal on {where}: {what}"
 
     def refresh_screen(self, changed: set[str]) -> None:
-        refresh = getattr(self.screen, "refresh_state", None)
-        if refresh is not None:
-            refresh(changed)
+        if isinstance(self.screen, StateScreen):
+            self.screen.refresh_state(changed)
+
+    # -- intents from the screens -----------------------------------------------------------------
+    def on_threshold_moved(self, message: ThresholdMoved) -> None:
+        """Save the slider and move the engine's detector (new scores only; the screen re-flagged)."""
+        err = self.settings.set(message.key, message.value)
+        if err:
+            self.notify(err, severity="warning", markup=False)
+        if self.engine is not None:
+            self.engine.set_sensitivity(message.protocol, message.detector, message.value)
+
+    def on_rules_changed(self, message: RulesChanged) -> None:
+        if self.engine is not None:
+            self.engine.set_rules(message.protocol, message.detector, set(message.rules))
+
+    def on_accept_requested(self, message: AcceptRequested) -> None:
+        self.notify(self.accept_alert(message.alert), markup=False)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.name != "engine":
@@ -239,9 +261,8 @@ class SpearApp(App[int]):
     async def _jump_alert(self, direction: int) -> None:
         if self.current_mode != "incidents":
             await self.switch_mode("incidents")
-        jump = getattr(self.screen, "jump", None)
-        if jump is not None:
-            jump(direction)
+        if isinstance(self.screen, StateScreen):
+            self.screen.jump(direction)
 
     async def action_next_alert(self) -> None:
         await self._jump_alert(1)
@@ -290,9 +311,8 @@ class SpearApp(App[int]):
             "Previous incident", "Jump to the previous incident (p)", self.action_previous_alert
         )
         yield SystemCommand("Help", "Screens and keys (? or F1)", self.action_help)
-        extra = getattr(screen, "screen_commands", None)
-        if extra is not None:
-            yield from extra()
+        if isinstance(screen, StateScreen):
+            yield from screen.screen_commands()
 
 
 def run_console(

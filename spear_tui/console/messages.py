@@ -1,22 +1,41 @@
-"""Small messages that cross between the console's screens and its app (thread → UI goes via a deque)."""
+"""What a screen asks of the engine, as messages: screens post them, the app acts on the engine.
+
+So screens never hold the engine for intents (and never probe it): a moved slider, a switched rule or
+an accepted alert bubbles up to `SpearApp`, which saves the setting and calls the engine contract
+(spear_tui.engines.contract.Engine).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from textual.message import Message
 
-
-@dataclass
-class StateChanged(Message):
-    """The app folded a batch of engine events into its state; `changed` names what kinds moved."""
-
-    changed: frozenset[str]
+from spear_tui.events import Alert
 
 
 @dataclass
 class ThresholdMoved(Message):
-    """A slider was moved: re-flag `key`'s stored scores with `value` (k for LSTM, MSE for seq2seq)."""
+    """A slider moved: `detector` of `protocol` (a measurement for seq2seq) now uses `value` (k for the
+    LSTM and the novelty rates, an MSE for seq2seq); `key` is the slider's settings key."""
 
     key: str
+    protocol: str
+    detector: str
     value: float
+
+
+@dataclass
+class RulesChanged(Message):
+    """A rule-based detector's switches changed: only `rules` alert from now on (none: it is off)."""
+
+    protocol: str
+    detector: str
+    rules: frozenset[str] = field(default_factory=frozenset)
+
+
+@dataclass
+class AcceptRequested(Message):
+    """The user accepts `alert` as normal (its novelty joins the baseline, recorded in the site)."""
+
+    alert: Alert

@@ -27,8 +27,10 @@ from spear_tui.events import (
     EngineError,
     Incident,
     MessagesSeen,
+    OtherTraffic,
     PacketsSkipped,
     SourceProgress,
+    SummaryUpdated,
     TrainingProgress,
 )
 from spear_tui.incidents import IncidentLedger, group_incidents
@@ -42,7 +44,7 @@ class _Growing:
     """An append-only float array with amortised O(1) appends and a cheap numpy view."""
 
     def __init__(self, dtype: type = np.float64) -> None:
-        self._a = np.empty(64, dtype=dtype)
+        self._a: np.ndarray = np.empty(64, dtype=dtype)
         self.n = 0
 
     def append(self, v: float) -> None:
@@ -299,14 +301,12 @@ class ConsoleState:
             elif isinstance(ev, EngineError):
                 self.errors.append(ev.message)
                 changed.add("errors")
-            else:  # events added to the contract later (OtherTraffic, SummaryUpdated): by name
-                name = type(ev).__name__
-                if name == "OtherTraffic":
-                    self.other_frames += int(getattr(ev, "frames", 0))
-                    changed.add("messages")
-                elif name == "SummaryUpdated":
-                    self.summaries[ev.protocol] = ev.summary  # type: ignore[attr-defined]
-                    changed.add("summary")
+            elif isinstance(ev, OtherTraffic):
+                self.other_frames += int(ev.frames)
+                changed.add("messages")
+            elif isinstance(ev, SummaryUpdated):
+                self.summaries[ev.protocol] = ev.summary
+                changed.add("summary")
         for protocol in stale:
             self._regroup(protocol)
             changed.add("alerts")

@@ -9,6 +9,7 @@ visible escapes.
 
 from __future__ import annotations
 
+from rich.style import Style
 from rich.text import Text
 
 from spear_tui.text import CANDIDATES, escape_char, escape_controls, is_unsafe
@@ -18,7 +19,7 @@ __all__ = ["escape_controls", "inert"]
 ESCAPE_STYLE = "reverse"
 
 
-def inert(value: object, style: str = "", max_len: int | None = None) -> Text:
+def inert(value: object, style: str | Style = "", max_len: int | None = None) -> Text:
     """A Text that shows `value` literally: no markup parsing, controls as highlighted escapes."""
     s = "" if value is None else str(value)
     if max_len is not None and len(s) > max_len:

@@ -164,7 +164,7 @@ def to_days(
     return MeterDays(
         dates=[first_date + dt.timedelta(days=d) for d in range(n_days)],
         values=values.reshape(n_days, samples_per_day, len(meas)).astype(np.float32),
-        complete=~long.reshape(shape).any(axis=1),
+        complete=np.asarray(~long.reshape(shape).any(axis=1)),
         measurements=list(meas),
         samples_per_day=samples_per_day,
         filled=(missing | nonexistent).reshape(shape),

@@ -25,7 +25,7 @@ def sites_dir() -> Path:
 
 
 def sample_dir() -> Path:
-    from spear_tui.pipeline import models_dir
+    from spear_tui.engines.builder import models_dir
 
     return models_dir()
 

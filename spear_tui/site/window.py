@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 import polars as pl
 
 from spear_tui.errors import UserError
+from spear_tui.scalars import num
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,7 @@ class Window:
         if table.height == 0 or (self.start is None and self.end is None):
             return table
         if self.origin is None:
-            self.origin = float(table["time"].min())
+            self.origin = num(table["time"].min())
         cond = pl.lit(True)
         if self.start is not None:
             cond = cond & self._expr(self.start, True)

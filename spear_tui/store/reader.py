@@ -147,14 +147,16 @@ class StoreReader:
         return [schema.row_rule(r) for r in rows]
 
     def days(self, session: int | None = None) -> list[DayScored]:
-        sql, params = f"SELECT {schema.DAY_COLS} FROM days", ()
+        sql = f"SELECT {schema.DAY_COLS} FROM days"
+        params: tuple[Any, ...] = ()
         if session is not None:
             sql, params = sql + " WHERE session = ?", (session,)
         return [schema.row_day(r) for r in self._q(sql + " ORDER BY id", params)]
 
     def counters(self, session: int | None = None) -> dict[str, dict[str, Any]]:
         """Per protocol: {"messages": n, "skipped": {reason: n}} summed over the selected sessions."""
-        sql, params = "SELECT protocol, kind, reason, sum(count) FROM counters", ()
+        sql = "SELECT protocol, kind, reason, sum(count) FROM counters"
+        params: tuple[Any, ...] = ()
         if session is not None:
             sql, params = sql + " WHERE session = ?", (session,)
         out: dict[str, dict[str, Any]] = {}
@@ -169,7 +171,8 @@ class StoreReader:
         return out
 
     def errors(self, session: int | None = None) -> list[str]:
-        sql, params = "SELECT message FROM errors", ()
+        sql = "SELECT message FROM errors"
+        params: tuple[Any, ...] = ()
         if session is not None:
             sql, params = sql + " WHERE session = ?", (session,)
         return [r[0] for r in self._q(sql + " ORDER BY id", params)]

@@ -181,8 +181,9 @@ def incident_row(i: Incident) -> tuple[Any, ...]:
 
 
 def row_incident(body: str) -> Incident:
-    d = json.loads(body)
-    return Incident(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
+    d: dict[str, Any] = json.loads(body)
+    fields: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in d.items()}
+    return Incident(**fields)
 
 
 def rule_row(ev: DetectorStarted) -> tuple[Any, ...]:

@@ -18,7 +18,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_meter_engine import PARQUET, TZ, Sink, csv_days, labels, meter_model, year_days
 from textual.widgets import DataTable
 
 from spear_tui import cli
@@ -27,11 +26,14 @@ from spear_tui.console.app import SpearApp, meter_key
 from spear_tui.console.settings import Settings
 from spear_tui.console.widgets.day_plot import DayPlot
 from spear_tui.console.widgets.threshold_slider import ThresholdSlider
+from spear_tui.engines.meter import LiveMeter, MeterEngine
 from spear_tui.events import DayScored
 from spear_tui.meter.files import read_meter_file
 from spear_tui.meter.registers import load_map
 from spear_tui.meter.sim import SIM_CLOCK_ADDRESS, MeterSimulator
-from spear_tui.meter_engine import LiveMeter, MeterEngine
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "engines"))
+from test_meter import PARQUET, TZ, Sink, csv_days, labels, meter_model, year_days  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -108,6 +110,31 @@ def test_bad_model_file_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert cli.main(["meter", str(PARQUET), "--model", str(bad)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("spear-tui: error: ")
+
+
+def test_console_sessions_are_stored_with_what_review_needs(model: Path, days, tmp_path: Path) -> None:
+    """`spear-tui meter FILE` records its session like replay: the engine it builds writes every day
+    to the store opened after the checks, and the session names the file and model review re-reads."""
+    import sqlite3
+
+    from spear_tui.store import AlertStore
+
+    store = tmp_path / "s.db"
+    args = cli.build_parser().parse_args(
+        ["meter", str(PARQUET), "--tz", TZ, "--model", str(model), "--store", str(store)]
+    )
+    sinks: list = []
+    meta: dict = {}
+    factory, _, _ = prepare(args, sinks, meta)
+    assert meta == {
+        "command": "meter", "kind": "meter", "measurement": "active_power", "files": [str(PARQUET)],
+        "model": str(model.resolve()), "tz": TZ, "timestamp": None,
+    }  # fmt: skip
+    with AlertStore(store, meta) as st:
+        sinks.append(st.write)  # the console opens the store after prepare(), before the engine is built
+        factory().run(None)
+    with sqlite3.connect(store) as conn:
+        assert conn.execute("SELECT count(*) FROM days").fetchone()[0] == len(days.dates)
 
 
 # ------------------------------------------------------------------ the screen on the real engine

@@ -10,8 +10,8 @@ import pytest
 
 from spear_tui.cli import main
 from spear_tui.commands._options import add_detector_args, detector_choice
+from spear_tui.engines.builder import models_dir, samples_dir
 from spear_tui.errors import UserError
-from spear_tui.pipeline import models_dir, samples_dir
 from spear_tui.site import open_site
 from spear_tui.site.default import get_default, set_default
 from spear_tui.site.manifest import Manifest, save_manifest

@@ -7,7 +7,7 @@ under test, not how they are computed); nothing here is reachable from the produ
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -15,46 +15,48 @@ from textual.widgets import DataTable
 
 from spear_tui.console.app import SpearApp
 from spear_tui.console.settings import Settings
+from spear_tui.engines.contract import Engine
+from spear_tui.engines.outbox import Outbox
 from spear_tui.events import Alert, ChunkScored, MessagesSeen, SourceProgress
 from spear_tui.incidents import IncidentStage
 
 
-class ScriptedEngine:
-    """Emits `batches` one by one (each a list of events), then idles until stop()."""
+class ScriptedEngine(Engine):
+    """Emits `batches` one by one (each a list of events), then idles until stop(). `extras` replace
+    contract methods (e.g. messages_for=..., day_series=..., learning=...) and switch on the matching
+    capability, as an engine that has it would."""
 
     def __init__(self, batches: Sequence[list[Any]] = (), **extras: Any) -> None:
+        super().__init__(speed=1.0)
         self.batches = list(batches)
-        self.paused = False
-        self.speed: float | None = 1.0
         self.calls: list[tuple] = []
-        self._stop = threading.Event()
         self.done = threading.Event()
+        self.keeps_messages = "messages_for" in extras
+        self.keeps_days = "day_series" in extras
         for k, v in extras.items():
             setattr(self, k, v)
 
-    def run(self, emit: Callable[[list[Any]], None]) -> None:
+    def work(self, out: Outbox) -> None:
         incidents = IncidentStage()  # what every engine does between its detectors and its sinks
         for batch in self.batches:
             if self._stop.is_set():
                 break
-            emit(incidents(batch))
+            out.extend(incidents(batch))
+            out.flush()  # one delivery per scripted batch
         self.done.set()
         self._stop.wait(60)
 
     def pause(self) -> None:
-        self.paused = True
+        super().pause()
         self.calls.append(("pause",))
 
     def resume(self) -> None:
-        self.paused = False
+        super().resume()
         self.calls.append(("resume",))
 
     def set_speed(self, speed: float | None) -> None:
-        self.speed = speed
+        super().set_speed(speed)
         self.calls.append(("speed", speed))
-
-    def stop(self) -> None:
-        self._stop.set()
 
     def set_sensitivity(self, protocol: str, detector: str, k: float) -> None:
         self.calls.append(("sensitivity", protocol, detector, k))

@@ -19,9 +19,9 @@ from spear_tui.cli import main
 from spear_tui.console.app import SpearApp
 from spear_tui.console.settings import Settings
 from spear_tui.console.widgets.threshold_slider import ThresholdSlider
+from spear_tui.engines.review import StoreEngine
 from spear_tui.events import Incident
 from spear_tui.store import open_store
-from spear_tui.store_engine import StoreEngine
 
 from .harness import FixedClock
 
@@ -128,7 +128,7 @@ async def test_console_scan_store_and_report_agree_after_a_move_to_k4(
     assert any(want_flags.values())  # something to agree on
 
     # the live console over the same capture, then the slider to 4
-    from spear_tui.pipeline import DetectorChoice, build_engine, open_source
+    from spear_tui.engines.builder import DetectorChoice, build_engine, open_source
 
     def factory():
         return build_engine(open_source([pcap]), DetectorChoice(learn=case == "fresh"), speed=None)

@@ -24,7 +24,7 @@ from spear_tui.console.settings import Settings
 from spear_tui.console.widgets.incident_list import IncidentList
 from spear_tui.console.widgets.threshold_slider import ThresholdSlider
 from spear_tui.detect.lstm.peaks import flag_scores
-from spear_tui.store_engine import StoreEngine
+from spear_tui.engines.review import StoreEngine
 
 from .harness import FixedClock, screen_text
 

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parents[1]))
+sys.path.insert(0, str(Path(__file__).parents[2]))  # this checkout's spear_tui, even beside another install
 
 from console.harness import ScriptedEngine  # noqa: E402
 from console.test_snapshots import day, scenario  # noqa: E402

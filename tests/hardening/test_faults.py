@@ -163,8 +163,8 @@ def test_interface_going_down_during_live_capture() -> None:
         pytest.skip(f"cannot create a dummy or veth interface: {made.stderr.strip()}")
     try:
         _ip("link", "set", name, "up")
+        from spear_tui.engines.builder import DetectorChoice, build_engine, open_source
         from spear_tui.events import EngineError
-        from spear_tui.pipeline import DetectorChoice, build_engine, open_source
 
         source = open_source(interface=name)
         engine = build_engine(source, DetectorChoice(lstm=False), speed=None)

@@ -63,6 +63,9 @@ class StateScreen(Screen):
     def update_body(self, changed: set[str]) -> None:
         pass
 
+    def jump(self, direction: int) -> None:
+        """n/p: move to the next (1) or previous (-1) alert; screens with an alert list override it."""
+
     def screen_commands(self) -> Iterable[SystemCommand]:
         """Command-palette entries for this screen's own key bindings (so every action has one)."""
         for binding in self.BINDINGS:

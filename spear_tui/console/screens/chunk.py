@@ -65,12 +65,11 @@ class ChunkScreen(StateScreen):
 
     def _fetch(self) -> None:
         engine = self.spear.engine
-        getter = getattr(engine, "messages_for", None)
-        if getter is None:
+        if engine is None or not engine.keeps_messages:
             self.app.call_from_thread(self._show_missing, "this engine keeps no message tables")
             return
         try:
-            df = getter(self.alert)
+            df = engine.messages_for(self.alert)
         except UserError as exc:  # a stored session whose source capture is gone or changed
             self.app.call_from_thread(self._show_missing, str(exc))
             return

@@ -13,9 +13,11 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Checkbox, Static
 
+from spear_tui.console.messages import RulesChanged, ThresholdMoved
 from spear_tui.console.screens.base import StateScreen
 from spear_tui.console.settings import Settings
 from spear_tui.console.widgets.threshold_slider import ThresholdSlider
+from spear_tui.engines.contract import Engine
 
 PROTOCOLS = ("mqtt", "modbus", "bacnet")
 TITLES = {"mqtt": "MQTT", "modbus": "Modbus/TCP", "bacnet": "BACnet/IP"}
@@ -54,25 +56,22 @@ def has_saved(settings: Settings, protocol: str) -> bool:
     return any(settings.get_switch(k) is not None for k in keys)
 
 
-def apply_saved(engine: object, settings: Settings) -> None:
+def apply_saved(engine: Engine, settings: Settings) -> None:
     """Give a starting engine the saved novelty switches and sensitivities (engine thread, before run)."""
-    setter = getattr(engine, "set_rules", None)
     for protocol in PROTOCOLS:
         k = settings.get(novelty_key(protocol))
         if k is not None:
-            engine.set_sensitivity(protocol, DETECTOR, k)  # type: ignore[attr-defined]
-        if setter is not None and has_saved(settings, protocol):
-            setter(protocol, DETECTOR, wanted_rules(settings, protocol))
+            engine.set_sensitivity(protocol, DETECTOR, k)
+        if has_saved(settings, protocol):
+            engine.set_rules(protocol, DETECTOR, wanted_rules(settings, protocol))
 
 
-def running(engine: object, protocol: str) -> bool:
-    getter = getattr(engine, "get_rules", None)
-    return getter is not None and getter(protocol, DETECTOR) is not None
+def running(engine: Engine, protocol: str) -> bool:
+    return engine.get_rules(protocol, DETECTOR) is not None
 
 
-def engine_k(engine: object, protocol: str) -> float:
-    getter = getattr(engine, "get_sensitivity", None)
-    value = getter(protocol, DETECTOR) if getter is not None else None
+def engine_k(engine: Engine, protocol: str) -> float:
+    value = engine.get_sensitivity(protocol, DETECTOR)
     return DEFAULT_K if value is None else float(value)
 
 
@@ -116,7 +115,7 @@ class DetectorsScreen(StateScreen):
                 protocol = slider.key.split("/")[0]
                 slider.flagged = counts.get(protocol, {}).get(DETECTOR, 0)
 
-    def _sync_sections(self, engine: object) -> None:
+    def _sync_sections(self, engine: Engine) -> None:
         """Mount one section per protocol whose novelty detector runs, in protocol order."""
         body = self.query_one("#det-body")
         settings = self.spear.settings
@@ -124,7 +123,7 @@ class DetectorsScreen(StateScreen):
             if protocol in self.shown or not running(engine, protocol):
                 continue
             self.shown.add(protocol)
-            enabled = engine.get_rules(protocol, DETECTOR) or set()  # type: ignore[attr-defined]
+            enabled = engine.get_rules(protocol, DETECTOR) or set()
             on = settings.get_switch(on_key(protocol), bool(enabled))
             saved_k = settings.get(novelty_key(protocol))
             slider = ThresholdSlider(
@@ -155,15 +154,12 @@ class DetectorsScreen(StateScreen):
     def _push_rules(self, protocol: str) -> None:
         """Tell the engine which rules are on now (none when the protocol's switch is off)."""
         on = self.query_one(f"#nov-on-{protocol}", Checkbox).value
-        rules = {
+        rules = frozenset(
             rule
             for rule in all_rules(protocol)
             if on and self.query_one(f"#nov-rule-{protocol}-{rule}", Checkbox).value
-        }
-        engine = self.spear.engine
-        setter = getattr(engine, "set_rules", None)
-        if setter is not None:
-            setter(protocol, DETECTOR, rules)
+        )
+        self.post_message(RulesChanged(protocol, DETECTOR, rules))
 
     def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
         cid = event.checkbox.id or ""
@@ -184,8 +180,4 @@ class DetectorsScreen(StateScreen):
 
     def on_threshold_slider_changed(self, event: ThresholdSlider.Changed) -> None:
         protocol = event.slider.key.split("/")[0]
-        err = self.spear.settings.set(event.slider.key, event.value)
-        if err:
-            self.notify(err, severity="warning", markup=False)
-        if self.spear.engine is not None:
-            self.spear.engine.set_sensitivity(protocol, DETECTOR, event.value)
+        self.post_message(ThresholdMoved(event.slider.key, protocol, DETECTOR, event.value))

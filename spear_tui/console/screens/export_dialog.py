@@ -8,7 +8,7 @@ UI never blocks. The result (or the one-line reason it failed) is shown in the d
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, cast
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -18,8 +18,12 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
 from spear_tui.console.text import inert
+from spear_tui.engines.contract import Engine
 from spear_tui.errors import UserError
 from spear_tui.events import Alert
+
+if TYPE_CHECKING:
+    from spear_tui.console.app import SpearApp
 
 
 def default_output(alert: Alert) -> str:
@@ -27,21 +31,7 @@ def default_output(alert: Alert) -> str:
     return f"./evidence-{alert.protocol}-{alert.first_frame}-{alert.last_frame}.pcapng"
 
 
-def alert_capture(engine: Any, alert: Alert) -> Path:
-    """The capture file holding the alert's frames: the engine's own answer when it has one (a stored
-    session knows the recorded path and checks it is unchanged), else the path the alert names."""
-    finder = getattr(engine, "source_path", None)
-    if finder is not None:
-        return Path(finder(alert))
-    if alert.source and Path(alert.source).is_file():
-        return Path(alert.source)
-    files = getattr(getattr(engine, "source", None), "files", None) or []
-    if 0 <= alert.file < len(files) and Path(files[alert.file]).is_file():
-        return Path(files[alert.file])
-    raise UserError(f"no capture file for this alert ({alert.source or 'live interface'}): nothing to cut")
-
-
-def export_for(engine: Any, alert: Alert, out_pcapng: str) -> str:
+def export_for(engine: Engine, alert: Alert, out_pcapng: str) -> str:
     """Run the export (blocking; call from a worker). Returns the result line; raises UserError."""
     from spear_tui.evidence import export_evidence
 
@@ -50,8 +40,8 @@ def export_for(engine: Any, alert: Alert, out_pcapng: str) -> str:
         out = out.with_name(out.name + ".pcapng")
     csv = out.with_suffix(".csv")
     ev = export_evidence(
-        alert_capture(engine, alert), alert.first_frame, alert.last_frame, out,
-        out_csv=csv, decode_as=tuple(getattr(engine, "decode_as", None) or ()), file_index=alert.file,
+        engine.source_path(alert), alert.first_frame, alert.last_frame, out,
+        out_csv=csv, decode_as=engine.decode_as, file_index=alert.file,
     )  # fmt: skip
     return f"wrote {ev.frames} frames to {out} and {ev.messages} messages to {csv}"
 
@@ -95,11 +85,13 @@ class ExportDialog(ModalScreen[str | None]):
             return
         self.busy = True
         self._show("exporting ...")
-        engine = getattr(self.app, "engine", None)
+        engine = cast("SpearApp", self.app).engine
         self.run_worker(lambda: self._export(engine, path), thread=True, exit_on_error=False, name="export")
 
-    def _export(self, engine: Any, path: str) -> None:
+    def _export(self, engine: Engine | None, path: str) -> None:
         try:
+            if engine is None:
+                raise UserError("the engine has not started yet: nothing to export")
             line, error = export_for(engine, self.alert, path), False
         except UserError as exc:
             line, error = f"error: {exc}", True

@@ -7,6 +7,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Static
 
+from spear_tui.console.messages import AcceptRequested
 from spear_tui.console.screens.base import StateScreen
 from spear_tui.console.text import inert
 from spear_tui.console.widgets.alert_list import AlertList
@@ -87,7 +88,7 @@ class IncidentAlertsScreen(StateScreen):
         """a: accept the selected alert as normal (its tuples join the baseline; recorded in the site)."""
         alert = self._selected()
         if alert is not None:
-            self.notify(self.spear.accept_alert(alert), markup=False)
+            self.post_message(AcceptRequested(alert))
 
     def action_export(self) -> None:
         """e: export the selected alert's frames (pcapng) and messages (CSV)."""

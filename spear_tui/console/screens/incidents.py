@@ -8,6 +8,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Static
 
+from spear_tui.console.messages import AcceptRequested
 from spear_tui.console.screens.base import StateScreen
 from spear_tui.console.text import inert
 from spear_tui.console.widgets.incident_list import FILTERS, ORDERS, SEVERITIES, IncidentList
@@ -60,9 +61,9 @@ class IncidentsScreen(StateScreen):
 
     def on_mount(self) -> None:
         table = self.query_one(IncidentList)
-        table.detector_filter = getattr(self.app, "alert_filter", "all")
-        table.lowest_severity = getattr(self.app, "severity_filter", "low")
-        table.order = getattr(self.app, "incident_order", "newest")
+        table.detector_filter = self.spear.alert_filter
+        table.lowest_severity = self.spear.severity_filter
+        table.order = self.spear.incident_order
         self._update_head()
 
     @property
@@ -99,23 +100,23 @@ class IncidentsScreen(StateScreen):
     def on_data_table_row_highlighted(self, event: IncidentList.RowHighlighted) -> None:
         self.query_one("#incident-detail", Static).update(detail(self.table.incident_at(event.cursor_row)))
 
-    def _cycle(self, attr: str, values: tuple[str, ...], app_attr: str) -> None:
-        value = values[(values.index(getattr(self.table, attr)) + 1) % len(values)]
-        setattr(self.table, attr, value)
-        setattr(self.app, app_attr, value)  # kept when the screen is left
-        self._show()
-
     def action_cycle_filter(self) -> None:
-        """f: all -> lstm -> novelty -> both (LSTM and novelty agree) -> all."""
-        self._cycle("detector_filter", FILTERS, "alert_filter")
+        """f: all -> lstm -> novelty -> both (LSTM and novelty agree) -> all; kept when the screen is left."""
+        mode = FILTERS[(FILTERS.index(self.table.detector_filter) + 1) % len(FILTERS)]
+        self.table.detector_filter = self.spear.alert_filter = mode
+        self._show()
 
     def action_cycle_severity(self) -> None:
         """s: every severity -> medium and high -> high only -> every severity."""
-        self._cycle("lowest_severity", SEVERITIES, "severity_filter")
+        lowest = SEVERITIES[(SEVERITIES.index(self.table.lowest_severity) + 1) % len(SEVERITIES)]
+        self.table.lowest_severity = self.spear.severity_filter = lowest
+        self._show()
 
     def action_cycle_order(self) -> None:
         """o: newest first <-> worst first."""
-        self._cycle("order", ORDERS, "incident_order")
+        order = ORDERS[(ORDERS.index(self.table.order) + 1) % len(ORDERS)]
+        self.table.order = self.spear.incident_order = order
+        self._show()
 
     def _selected(self) -> Incident | None:
         inc = self.table.selected_incident()
@@ -147,8 +148,7 @@ class IncidentsScreen(StateScreen):
             self.notify("this incident has nothing to accept (only novelty alerts about something new)")
             return
         for a in acceptable:
-            line = self.spear.accept_alert(a)
-        self.notify(line if len(acceptable) == 1 else f"{line} (+{len(acceptable) - 1} more)", markup=False)
+            self.post_message(AcceptRequested(a))
 
     def action_export(self) -> None:
         """e: export the incident's frames (pcapng) and messages (CSV)."""

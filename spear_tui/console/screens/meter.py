@@ -12,6 +12,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Static
 
+from spear_tui.console.messages import ThresholdMoved
 from spear_tui.console.screens.base import StateScreen
 from spear_tui.console.state import MeterTrack
 from spear_tui.console.text import inert
@@ -19,6 +20,8 @@ from spear_tui.console.widgets.day_plot import DayPlot
 from spear_tui.console.widgets.loss_panel import fmt_score
 from spear_tui.console.widgets.mse_histogram import MseHistogram
 from spear_tui.console.widgets.threshold_slider import ThresholdSlider
+from spear_tui.engines.contract import Engine
+from spear_tui.errors import UserError
 
 SLIDER_STEPS = 200
 
@@ -137,12 +140,7 @@ class MeterScreen(StateScreen):
         if track is None:
             return
         track.reflag(event.value)
-        err = self.spear.settings.set(event.slider.key, event.value)
-        if err:
-            self.notify(err, severity="warning", markup=False)
-        setter = getattr(self.spear.engine, "set_threshold", None)
-        if setter is not None:
-            setter(self.measurement, event.value)
+        self.post_message(ThresholdMoved(event.slider.key, self.measurement, "seq2seq", event.value))
         self._sync_days(track)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -156,21 +154,26 @@ class MeterScreen(StateScreen):
         day = next((d for d in reversed(track.days) if d.date == date), None) if track else None
         flagged = False
         if day is not None:
-            thr = track.threshold if track.threshold is not None else day.threshold
+            thr = track.threshold if track is not None and track.threshold is not None else day.threshold
             title += f"  MSE {fmt_score(day.mse)} vs {fmt_score(thr)}"
             flagged = bool(day.mse > thr)
-        getter = getattr(self.spear.engine, "day_series", None)
-        if getter is None:
+        engine = self.spear.engine
+        if engine is None or not engine.keeps_days:
             self.query_one(DayPlot).show_note(title, "this engine keeps no day series")
             return
         self.query_one(DayPlot).show_note(title, "loading…")
         measurement = self.measurement
         self.run_worker(
-            lambda: self._load(measurement, date, title, flagged), thread=True, exclusive=True, group="day"
+            lambda: self._load(engine, measurement, date, title, flagged),
+            thread=True, exclusive=True, group="day",
         )
 
-    def _load(self, measurement: str, date: str, title: str, flagged: bool = False) -> None:
-        series = self.spear.engine.day_series(measurement, date)  # type: ignore[union-attr]
+    def _load(self, engine: Engine, measurement: str, date: str, title: str, flagged: bool = False) -> None:
+        try:
+            series = engine.day_series(measurement, date)
+        except UserError as exc:  # a stored session whose meter file or model is gone or changed
+            self.app.call_from_thread(self.query_one(DayPlot).show_note, title, str(exc))
+            return
         why = ""
         if series is not None and flagged:  # say why: hours that deviate, energy against expected
             from spear_tui.detect.meter.meter_explain import explain_day, why_text

@@ -7,11 +7,13 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from spear_tui.console.messages import ThresholdMoved
 from spear_tui.console.screens.base import StateScreen
 from spear_tui.console.text import inert
 from spear_tui.console.widgets.incident_list import IncidentList
 from spear_tui.console.widgets.loss_panel import LossPanel, fmt_score
 from spear_tui.console.widgets.threshold_slider import ThresholdSlider
+from spear_tui.engines.contract import Engine
 
 PROTOCOLS = ("mqtt", "modbus", "bacnet")  # display order (schema.PROTOCOLS; not imported: it loads polars)
 
@@ -19,16 +21,10 @@ DEFAULT_K = 3.0
 K_MIN, K_MAX, K_STEP = 0.5, 10.0, 0.1
 
 
-def engine_sensitivity(engine: object, protocol: str) -> float:
+def engine_sensitivity(engine: Engine | None, protocol: str) -> float:
     """The k the engine's LSTM detector uses now, so the slider starts where the detector is."""
-    getter = getattr(engine, "get_sensitivity", None)
-    if getter is not None:
-        value = getter(protocol, "lstm")
-        return DEFAULT_K if value is None else float(value)
-    for det in getattr(engine, "detectors", {}).get(protocol, ()):
-        if getattr(det, "name", "") == "lstm" and isinstance(getattr(det, "sensitivity", None), int | float):
-            return float(det.sensitivity)
-    return DEFAULT_K
+    value = engine.get_sensitivity(protocol, "lstm") if engine is not None else None
+    return DEFAULT_K if value is None else float(value)
 
 
 class OverviewScreen(StateScreen):
@@ -120,11 +116,7 @@ class OverviewScreen(StateScreen):
             return
         event.slider.flagged = app.state.reflag(protocol, event.value)
         event.slider.total = track.scores.n
-        err = app.settings.set(event.slider.key, event.value)
-        if err:
-            self.notify(err, severity="warning", markup=False)
-        if app.engine is not None:
-            app.engine.set_sensitivity(protocol, "lstm", event.value)
+        self.post_message(ThresholdMoved(event.slider.key, protocol, "lstm", event.value))
         self.query_one(f"#panel-{protocol}", LossPanel).refresh()
         self.query_one(IncidentList).show(app.state.incidents())
 

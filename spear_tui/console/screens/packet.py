@@ -64,11 +64,9 @@ class PacketScreen(StateScreen):
             self.app.call_from_thread(self._show_text, "packet dissection is not available in this build")
             return
         engine = self.spear.engine
-        decode_as = getattr(engine, "decode_as", None) or getattr(
-            getattr(engine, "source", None), "decode_as", None
-        )
+        decode_as = engine.decode_as if engine is not None else ()
         try:
-            lines = dissect_frame(self.path, self.frame, tuple(decode_as or ()))
+            lines = dissect_frame(self.path, self.frame, tuple(decode_as))
         except UserError as exc:
             self.app.call_from_thread(self._show_text, str(exc))
             return

@@ -99,9 +99,9 @@ class ProtocolTable(DataTable):
                 order_changed = True
                 touched += len(vals)
             elif old != vals:
-                for c, (a, b) in enumerate(zip(old, vals, strict=False)):
+                for col, (a, b) in enumerate(zip(old, vals, strict=False)):
                     if a != b:
-                        self.update_cell(key, self.columns_shown[c], fmt_cell(b))
+                        self.update_cell(key, self.columns_shown[col], fmt_cell(b))
                         touched += 1
                 order_changed = order_changed or old[self.sort_column] != vals[self.sort_column]
             self.values[key] = vals

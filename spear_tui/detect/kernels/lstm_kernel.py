@@ -42,8 +42,8 @@ SMALL_UNITS = 16  # layers up to this width take one matmul per training step (s
 # - scoring: 512-bit vectors (AVX-512; ignored where the CPU has none).
 # With the native loops what is left for XLA gains nothing from them, so those programs use XLA's
 # defaults. Figures: BENCHMARKS.md "lstm_kernel: XLA compiler options for the JAX loops".
-JAX_LOOP_TRAINING_OPTIONS = {"xla_cpu_use_fusion_emitters": False}
-JAX_LOOP_SCORING_OPTIONS = {"xla_cpu_prefer_vector_width": 512}
+JAX_LOOP_TRAINING_OPTIONS: dict[str, object] = {"xla_cpu_use_fusion_emitters": False}
+JAX_LOOP_SCORING_OPTIONS: dict[str, object] = {"xla_cpu_prefer_vector_width": 512}
 _NATIVE = lstm_native.UNAVAILABLE is None
 TRAINING_COMPILER_OPTIONS: dict[str, object] = {} if _NATIVE else JAX_LOOP_TRAINING_OPTIONS
 SCORING_COMPILER_OPTIONS: dict[str, object] = {} if _NATIVE else JAX_LOOP_SCORING_OPTIONS
@@ -68,6 +68,7 @@ def _forward(x: Any, wi: Any, wh: Any, b: Any) -> tuple[Any, Any]:
     def step(carry: Any, x_t: Any) -> tuple[Any, Any]:
         c_prev, h = carry
         if small:
+            assert w_t is not None  # built above for small layers
             z = w_t @ jnp.concatenate([x_t, h], 0) + bias
         else:
             z = wi_t @ x_t + wh_t @ h + bias

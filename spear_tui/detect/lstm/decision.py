@@ -5,7 +5,7 @@ console's slider, a review of a store): so at any k the console, the store and `
 The rule's parameters travel with the scores (`DetectorStarted.rule`, stored with the session).
 
 Two parts:
-- the rolling rule (`spear_tui.detect.peaks`): chunk i is flagged when its score is more than k robust
+- the rolling rule (`spear_tui.detect.lstm.peaks`): chunk i is flagged when its score is more than k robust
   deviations above the median of the scores before it; nothing is flagged during the warm-up;
 - the warm-up review (trained nets only, `review` > 0): warm-up chunks have no rolling baseline, so they
   are judged once against the first `review` scores of the run. They raise alerts but their chunks stay
@@ -121,7 +121,7 @@ def lstm_alerts(chunks: Sequence[ChunkScored], rule: PeakRule, k: float) -> list
     flags, thr = rule.flags(scores, k)
     med, dev = peaks.baseline(scores, **rule.peak_params())
     out = review_alerts(chunks, scores, rule, k)
-    out.extend(chunk_alert(chunks[i], k, float(med[i]), float(dev[i])) for i in np.flatnonzero(flags))
+    out.extend(chunk_alert(chunks[int(i)], k, float(med[i]), float(dev[i])) for i in np.flatnonzero(flags))
     return out
 
 

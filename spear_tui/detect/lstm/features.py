@@ -300,7 +300,7 @@ def batch_talkers(prep: Prepared, n: int, top: int = 3) -> list[tuple[str, ...]]
     chunk = np.repeat(np.arange(k), n)
     pairs = np.unique((chunk * nh + host) * nt + talker)
     ids_per_host = np.bincount(pairs // nt, minlength=k * nh).reshape(k, nh)
-    crowded = (ids_per_host >= CROWD).any(axis=1)
+    crowded = np.asarray((ids_per_host >= CROWD).any(axis=1))
     counts = np.bincount(chunk * nt + talker, minlength=k * nt).reshape(k, nt)
     idx = np.argsort(-counts, axis=1, kind="stable")[:, :top]
     out = []

@@ -276,7 +276,7 @@ class OnlineLSTMDetector:
                 self._prev = chunk.last
                 flights.append(_InFlight(*spans[i], out))
                 i += 1
-            if settled is not None:
+            if settled is not None and not isinstance(settled, Alert):
                 events.extend(self._score_events(batch, done, *settled))  # overlaps the XLA work
         return events
 
@@ -345,6 +345,7 @@ class OnlineLSTMDetector:
         chunk gets no score (the score series stays finite)."""
         model = self.model  # built (and _initial's weights set) before any chunk ran
         params, norm, trained = self._initial
+        assert params is not None  # taken when the model was built
         model.load_state_dict(params)
         self.norm = RunningNorm.from_dict(norm)
         self._trained_chunks = trained
@@ -406,6 +407,7 @@ class OnlineLSTMDetector:
             if len(self.scores) >= REVIEW_AFTER * self.cfg.warmup_chunks:
                 events.extend(self._warmup_review())
         if flagged:
+            assert thr is not None  # a chunk is flagged against a known threshold
             med, dev = peaks.latest_baseline(self._recent_scores(placeholder=False), **self.peak_params())
             events.append(chunk_alert(chunk, self.sensitivity, med, dev, self.name))
         return events

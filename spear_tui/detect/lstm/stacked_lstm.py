@@ -312,6 +312,7 @@ class StackedLSTM:
         self.compile()
         if mask is None:
             mask = self._ones
+        assert self._compiled is not None  # compile() set it
         self._flat, self._opt, out = self._compiled(
             self._flat, self._opt, x, y, mask, np.int32(steps), np.float32(gate)
         )

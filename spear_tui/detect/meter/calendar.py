@@ -27,8 +27,9 @@ def parse_holidays(spec: str) -> tuple[str, str | None]:
     import holidays
 
     text = spec.strip()
-    country, sep, subdiv = text.replace(":", "-").partition("-")
-    country, subdiv = country.upper(), (subdiv.upper() or None) if sep else None
+    country, sep, part = text.replace(":", "-").partition("-")
+    country = country.upper()
+    subdiv: str | None = (part.upper() or None) if sep else None
     if country not in holidays.list_supported_countries():
         raise UserError(
             f"unknown holiday calendar {spec!r}: give an ISO country code the holidays package knows "

@@ -121,6 +121,7 @@ def _build_model(cfg: Seq2SeqConfig, seed: int) -> Any:
             if cal.shape[-1]:
                 parts.append(jnp.broadcast_to(cal.T[None], (s, cal.shape[-1], b)))
             d = lstm2(jnp.concatenate(parts, 1), self.dec1.weights(), self.dec2.weights())  # (S, h, B)
+            assert self.out.bias is not None  # nnx.Linear with use_bias (the default)
             out = jnp.einsum("shb,ho->bs", d, self.out.kernel[...]) + self.out.bias[...][0]
             return out
 
@@ -145,7 +146,8 @@ class MeterDetector:
         self.cfg = cfg
         self.measurement = measurement
         self.model = _build_model(cfg, cfg.seed)
-        self._graphdef, self._params, self._rest = nnx.split(self.model, nnx.Param, ...)
+        self._graphdef, self._params, *rest = nnx.split(self.model, nnx.Param, ...)
+        self._rest = rest[0]  # one state for the `...` filter: everything that is not a Param
         self.mean = 0.0
         self.std = 1.0
         self.train_mse: np.ndarray = np.zeros(0, np.float32)  # training days' MSE (threshold rules)
@@ -298,7 +300,7 @@ class MeterDetector:
         err = (rec - x[..., 0]) ** 2
         err[~ok] = np.nan
         mse = np.where(ok, err.mean(axis=1) if len(x) else 0.0, np.nan)
-        return MeterScores(list(dates), mse, err, rec * self.std + self.mean, ok)
+        return MeterScores(list(dates), mse, err, rec * self.std + self.mean, np.asarray(ok))
 
     # ---------------------------------------------------------------- checkpoints
     def save(self, path: str | Path, extra: dict[str, Any] | None = None) -> None:

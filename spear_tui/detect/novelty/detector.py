@@ -23,6 +23,7 @@ from spear_tui.detect.novelty.mqtt import MqttRules
 from spear_tui.detect.novelty.rates import RateState
 from spear_tui.errors import UserError
 from spear_tui.events import Alert
+from spear_tui.scalars import num
 
 RULESETS: dict[str, type[ProtocolRules]] = {"modbus": ModbusRules, "mqtt": MqttRules, "bacnet": BacnetRules}
 RULES: dict[str, dict[str, str]] = {p: dict(cls.RULES) for p, cls in RULESETS.items()}
@@ -96,7 +97,7 @@ class NoveltyDetector:
             if cut < t.height or self._limits_reached():
                 self._finish_learning()
             t = t.slice(cut)
-        now = max(self._now, float(table["time"].max()))
+        now = max(self._now, num(table["time"].max()))
         self._now = now
         if not self.learning and t.height:
             self._detect(t, now)
@@ -120,7 +121,7 @@ class NoveltyDetector:
     # --- learning ------------------------------------------------------------------------------
     def _learning_cut(self, t: pl.DataFrame) -> int:
         if self.learn_start is None:
-            self.learn_start = float(t["time"].min())
+            self.learn_start = num(t["time"].min())
         cuts = []
         if self.learn_messages is not None:
             cuts.append(max(0, self.learn_messages - self.learned_messages))
@@ -139,7 +140,7 @@ class NoveltyDetector:
 
     def _learn(self, t: pl.DataFrame) -> None:
         self.learned_messages += t.height
-        self.learn_end = max(self.learn_end or -math.inf, float(t["time"].max()))
+        self.learn_end = max(self.learn_end or -math.inf, num(t["time"].max()))
         self.rules.learn(t)
         for st in self._rates:
             st.learn(t)

@@ -16,6 +16,8 @@ from typing import Any
 
 import polars as pl
 
+from spear_tui.scalars import num, whole
+
 
 @dataclass
 class Episode:
@@ -100,9 +102,9 @@ class EpisodeBook:
                 ep = self.open[(rule, actor, file)] = Episode(rule, actor, file, t0, t0, f0, f0, hold)
             inside = rows.filter(pl.col("time") < ep.start + self.max_hold)
             rows = rows.slice(inside.height)
-            ep.end = max(ep.end, float(inside["time"].max()))
-            ep.first_frame = min(ep.first_frame, int(inside["frame"].min()))
-            ep.last_frame = max(ep.last_frame, int(inside["frame"].max()))
+            ep.end = max(ep.end, num(inside["time"].max()))
+            ep.first_frame = min(ep.first_frame, whole(inside["frame"].min()))
+            ep.last_frame = max(ep.last_frame, whole(inside["frame"].max()))
             ep.count += inside.height
             ep.talkers.update(inside["src"].unique().to_list() + inside["dst"].unique().to_list())
             details(ep, inside)

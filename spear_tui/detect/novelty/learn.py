@@ -3,7 +3,7 @@
     .venv/bin/python -m spear_tui.detect.novelty.learn sample_captures/normal.pcapng.gz --out models/
 
 writes `models/<protocol>_novelty.msgpack` for every protocol the captures hold (the names
-`spear_tui.pipeline.novelty_baseline` looks for). The whole capture is the learning period.
+`spear_tui.engines.builder.novelty_baseline` looks for). The whole capture is the learning period.
 """
 
 from __future__ import annotations

@@ -32,7 +32,7 @@ pytestmark = [
 
 
 def novelty_engine(paused: bool = True):
-    from spear_tui.pipeline import DetectorChoice, build_engine, open_source
+    from spear_tui.engines.builder import DetectorChoice, build_engine, open_source
 
     engine = build_engine(open_source([SAMPLE]), DetectorChoice(lstm=False, protocols=("mqtt",)))
     if paused:

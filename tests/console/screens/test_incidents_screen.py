@@ -33,7 +33,7 @@ pytestmark = pytest.mark.skipif(shutil.which("tshark") is None, reason="tshark i
 @functools.cache
 def engine_events(protocol: str) -> list[Any]:
     """Every event the real engine emits over `<protocol>_incidents.pcapng` with the defaults."""
-    from spear_tui.pipeline import DetectorChoice, build_engine, open_source
+    from spear_tui.engines.builder import DetectorChoice, build_engine, open_source
 
     events: list[Any] = []
     pcap = SAMPLES / f"{protocol}_incidents.pcapng"

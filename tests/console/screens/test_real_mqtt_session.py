@@ -38,7 +38,7 @@ pytestmark = [
 @functools.cache
 def engine_events() -> list[Any]:
     """Every event the real engine emits over the sample (max speed, shipped models, seed 0)."""
-    from spear_tui.pipeline import DetectorChoice, build_engine, open_source
+    from spear_tui.engines.builder import DetectorChoice, build_engine, open_source
 
     events: list[Any] = []
     build_engine(open_source([SAMPLE]), DetectorChoice(protocols=("mqtt",))).run(events.extend)

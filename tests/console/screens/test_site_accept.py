@@ -44,7 +44,7 @@ async def test_severity_filter_and_accept_key_record_into_the_site(
     site = open_site(str(path))
 
     def factory():
-        from spear_tui.pipeline import DetectorChoice, build_engine, open_source
+        from spear_tui.engines.builder import DetectorChoice, build_engine, open_source
 
         choice = DetectorChoice(lstm=False, protocols=("modbus",), models=site.path, site=site)
         return build_engine(open_source([DAY2]), choice, speed=None)

@@ -1,28 +1,28 @@
 """The engine: source → decoder → features → detectors → events → sinks, in one worker thread.
 
 `scan` and the console are two sinks of the same `PacketEngine`, so what the console shows and what
-`scan --json` prints cannot disagree. The engine imports nothing from Textual. Events reach sinks in
-batches (at most `1 / emit_interval` per second); durable sinks (the alert store) are called before
-the display sink, so anything shown has already been written.
+`scan --json` prints cannot disagree. The engine imports nothing from Textual. Events reach sinks
+through the shared outbox (engines/outbox.py): in batches, durable sinks (the alert store) before the
+display sink, a failing durable sink as one EngineError line that stops the engine.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
-import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Any, Protocol
 
 import polars as pl
 
-from spear_tui.errors import UserError
+from spear_tui.engines.contract import Engine, Learning
+from spear_tui.engines.outbox import Outbox, Sink
 from spear_tui.events import (
     Alert,
     ChunkScored,
     DetectorStarted,
-    EngineError,
     Event,
     MessagesSeen,
     OtherTraffic,
@@ -35,7 +35,6 @@ from spear_tui.retain import MessageRetainer
 
 log = logging.getLogger(__name__)
 
-Sink = Callable[[list[Event]], None]
 READ_AHEAD = 16  # batches decoded ahead of the detectors
 
 
@@ -51,17 +50,16 @@ class PacketDetector(Protocol):
     def flush(self) -> list[Event]: ...
 
 
-def _one_line(exc: BaseException) -> str:
-    if isinstance(exc, UserError):
-        return str(exc)
-    return f"internal error: {type(exc).__name__}: {exc}".splitlines()[0]
+class PacketEngine(Engine):
+    """Captures (files or an interface) through the detectors; see the module docstring."""
 
+    keeps_messages = True
+    accepts_alerts = True
 
-class PacketEngine:
     def __init__(
         self,
         source: Any,
-        detectors: dict[str, Sequence[PacketDetector]] | None = None,
+        detectors: Mapping[str, Sequence[PacketDetector]] | None = None,
         *,
         speed: float | None = None,
         sinks: Iterable[Sink] = (),
@@ -75,48 +73,35 @@ class PacketEngine:
         from spear_tui.capture.source import ReplayPacer
         from spear_tui.capture.summary import CaptureSummary
 
+        super().__init__(speed=speed, sinks=sinks, emit_interval=emit_interval)
         self.source = source
-        self.decode_as = tuple(decode_as)  # the console's drill-down dissects with the same options
+        # the console's drill-down dissects with the same options as the source
+        self.decode_as = tuple(decode_as) or tuple(getattr(source, "decode_as", None) or ())
         self.detectors: dict[str, list[PacketDetector]] = {p: list(d) for p, d in (detectors or {}).items()}
-        self.sinks = list(sinks)
-        self.emit_interval = emit_interval
         self.summary_interval = summary_interval
         self.retainer = retainer or MessageRetainer()
         # Decoding runs ahead in its own thread, overlapping the detectors' work here; deep enough
         # (16 batches of <= 20k messages) that tshark keeps going while the LSTMs' JAX start-up runs.
         self._reader = ReadAhead(source.batches(), depth=READ_AHEAD, name="packet-source")
         self._pacer = ReplayPacer(self._reader, speed, max_idle=max_idle)
-        self._speed = speed
-        self._stop = threading.Event()
         self.summary = CaptureSummary()  # what scan prints and the protocol views show
         self.incidents = IncidentStage()
         self._started_keys: set[tuple[str, str]] = set()
         self.messages: dict[str, int] = {}
-        self.finished = threading.Event()
 
     # --- intents from the console (any thread) ---------------------------------------------
-    @property
-    def paused(self) -> bool:
-        return self._pacer.paused
-
-    @property
-    def speed(self) -> float | None:
-        return self._speed
-
-    def pause(self) -> None:
-        self._pacer.pause()
-
     def resume(self) -> None:
-        self._pacer.resume()
+        super().resume()
+        self._pacer.set_speed(self._speed)  # re-anchor: no catch-up burst for the time spent paused
 
     def set_speed(self, speed: float | None) -> None:
-        self._speed = speed
+        super().set_speed(speed)
         self._pacer.set_speed(speed)
 
     def stop(self) -> None:
-        self._stop.set()
+        super().stop()
         self._reader.close()
-        self._pacer.resume()
+        self._pacer.stop()
         try:
             self.source.close()
         except Exception:  # closing a dead tshark must never take the UI down
@@ -141,14 +126,14 @@ class PacketEngine:
         mid-batch."""
         det = self._detector(protocol, detector)
         if det is not None and hasattr(det, "enabled_rules"):
-            det.enabled_rules = set(rules)  # type: ignore[attr-defined]
+            det.enabled_rules = set(rules)
 
     def get_rules(self, protocol: str, detector: str) -> set[str] | None:
         """The rules a detector has switched on now; None when it is not running or has no rules."""
         det = self._detector(protocol, detector)
         if det is None or not hasattr(det, "enabled_rules"):
             return None
-        return set(det.enabled_rules)  # type: ignore[attr-defined]
+        return set(det.enabled_rules)
 
     # --- site profiles (issue 16): accept an alert as normal, the learning period left ---------
     def accept(self, alert: Alert) -> bool:
@@ -159,69 +144,40 @@ class PacketEngine:
             return False
         import json
 
-        det.accept_later(json.loads(alert.accept))  # type: ignore[attr-defined]
+        det.accept_later(json.loads(alert.accept))
         return True
 
-    def learning(self) -> dict[str, Any]:
+    def learning(self) -> Learning:
         """The learning period of detectors that started without a site: {"left": capture seconds left
         (None: not learning), "learned": one line per protocol of what its novelty rules learned}."""
         from spear_tui.site.learning import learned_lines, seconds_left
 
-        return {"left": seconds_left(self.detectors, None), "learned": learned_lines(self.detectors)}
+        return Learning(left=seconds_left(self.detectors, None), learned=learned_lines(self.detectors))
 
     def messages_for(self, alert: Alert) -> pl.DataFrame | None:
         """The retained messages of an alert's window, for drill-down (None if evicted)."""
         return self.retainer.messages_for(alert)
 
     # --- the worker --------------------------------------------------------------------------
-    def run(self, emit: Sink | None = None) -> None:
-        """Blocking; call from a worker thread. Never raises: problems become EngineError events."""
-        durable = list(self.sinks)
-        pending: list[Event] = []
-        last_emit = last_summary = time.monotonic()
-
-        def deliver() -> None:
-            nonlocal pending, last_emit
-            if pending:
-                batch, pending = pending, []
-                for sink in list(durable):
-                    try:
-                        sink(batch)
-                    except Exception as exc:  # e.g. disk full: say so, and stop rather than go on unrecorded
-                        log.exception("durable sink failed")
-                        durable.remove(sink)
-                        batch.append(EngineError(_one_line(exc)))
-                        self._stop.set()
-                if emit is not None:
-                    emit(batch)
-            last_emit = time.monotonic()
-
+    def work(self, out: Outbox) -> None:
+        """Batches through the detectors until the source ends or the engine stops; then flush them."""
+        last_summary = time.monotonic()
         try:
             for batch in self._pacer:
-                if self._stop.is_set():
+                if not self._gate.hold(out, self._stop):
                     break
-                pending.extend(self._ingest(batch))
+                out.extend(self._ingest(batch))
                 now = time.monotonic()
                 if now - last_summary >= self.summary_interval:
-                    pending.extend(self._snapshots())
+                    out.extend(self._snapshots())
                     last_summary = now
-                if now - last_emit >= self.emit_interval:
-                    deliver()
             for dets in self.detectors.values():
                 for det in dets:
-                    pending.extend(self._merge(self._started(det, det.flush())))
-            pending.extend(self._snapshots())
-            pending.append(self._progress(done=True))
-        except Exception as exc:  # a worker must report, not vanish with a traceback on the console
-            if not isinstance(exc, UserError):
-                log.exception("engine worker failed")
-            pending.append(EngineError(_one_line(exc)))
+                    out.extend(self._merge(self._started(det, det.flush())))
+            out.extend(self._snapshots())
+            out.add(self._progress(done=True))
         finally:
             self._reader.close()
-            try:
-                deliver()
-            finally:
-                self.finished.set()
 
     def _ingest(self, batch: Any) -> list[Event]:
         out: list[Event] = []
@@ -273,6 +229,15 @@ class PacketEngine:
             if isinstance(ev, Alert):
                 self.retainer.pin(ev)
         return out
+
+    def source_path(self, alert: Alert) -> Path:
+        """The alert's capture: the path it names, else this engine's file of its frames."""
+        if alert.source and Path(alert.source).is_file():
+            return Path(alert.source)
+        files = getattr(self.source, "files", None) or []
+        if 0 <= alert.file < len(files) and Path(files[alert.file]).is_file():
+            return Path(files[alert.file])
+        return super().source_path(alert)
 
     def _file(self, alert: Alert) -> str:
         files = getattr(self.source, "files", None) or []

@@ -9,11 +9,11 @@ import polars as pl
 import pytest
 
 from spear_tui.capture.source import open_capture_files
-from spear_tui.engine import PacketEngine
+from spear_tui.engines.packet import PacketEngine
 from spear_tui.errors import UserError
 from spear_tui.events import Alert, EngineError, MessagesSeen, SourceProgress, SummaryUpdated
 
-MODBUS = Path(__file__).parent / "data" / "real" / "modbus" / "iti_modbus_test.pcap"
+MODBUS = Path(__file__).parents[1] / "data" / "real" / "modbus" / "iti_modbus_test.pcap"
 
 
 class CountingDetector:

@@ -11,10 +11,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from spear_tui.engine import PacketEngine, Sink
+from spear_tui.engines.outbox import Sink
+from spear_tui.engines.packet import PacketEngine
 from spear_tui.protocols.schema import PROTOCOLS
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def models_dir() -> Path:

@@ -1,9 +1,11 @@
 """`StoreEngine`: a stored session played back into the console (`spear-tui review STORE`).
 
-It satisfies the console's `EngineLike`: `run(emit)` re-emits the session's stored events (chunk
-scores, alerts, meter days, message counts) in time order and in batches, so the console's own state
-(sparklines, alert list, slider re-flagging from the stored scores) works exactly as in a live session.
-Nothing is recomputed: pause/resume/speed/sensitivity are accepted and change nothing.
+An `Engine` (engines/contract.py): `run(emit)` re-emits the session's stored events (chunk scores,
+alerts, meter days, message counts) in time order through the shared outbox, so the console's own
+state (sparklines, alert list, slider re-flagging from the stored scores) works exactly as in a live
+session, for packet and meter sessions alike. Nothing is recomputed: speed and sensitivity are
+recorded and change nothing; pause holds the replay like any engine's. A meter session's day plot is
+redrawn from its file and saved model (engines/review_days.py).
 
 Drill-down re-reads the source capture (`messages_for`): the alert's frame window is cut with editcap
 and decoded by the capture pipeline, as evidence export does. When the capture is gone or changed
@@ -15,15 +17,19 @@ from __future__ import annotations
 
 import dataclasses
 import tempfile
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from spear_tui.engines.contract import Engine
+from spear_tui.engines.outbox import Outbox
+from spear_tui.engines.review_days import StoredDays
 from spear_tui.errors import UserError
-from spear_tui.events import Alert, ChunkScored, Incident, MessagesSeen, SourceProgress
+from spear_tui.events import Alert, ChunkScored, EngineError, Event, Incident, MessagesSeen, SourceProgress
 
-BATCH = 500  # events per emit: the console drains its inbox at 10 Hz, so any size is fine
+if TYPE_CHECKING:
+    import numpy as np
+    import polars as pl
 
 
 def session_k(chunks: list[ChunkScored]) -> float | None:
@@ -49,12 +55,15 @@ def session_k(chunks: list[ChunkScored]) -> float | None:
     return round(float(np.median(ks)), 6)
 
 
-class StoreEngine:
+class StoreEngine(Engine):
     """Replays session `session` (default: the latest) of the store at `path`."""
+
+    keeps_messages = True  # re-read from the source capture
 
     def __init__(self, path: str | Path, session: int | None = None) -> None:
         from spear_tui.store import open_store
 
+        super().__init__()
         self.path = Path(path)
         with open_store(self.path) as reader:
             sessions = reader.sessions()
@@ -82,9 +91,8 @@ class StoreEngine:
         self.incidents = [
             dataclasses.replace(i, source=self.source_info(i).get("path") or i.source) for i in self.incidents
         ]
-        self.paused = False
-        self.speed: float | None = None
-        self._stop = threading.Event()
+        self._days = StoredDays(self.session.meta, self.session.sources)
+        self.keeps_days = self.kind == "meter" and self._days.available
         self._k: dict[tuple[str, str], float] = {}
         for proto in sorted({c.protocol for c in self.chunks}):
             k = session_k([c for c in self.chunks if c.protocol == proto])
@@ -99,8 +107,13 @@ class StoreEngine:
         paths = ", ".join(Path(s["path"]).name for s in self.session.sources) or "?"
         return f"review {self.path.name} #{self.session.id} ({paths})"
 
-    # --- EngineLike ---------------------------------------------------------------------------------
-    def events(self) -> Iterator[Any]:
+    @property
+    def kind(self) -> str:
+        """"meter" for a session of meter days only (`spear-tui meter`), else "packets"."""
+        return "meter" if self.days and not self.chunks and not self.alerts else "packets"
+
+    # --- Engine ------------------------------------------------------------------------------------
+    def events(self) -> Iterator[Event]:
         """The stored events in the order they happened (capture time), counts first."""
         times = [c.start for c in self.chunks] + [a.start for a in self.alerts]
         first = min(times) if times else 0.0
@@ -109,42 +122,22 @@ class StoreEngine:
             if entry["messages"]:
                 yield MessagesSeen(proto, int(entry["messages"]), first, last)
         yield from self.rules
-        timed: list[tuple[float, int, Any]] = [(c.end, 0, c) for c in self.chunks]
+        timed: list[tuple[float, int, ChunkScored | Alert | Incident]] = [(c.end, 0, c) for c in self.chunks]
         timed += [(a.end, 1, a) for a in self.alerts]
         timed += [(i.end, 2, i) for i in self.incidents]
         timed.sort(key=lambda t: (t[0], t[1]))
         yield from (ev for _, _, ev in timed)
         yield from self.days
-        from spear_tui.events import EngineError
-
         for msg in self.errors:
             yield EngineError(f"(stored) {msg}")
         yield SourceProgress(self.name, last - first, last - first, done=True)
 
-    def run(self, emit: Callable[[list[Any]], None]) -> None:
-        """Blocking (console worker thread): emit every stored event, then return."""
-        batch: list[Any] = []
+    def work(self, out: Outbox) -> None:
+        """Every stored event, in order (no durable sinks: nothing here is new)."""
         for ev in self.events():
-            if self._stop.is_set():
+            if not self._gate.hold(out, self._stop):
                 return
-            batch.append(ev)
-            if len(batch) >= BATCH:
-                emit(batch)
-                batch = []
-        if batch:
-            emit(batch)
-
-    def pause(self) -> None:
-        self.paused = True
-
-    def resume(self) -> None:
-        self.paused = False
-
-    def set_speed(self, speed: float | None) -> None:
-        self.speed = speed
-
-    def stop(self) -> None:
-        self._stop.set()
+            out.add(ev)
 
     def set_sensitivity(self, protocol: str, detector: str, k: float) -> None:
         """Recorded only: the console re-flags the stored scores itself."""
@@ -152,6 +145,11 @@ class StoreEngine:
 
     def get_sensitivity(self, protocol: str, detector: str) -> float | None:
         return self._k.get((protocol, detector))
+
+    def day_series(self, measurement: str, date: str) -> tuple[np.ndarray, np.ndarray] | None:
+        """A stored meter day's measured and reconstructed samples, recomputed from the session's file
+        and model; UserError (one line) when either is gone or the file changed."""
+        return self._days.series(measurement, date) if self.keeps_days else None
 
     # --- drill-down and export ----------------------------------------------------------------------
     def source_info(self, alert: Alert | ChunkScored | Incident) -> dict[str, Any]:
@@ -175,7 +173,7 @@ class StoreEngine:
         check_unchanged(p, info.get("size"), info.get("mtime"))
         return p
 
-    def messages_for(self, alert: Alert) -> Any:
+    def messages_for(self, alert: Alert) -> pl.DataFrame | None:
         """The alert's messages (polars DataFrame) re-read from its source capture's frame window."""
         from spear_tui.evidence.messages import decode_cut
         from spear_tui.evidence.pcap import cut_frames

@@ -8,9 +8,11 @@ Two sources, one scoring path:
 - live mode (`MeterEngine.live`, loop in `meter_live.py`): a MeterPoller in its own thread fills day
   windows; each completed day is scored when it arrives.
 
-Like the packet engine, events are batched (at most `1 / emit_interval` emits a second) and `run` never
-raises: problems become one EngineError line. Scores stay in memory, so the console can plot any day
-(`day_series`) and a moved threshold re-flags the stored MSEs (`flags`) without retraining. No Textual here.
+Like the packet engine, events go out through the shared outbox (engines/outbox.py): durable sinks (the
+alert store, so meter sessions can be reviewed) before the display, batched, and `run` never raises:
+problems become one EngineError line. Scores stay in memory, so the console can plot any day
+(`day_series`), a moved threshold re-flags the stored MSEs (`flags`) without retraining, and `meter scan`
+reads its report from the same engine run headless. No Textual here.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import datetime as dt
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,14 +30,16 @@ import numpy as np
 
 from spear_tui.detect.meter.calendar import resolve_calendar
 from spear_tui.detect.meter.meter_threshold import AUTO, ThresholdRule, flag_days
+from spear_tui.engines.contract import Engine
+from spear_tui.engines.meter_live import LiveMeter, run_live
+from spear_tui.engines.outbox import Outbox, Sink
 from spear_tui.errors import UserError
-from spear_tui.events import DayScored, EngineError, Event, SourceProgress, TrainingProgress
-from spear_tui.meter_live import LiveMeter
+from spear_tui.events import DayScored, SourceProgress, TrainingProgress
 
 log = logging.getLogger(__name__)
 
 DAY = 86_400.0
-Emit = Callable[[list[Event]], None]
+MIN_TRAIN_DAYS = 4  # the autoencoder's own minimum (MeterDetector.fit)
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,16 @@ class TrainPlan:
             dtype=bool,
         )
 
+    def check(self, dates: Sequence[dt.date], complete: np.ndarray) -> int:
+        """The number of training days; a one-line UserError when too few (before any screen opens)."""
+        n = int(self.mask(dates, complete).sum())
+        if n < MIN_TRAIN_DAYS:
+            raise UserError(
+                f"need at least {MIN_TRAIN_DAYS} normal days to train the meter model, got {n} complete "
+                "day(s) in the training range (check --train-from/--train-to/--exclude)"
+            )
+        return n
+
 
 @dataclass
 class DayRecord:
@@ -83,14 +97,10 @@ class _Scored:
     dates: list[str] = field(default_factory=list)  # ISO date of each entry of `mses` (weekday rule)
 
 
-def _one_line(exc: BaseException) -> str:
-    if isinstance(exc, UserError):
-        return str(exc)
-    return f"internal error: {type(exc).__name__}: {exc}".splitlines()[0]
+class MeterEngine(Engine):
+    """The Engine for meter days; build with `from_days` or `live`."""
 
-
-class MeterEngine:
-    """EngineLike for meter days (spear_tui.console.engine_api); build with `from_days` or `live`."""
+    keeps_days = True
 
     def __init__(
         self,
@@ -105,6 +115,7 @@ class MeterEngine:
         days: Any = None,  # spear_tui.meter.days.MeterDays (file mode)
         live: LiveMeter | None = None,
         save_model: str | Path | None = None,
+        sinks: Iterable[Sink] = (),
     ) -> None:
         if (days is None) == (live is None):
             raise ValueError("give exactly one of days= (file mode) or live= (live mode)")
@@ -112,23 +123,20 @@ class MeterEngine:
             raise UserError("the meter engine needs a model (--model) or normal days to train on")
         if live is not None and model is None:
             raise UserError("live meter mode scores with a saved model: give --model PATH")
+        super().__init__(speed=speed, sinks=sinks, emit_interval=emit_interval)
         self.source = source
         self.measurement = measurement
         self.model_path = model
         self.train = train
         self.rule = rule
-        self.emit_interval = emit_interval
         self.days = days
         self.live_meter = live
         self.save_model = save_model
         self.detector: Any = None  # MeterDetector once loaded/trained
+        self.model_info: dict[str, Any] = {}  # how the model came about (meter scan's "model")
         self.threshold_override: float | None = None
         self.scored = _Scored()
         self.poll_stats: Any = None
-        self.finished = threading.Event()
-        self._speed = speed
-        self._paused = threading.Event()
-        self._stop = threading.Event()
         self._lock = threading.Lock()
 
     # ---------------------------------------------------------------- constructors
@@ -149,27 +157,15 @@ class MeterEngine:
         return cls(live=meter, measurement=measurement, source=meter.name, **kw)
 
     # ---------------------------------------------------------------- intents (any thread)
+    # pause/resume/set_speed/stop: Engine's. Speed is days per second in file mode (None: no pacing);
+    # live days arrive when the meter completes them.
     @property
-    def paused(self) -> bool:
-        return self._paused.is_set()
+    def stopped(self) -> bool:
+        return self._stop.is_set()
 
-    @property
-    def speed(self) -> float | None:
-        return self._speed
-
-    def pause(self) -> None:
-        self._paused.set()
-
-    def resume(self) -> None:
-        self._paused.clear()
-
-    def set_speed(self, speed: float | None) -> None:
-        """Days per second in file mode (None: no pacing); live days arrive when the meter completes them."""
-        self._speed = speed
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._paused.clear()
+    def hold(self, out: Outbox) -> bool:
+        """Wait here while paused (the live loop holds a completed day); False once stopped."""
+        return self._gate.hold(out, self._stop)
 
     def set_threshold(self, measurement: str, value: float) -> None:
         """A fixed MSE threshold from the slider; days scored from now on are flagged against it."""
@@ -220,29 +216,29 @@ class MeterEngine:
             )
         return dates, f.thresholds, f.flagged
 
+    def threshold_rule(self) -> str:
+        """The engine's threshold rule in words, with what it calibrated on the days scored so far."""
+        det = self.detector
+        with self._lock:
+            mse = np.asarray(self.scored.mses, dtype=np.float64)
+            dates = [dt.date.fromisoformat(d) for d in self.scored.dates]
+        return flag_days(
+            mse, self.rule, det.train_mse if det is not None else None, dates=dates,
+            train_weekdays=det.train_weekdays if det is not None else None,
+        ).rule
+
     # ---------------------------------------------------------------- the worker
-    def run(self, emit: Emit | None = None) -> None:
-        """Blocking; call from a worker thread. Never raises: problems become EngineError events."""
-        out = _Outbox(emit, self.emit_interval)
-        try:
-            from spear_tui.detect.lstm.stacked_lstm import configure_xla
+    def work(self, out: Outbox) -> None:
+        from spear_tui.detect.lstm.stacked_lstm import configure_xla
 
-            configure_xla(threads=2)  # no tshark in meter mode: XLA may use both cores
-            if self.live_meter is not None:
-                self._run_live(out)
-            else:
-                self._run_file(out)
-        except Exception as exc:  # a worker must report, not vanish with a traceback on the console
-            if not isinstance(exc, UserError):
-                log.exception("meter engine failed")
-            out.add(EngineError(_one_line(exc)))
-        finally:
-            try:
-                out.flush()
-            finally:
-                self.finished.set()
+        configure_xla(threads=2)  # no tshark in meter mode: XLA may use both cores
+        if self.live_meter is not None:
+            run_live(self, out)
+        else:
+            self._run_file(out)
 
-    def _load_or_train(self, out: _Outbox) -> Any:
+    def load_or_train(self, out: Outbox) -> Any:
+        """The MeterDetector: loaded from `model`, else trained on the plan's days (TrainingProgress)."""
         from spear_tui.detect.meter.seq2seq import MeterDetector, Seq2SeqConfig
 
         if self.model_path is not None:
@@ -252,13 +248,15 @@ class MeterEngine:
                     f"model {self.model_path} expects {det.cfg.samples_per_day} samples a day, "
                     f"the days have {self.days.samples_per_day}"
                 )
+            self.model_info = {"loaded": str(self.model_path)}
+            if self.save_model is not None:
+                det.save(self.save_model)
             return det
         plan = self.train
         assert plan is not None and self.days is not None
         days = self.days
+        plan.check(days.dates, days.complete)
         mask = plan.mask(days.dates, days.complete)
-        if not mask.any():
-            raise UserError("no complete day in the training range; check --train-from/--train-to/--exclude")
         dates = [d for d, k in zip(days.dates, mask, strict=True) if k]
         cfg = Seq2SeqConfig(
             samples_per_day=days.samples_per_day, holidays=plan.holidays, epochs=plan.epochs, seed=plan.seed,
@@ -274,6 +272,10 @@ class MeterEngine:
             out.add(ev, coalesce=True)
 
         fit = det.fit(values[mask], dates, progress=progress, should_stop=self._stop.is_set)
+        self.model_info = {
+            "trained_on_days": int(mask.sum()), "epochs": fit.epochs_run, "best_epoch": fit.best_epoch,
+            "val_loss": fit.val_loss, "train_from": str(dates[0]), "train_to": str(dates[-1]),
+        }  # fmt: skip
         if last:  # early stopping ends before `epochs`: a final event at 100 % so the bar closes
             ev = last[0]
             out.add(TrainingProgress(ev.model, fit.epochs_run, fit.epochs_run, ev.loss, ev.val_loss))
@@ -281,12 +283,12 @@ class MeterEngine:
             det.save(self.save_model)
         return det
 
-    def _run_file(self, out: _Outbox) -> None:
+    def _run_file(self, out: Outbox) -> None:
         days = self.days
         n = len(days.dates)
         out.add(SourceProgress(self.source, 0.0, n * DAY, paused=self.paused))
         out.flush()
-        self.detector = det = self._load_or_train(out)
+        self.detector = det = self.load_or_train(out)
         if self._stop.is_set():
             return
         values = days.measurement(self.measurement)
@@ -297,20 +299,17 @@ class MeterEngine:
         gaps = days.gaps if len(days.gaps) == n else np.zeros(n, np.int32)
         last = time.monotonic()
         for i, d in enumerate(days.dates):
-            while self.paused and not self._stop.is_set():
-                out.tick()
-                time.sleep(0.05)
-            if self._stop.is_set():
+            if not self.hold(out):
                 return
             rec = DayRecord(
-                d, values[i].astype(np.float32), scores.reconstruction[i].astype(np.float32),
-                scores.per_sample_error[i], float(scores.mse[i]), bool(scores.complete[i]), int(gaps[i]),
+                d, values[i], scores.reconstruction[i], scores.per_sample_error[i], float(scores.mse[i]),
+                bool(scores.complete[i]), int(gaps[i]),
             )
             thr, flagged = float(f.thresholds[i]), bool(f.flagged[i])
             if self.threshold_override is not None:
                 thr = self.threshold_override
                 flagged = bool(np.isfinite(rec.mse) and rec.mse > thr)
-            out.add(self._store(rec, thr, flagged))
+            out.add(self.keep(rec, thr, flagged))
             out.add(SourceProgress(self.source, (i + 1) * DAY, n * DAY, paused=self.paused), coalesce=True)
             speed = self._speed
             if speed is not None and speed > 0:
@@ -322,7 +321,8 @@ class MeterEngine:
             out.tick()
         out.add(SourceProgress(self.source, n * DAY, n * DAY, done=True))
 
-    def _store(self, rec: DayRecord, threshold: float, flagged: bool) -> DayScored:
+    def keep(self, rec: DayRecord, threshold: float, flagged: bool) -> DayScored:
+        """Keep a scored day for the plot and the re-flagging; the event that announces it."""
         iso = rec.date.isoformat()
         with self._lock:
             self.scored.records[iso] = rec
@@ -330,38 +330,20 @@ class MeterEngine:
             self.scored.dates.append(iso)
         return DayScored(self.measurement, iso, rec.mse, flagged, rec.complete, threshold)
 
-    def _run_live(self, out: _Outbox) -> None:
-        from spear_tui.meter_live import run_live
-
-        run_live(self, out)
-
-
-class _Outbox:
-    """Batches events to the sink: at most one emit per `interval`; `coalesce` keeps only the latest of a
-    kind (progress), so pacing and training never flood the console."""
-
-    def __init__(self, emit: Emit | None, interval: float) -> None:
-        self.emit = emit
-        self.interval = interval
-        self.pending: list[Event] = []
-        self.latest: dict[type, Event] = {}
-        self.last = time.monotonic()
-
-    def add(self, ev: Event, *, coalesce: bool = False) -> None:
-        if coalesce:
-            self.latest[type(ev)] = ev
+    def score_day(self, det: Any, date: dt.date, values: np.ndarray, complete: bool, gaps: int) -> DayScored:
+        """Score one day as it arrives (live mode): the rule's threshold over the days seen so far."""
+        s = det.score(values[None, :], [date], np.array([complete]))
+        rec = DayRecord(
+            date, values, s.reconstruction[0], s.per_sample_error[0], float(s.mse[0]), bool(s.complete[0]),
+            int(gaps),
+        )
+        with self._lock:
+            mses = np.asarray([*self.scored.mses, rec.mse], dtype=np.float64)
+            dates = [dt.date.fromisoformat(d) for d in self.scored.dates] + [date]
+        if self.threshold_override is not None:
+            thr = self.threshold_override
         else:
-            self.latest.pop(type(ev), None)  # an older coalesced event must not land after this one
-            self.pending.append(ev)
-        self.tick()
-
-    def tick(self) -> None:
-        if time.monotonic() - self.last >= self.interval:
-            self.flush()
-
-    def flush(self) -> None:
-        batch = self.pending + list(self.latest.values())
-        self.pending, self.latest = [], {}
-        self.last = time.monotonic()
-        if batch and self.emit is not None:
-            self.emit(batch)
+            thr = float(flag_days(
+                mses, self.rule, det.train_mse, dates=dates, train_weekdays=det.train_weekdays
+            ).thresholds[-1])
+        return self.keep(rec, thr, bool(np.isfinite(rec.mse) and rec.mse > thr))

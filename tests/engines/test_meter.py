@@ -19,12 +19,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from spear_tui.engines.meter import MeterEngine, TrainPlan
 from spear_tui.events import DayScored, EngineError, SourceProgress, TrainingProgress
 from spear_tui.meter.days import to_days
 from spear_tui.meter.files import read_meter_file
-from spear_tui.meter_engine import MeterEngine, TrainPlan
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 METER = ROOT / "sample_captures" / "meter"
 PARQUET = METER / "office_2025.parquet"
 CSV = METER / "office_2025.csv"
@@ -258,9 +258,9 @@ def test_engine_agrees_with_meter_scan(year_run, model, capsys: pytest.CaptureFi
 def test_live_meter_that_does_not_answer_is_counted_not_fatal(model) -> None:
     import socket
 
+    from spear_tui.engines.meter import LiveMeter
     from spear_tui.events import PacketsSkipped
     from spear_tui.meter.registers import load_map
-    from spear_tui.meter_engine import LiveMeter
 
     with socket.socket() as s:  # a port nobody listens on: every poll fails to connect
         s.bind(("127.0.0.1", 0))

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
+from spear_tui.engines.review import StoreEngine
 from spear_tui.errors import UserError
 from spear_tui.events import Alert, ChunkScored, MessagesSeen, SourceProgress
-from spear_tui.store_engine import StoreEngine
 
-sys.path.insert(0, str(Path(__file__).parent / "store"))
+sys.path.insert(0, str(Path(__file__).parents[1] / "store"))
 from _scanned import SAMPLE, require_tools, scanned_store, tshark_modbus_frames  # noqa: E402
 
 

@@ -41,9 +41,35 @@ class DetectorChoice:
     site: Any = None
 
 
-def lstm_checkpoint(protocol: str, models: Path | None = None) -> Path | None:
-    """`<protocol>.msgpack` in the models directory (None: the detector starts untrained)."""
-    path = (models or models_dir()) / f"{protocol}.msgpack"
+# Second LSTM views beside a protocol's flow LSTM ("lstm"): detector name -> protocols it runs for.
+# "rhythm" (issue 18): the flow sequence design plus the per-talker rhythm input (LSTMConfig.timing),
+# which sees real clients publishing in shuffled order that the flow view cannot (BENCHMARKS.md
+# "Shuffle experiment on recorded clients"); alerts of either view are raised.
+LSTM_VIEWS: dict[str, tuple[str, ...]] = {"rhythm": ("mqtt",)}
+
+
+def lstm_views(protocol: str) -> list[str]:
+    """The LSTM detectors a protocol gets: the flow view "lstm", then its extra views."""
+    return ["lstm", *(v for v, protos in LSTM_VIEWS.items() if protocol in protos)]
+
+
+def view_config(view: str):
+    """The starting config of a view's net (a checkpoint's own architecture replaces it)."""
+    from spear_tui.detect.lstm.stacked_lstm import LSTMConfig
+
+    if view == "rhythm":
+        return LSTMConfig(timing=True, features=3)
+    return LSTMConfig()
+
+
+def checkpoint_name(protocol: str, view: str = "lstm") -> str:
+    """`<protocol>.msgpack` for the flow view, `<protocol>_<view>.msgpack` for another view."""
+    return f"{protocol}.msgpack" if view == "lstm" else f"{protocol}_{view}.msgpack"
+
+
+def lstm_checkpoint(protocol: str, models: Path | None = None, view: str = "lstm") -> Path | None:
+    """The view's checkpoint in the models directory (None: the detector starts untrained)."""
+    path = (models or models_dir()) / checkpoint_name(protocol, view)
     return path if path.is_file() else None
 
 
@@ -59,11 +85,16 @@ def build_detectors(choice: DetectorChoice) -> dict[str, list]:
         if choice.lstm:
             from spear_tui.detect.lstm.online import OnlineLSTMDetector
 
-            ckpt = None if choice.learn else lstm_checkpoint(protocol, choice.models)
-            det = OnlineLSTMDetector(protocol, seed=choice.seed, checkpoint=ckpt)
-            if choice.sensitivity is not None:
-                det.sensitivity = choice.sensitivity
-            detectors[protocol].append(det)
+            for view in lstm_views(protocol):
+                ckpt = None if choice.learn else lstm_checkpoint(protocol, choice.models, view)
+                if view != "lstm" and ckpt is None and not choice.learn:
+                    continue  # an extra view runs from its checkpoint (or learns from scratch)
+                det = OnlineLSTMDetector(
+                    protocol, view_config(view), seed=choice.seed, checkpoint=ckpt, name=view
+                )
+                if choice.sensitivity is not None:
+                    det.sensitivity = choice.sensitivity
+                detectors[protocol].append(det)
         if choice.novelty:
             from spear_tui.detect.novelty import NoveltyDetector
 

@@ -49,6 +49,7 @@ def _finite(x: float | None) -> float | None:
 def chunk_json(c: ChunkScored) -> dict:
     return {
         "protocol": c.protocol,
+        "detector": c.detector,
         "index": c.index,
         "start": c.start,
         "end": c.end,

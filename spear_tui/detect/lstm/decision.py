@@ -62,11 +62,16 @@ def severity(height: float, k: float) -> str:
     return "high" if height >= 2 * k else "medium"
 
 
+def _view(protocol: str, detector: str) -> str:
+    """How a reason names the model: "mqtt", or "mqtt rhythm" for a second view of the protocol."""
+    return protocol if detector == DETECTOR else f"{protocol} {detector}"
+
+
 def _who(talkers: Sequence[str]) -> str:
     return ", ".join(talkers) if talkers else "unknown"
 
 
-def chunk_alert(c: ChunkScored, k: float, med: float, dev: float, detector: str = "lstm") -> Alert:
+def chunk_alert(c: ChunkScored, k: float, med: float, dev: float, detector: str = DETECTOR) -> Alert:
     """The alert of a chunk flagged by the rolling rule (threshold med + k * dev)."""
     thr = med + k * dev
     height = (c.score - med) / dev
@@ -85,7 +90,8 @@ def chunk_alert(c: ChunkScored, k: float, med: float, dev: float, detector: str 
         detectors=(detector,),
         chunk=c.index,
         reason=(
-            f"{c.protocol} chunk {c.index} ({c.messages} messages): prediction loss {c.score:.3g} is "
+            f"{_view(c.protocol, detector)} chunk {c.index} ({c.messages} messages): "
+            f"prediction loss {c.score:.3g} is "
             f"{height:.1f} baseline SDs above the rolling median {med:.3g} "
             f"(threshold {thr:.3g} at k={k:g}); most messages from {_who(c.talkers)}"
         ),
@@ -93,7 +99,7 @@ def chunk_alert(c: ChunkScored, k: float, med: float, dev: float, detector: str 
 
 
 def review_alert(
-    c: ChunkScored, k: float, med: float, dev: float, judged_on: int, detector: str = "lstm"
+    c: ChunkScored, k: float, med: float, dev: float, judged_on: int, detector: str = DETECTOR
 ) -> Alert:
     """The alert of a warm-up chunk that stands out among the run's first `judged_on` scores."""
     thr = med + k * dev
@@ -113,14 +119,16 @@ def review_alert(
         detectors=(detector,),
         chunk=c.index,
         reason=(
-            f"{c.protocol} chunk {c.index} (warm-up, judged after {judged_on} chunks): "
+            f"{_view(c.protocol, detector)} chunk {c.index} (warm-up, judged after {judged_on} chunks): "
             f"prediction loss {c.score:.3g} is {height:.1f} SDs above the median {med:.3g} of the "
             f"first {judged_on} (threshold {thr:.3g} at k={k:g}); most messages from {_who(c.talkers)}"
         ),
     )
 
 
-def review_alerts(chunks: Sequence[ChunkScored], scores: np.ndarray, rule: PeakRule, k: float) -> list[Alert]:
+def review_alerts(
+    chunks: Sequence[ChunkScored], scores: np.ndarray, rule: PeakRule, k: float, detector: str = DETECTOR
+) -> list[Alert]:
     """Alerts of the warm-up chunks among `chunks`, judged against the first `rule.review` scores."""
     base = rule.review_baseline(scores)
     if base is None:
@@ -128,35 +136,41 @@ def review_alerts(chunks: Sequence[ChunkScored], scores: np.ndarray, rule: PeakR
     med, dev = base
     judged_on = min(len(scores), rule.review)
     return [
-        review_alert(c, k, med, dev, judged_on)
+        review_alert(c, k, med, dev, judged_on, detector)
         for c in chunks
         if c.index < rule.warmup and np.isfinite(c.score) and c.score > med + k * dev
     ]
 
 
-def lstm_alerts(chunks: Sequence[ChunkScored], rule: PeakRule, k: float) -> list[Alert]:
-    """Every alert the detector raises at sensitivity k over a run's chunks (`chunks[i].index == i`),
-    in the order of the chunks: what `OnlineLSTMDetector` raised, had k been set before the run."""
+def lstm_alerts(
+    chunks: Sequence[ChunkScored], rule: PeakRule, k: float, detector: str = DETECTOR
+) -> list[Alert]:
+    """Every alert the detector named `detector` raises at sensitivity k over a run's chunks
+    (`chunks[i].index == i`), in the order of the chunks: what `OnlineLSTMDetector` raised, had k been
+    set before the run."""
     scores = np.fromiter((c.score for c in chunks), np.float64, len(chunks))
     flags, thr = rule.flags(scores, k)
     med, dev = peaks.baseline(scores, **rule.peak_params())
-    out = review_alerts(chunks, scores, rule, k)
-    out.extend(chunk_alert(chunks[i], k, float(med[i]), float(dev[i])) for i in np.flatnonzero(flags))
+    out = review_alerts(chunks, scores, rule, k, detector)
+    out.extend(
+        chunk_alert(chunks[i], k, float(med[i]), float(dev[i]), detector) for i in np.flatnonzero(flags)
+    )
     return out
 
 
 def reset_alert(
     protocol: str, span: tuple[float, float, int, int, int], messages: int, talkers: tuple[str, ...],
-    score: float, loss: float, resets: int,
+    score: float, loss: float, resets: int, detector: str = DETECTOR,
 ) -> Alert:
     """The alert for a non-finite loss: the detector went back to its initial weights and statistics.
     `span` is (start, end, first_frame, last_frame, file) of the chunk, which gets no score."""
     start, end, first, last, file = span
     return Alert(
-        protocol=protocol, detector=DETECTOR, start=start, end=end, first_frame=first, last_frame=last,
-        score=0.0, threshold=0.0, file=file, talkers=talkers, severity="low", detectors=(DETECTOR,),
+        protocol=protocol, detector=detector, start=start, end=end, first_frame=first, last_frame=last,
+        score=0.0, threshold=0.0, file=file, talkers=talkers, severity="low", detectors=(detector,),
         reason=(
-            f"{protocol} LSTM loss became non-finite (score {score}, training loss {loss}) on "
+            f"{_view(protocol, detector)} LSTM loss became non-finite (score {score}, "
+            f"training loss {loss}) on "
             f"{messages} messages: detector reset to its initial weights and statistics (reset "
             f"{resets}); this chunk is not scored"
         ),

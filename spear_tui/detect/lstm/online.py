@@ -91,9 +91,11 @@ class OnlineLSTMDetector:
         *,
         seed: int = 0,
         checkpoint: str | Path | None = None,
+        name: str = DETECTOR,
     ):
         configure_xla()
         self.protocol = protocol
+        self.name = name  # which view of the protocol (events, alerts and sliders are keyed by it)
         ckpt = load_checkpoint(checkpoint, KIND) if checkpoint is not None else None
         cfg = config or LSTMConfig()
         if ckpt is not None:
@@ -353,7 +355,7 @@ class OnlineLSTMDetector:
         span = (float(prep.time[lo:hi].min()), float(prep.time[lo:hi].max()), int(prep.frame[lo]),
                 int(prep.frame[hi - 1]), int(prep.file[lo]))
         return reset_alert(
-            self.protocol, span, hi - lo, chunk_talkers(prep, lo, hi), score, after, self.resets
+            self.protocol, span, hi - lo, chunk_talkers(prep, lo, hi), score, after, self.resets, self.name
         )
 
     def _next_baseline(self) -> tuple[float, float] | None:
@@ -382,7 +384,7 @@ class OnlineLSTMDetector:
         baseline. Their ChunkScored events keep threshold None (that was the online decision); the
         alert says when and against what they were judged."""
         chunks, self._warmup_chunks = self._warmup_chunks or [], None
-        return review_alerts(chunks, np.asarray(self.scores), self.rule, self.sensitivity)
+        return review_alerts(chunks, np.asarray(self.scores), self.rule, self.sensitivity, self.name)
 
     def _score_events(
         self, batch: ChunkBatch, flight: _InFlight, score: float, after: float, thr: float | None
@@ -397,7 +399,7 @@ class OnlineLSTMDetector:
         chunk = ChunkScored(
             protocol=self.protocol, index=index, start=start, end=end, first_frame=first,
             last_frame=last, score=score, train_loss=after, flagged=bool(flagged), threshold=thr,
-            file=file, talkers=talkers, messages=hi - lo,
+            file=file, talkers=talkers, messages=hi - lo, detector=self.name,
         )
         events: list = [chunk]
         if self._warmup_chunks is not None:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from spear_tui.detect.lstm.views import checkpoint_name, lstm_views, view_config
 from spear_tui.engine import PacketEngine, Sink
 from spear_tui.protocols.schema import PROTOCOLS
 
@@ -39,32 +40,6 @@ class DetectorChoice:
     # accepted-as-normal rows join its novelty baselines (`models` is then the site's folder).
     learn: bool = False
     site: Any = None
-
-
-# Second LSTM views beside a protocol's flow LSTM ("lstm"): detector name -> protocols it runs for.
-# "rhythm" (issue 18): the flow sequence design plus the per-talker rhythm input (LSTMConfig.timing),
-# which sees real clients publishing in shuffled order that the flow view cannot (BENCHMARKS.md
-# "Shuffle experiment on recorded clients"); alerts of either view are raised.
-LSTM_VIEWS: dict[str, tuple[str, ...]] = {"rhythm": ("mqtt",)}
-
-
-def lstm_views(protocol: str) -> list[str]:
-    """The LSTM detectors a protocol gets: the flow view "lstm", then its extra views."""
-    return ["lstm", *(v for v, protos in LSTM_VIEWS.items() if protocol in protos)]
-
-
-def view_config(view: str):
-    """The starting config of a view's net (a checkpoint's own architecture replaces it)."""
-    from spear_tui.detect.lstm.stacked_lstm import LSTMConfig
-
-    if view == "rhythm":
-        return LSTMConfig(timing=True, features=3)
-    return LSTMConfig()
-
-
-def checkpoint_name(protocol: str, view: str = "lstm") -> str:
-    """`<protocol>.msgpack` for the flow view, `<protocol>_<view>.msgpack` for another view."""
-    return f"{protocol}.msgpack" if view == "lstm" else f"{protocol}_{view}.msgpack"
 
 
 def lstm_checkpoint(protocol: str, models: Path | None = None, view: str = "lstm") -> Path | None:

@@ -51,6 +51,18 @@ class PeakRule:
         """(flagged, threshold with NaN in the warm-up) of a whole score series at sensitivity k."""
         return peaks.flag_scores(np.asarray(scores, np.float64), float(k), **self.peak_params())
 
+    def heights(self, scores: np.ndarray) -> np.ndarray:
+        """Each score's height in baseline SDs as the detector judges it: against the rolling baseline
+        after the warm-up, against the review baseline in it (NaN where nothing judges it). What the
+        alerts' reasons say, for every chunk (benchmarks and tests report heights of unflagged ones)."""
+        s = np.asarray(scores, np.float64)
+        out = peaks.peak_heights(s, **self.peak_params())
+        base = self.review_baseline(s)
+        if base is not None:
+            w = min(self.warmup, len(s))
+            out[:w] = (s[:w] - base[0]) / base[1]
+        return out
+
     def review_baseline(self, scores: np.ndarray) -> tuple[float, float] | None:
         """(median, deviation) warm-up chunks are judged by, or None (no review, or too few scores)."""
         if not self.review:

@@ -43,6 +43,7 @@ from spear_tui.detect.lstm.features import (
 )
 from spear_tui.detect.lstm.lstm_shapes import params_fit
 from spear_tui.detect.lstm.lstm_warmup import start_warm_up
+from spear_tui.detect.lstm.rhythm_carry import RhythmCarry
 from spear_tui.detect.lstm.stacked_lstm import LSTMConfig, StackedLSTM, configure_xla
 from spear_tui.errors import UserError
 from spear_tui.events import Alert, ChunkScored
@@ -140,6 +141,7 @@ class OnlineLSTMDetector:
         self._pending_rows = 0
         self._prev = np.zeros(cfg.features)  # raw features of the last message fed to the net
         self._client_ids: dict[tuple[str, int], str] = {}
+        self._rhythm = RhythmCarry()  # each talker's rhythm continues across batches (timing only)
         self.scores: list[float] = []
         self.train_losses: list[float] = []
         self.thresholds: list[float | None] = []  # at the user's sensitivity: what flags chunks
@@ -251,7 +253,7 @@ class OnlineLSTMDetector:
         reset (a non-finite loss) discards the chunk queued behind it, which is then queued again.
         """
         model = self.model
-        prep = prepare(table, self.protocol, self._client_ids, timing=self.cfg.timing)
+        prep = prepare(table, self.protocol, self._client_ids, timing=self.cfg.timing, carry=self._rhythm)
         n = self.cfg.chunk
         batch = ChunkBatch(prep, n, self.cfg.mode)
         spans = [(lo, min(lo + n, table.height)) for lo in range(0, table.height, n)]

@@ -51,6 +51,9 @@ class OverviewScreen(StateScreen):
     OverviewScreen #panels { height: auto; max-height: 75%; }
     OverviewScreen.-tall LossPanel { height: 7; }
     OverviewScreen.-tall ThresholdSlider { margin-bottom: 1; }
+    OverviewScreen.-many LossPanel { height: 3; }
+    OverviewScreen.-tall.-many LossPanel { height: 5; }
+    OverviewScreen.-tall.-many ThresholdSlider { margin-bottom: 0; }
     OverviewScreen #meter-summary { height: auto; color: $foreground; }
     OverviewScreen #waiting { color: $foreground-muted; }
     OverviewScreen IncidentList { height: 1fr; min-height: 3; }
@@ -108,6 +111,9 @@ class OverviewScreen(StateScreen):
                 box.mount(panel)
                 box.mount(slider)
         self.query_one("#waiting").display = not app.state.tracks
+        # More models than protocols (MQTT's rhythm view): 2-row charts, so every panel and slider
+        # still fits at 80x24 without scrolling
+        self.set_class(len(app.state.tracks) > len(PROTOCOLS), "-many")
 
     def update_body(self, changed: set[str]) -> None:
         app = self.spear

@@ -18,6 +18,11 @@ def lstm_views(protocol: str) -> list[str]:
     return [FLOW, *(v for v, protos in EXTRA_VIEWS.items() if protocol in protos)]
 
 
+def is_lstm(detector: str) -> bool:
+    """Is `detector` one of the LSTM views (the incident filter "lstm" means any of them)?"""
+    return detector == FLOW or detector in EXTRA_VIEWS
+
+
 def checkpoint_name(protocol: str, view: str = FLOW) -> str:
     """`<protocol>.msgpack` for the flow view, `<protocol>_<view>.msgpack` for another view."""
     return f"{protocol}.msgpack" if view == FLOW else f"{protocol}_{view}.msgpack"

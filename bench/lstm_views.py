@@ -30,6 +30,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "sample_captures"
+EXTRA: list[str] = []  # more scan options (--site sample: judge a capture outside sample_captures/ by them)
 
 
 def labels_of(capture: Path) -> list[dict]:
@@ -39,7 +40,7 @@ def labels_of(capture: Path) -> list[dict]:
 
 
 def scan(capture: Path, store: Path | None = None, env: dict | None = None) -> tuple[dict, float]:
-    args = [sys.executable, "-m", "spear_tui", "scan", "--json", str(capture)]
+    args = [sys.executable, "-m", "spear_tui", "scan", "--json", *EXTRA, str(capture)]
     if store is not None:
         args[4:4] = ["--store", str(store)]
     t0 = time.perf_counter()
@@ -112,7 +113,10 @@ def main() -> int:
     ap.add_argument("captures", nargs="*", type=Path,
                     default=[SAMPLES / "mqtt_shuffle.pcapng", SAMPLES / "mqtt_incidents.pcapng"])
     ap.add_argument("--time", type=int, default=0, metavar="N", help="also time scan --json, median of N")
+    ap.add_argument("--site", default=None, help="scan --site (e.g. sample: the shipped models)")
     a = ap.parse_args()
+    if a.site:
+        EXTRA.extend(["--site", a.site])
     for cap in a.captures:
         r = views_report(cap)
         print(f"## {cap}")

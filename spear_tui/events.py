@@ -45,6 +45,9 @@ class ChunkScored:
     file: int = 0
     talkers: tuple[str, ...] = ()
     messages: int = 0  # messages in the chunk (the last chunk of a source can be partial)
+    # Which model of the protocol scored it ("lstm": the flow view; "rhythm": the per-talker rhythm
+    # view beside it): sinks keep one score series per (protocol, detector).
+    detector: str = "lstm"
 
 
 @dataclass(frozen=True, slots=True)

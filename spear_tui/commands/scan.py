@@ -49,6 +49,7 @@ def _finite(x: float | None) -> float | None:
 def chunk_json(c: ChunkScored) -> dict:
     return {
         "protocol": c.protocol,
+        "detector": c.detector,
         "index": c.index,
         "start": c.start,
         "end": c.end,
@@ -258,6 +259,13 @@ def print_text(doc: dict) -> None:
     out.write(f"\nother frames (no MQTT/Modbus/BACnet message): {doc['other_frames']}\n")
     flagged = sum(1 for c in doc["chunks"] if c["flagged"])
     out.write(f"\nchunks scored: {len(doc['chunks'])}, flagged: {flagged}\n")
+    views: dict[tuple[str, str], list[int]] = {}  # one line per LSTM model (MQTT has two views)
+    for c in doc["chunks"]:
+        counts = views.setdefault((c["protocol"], c.get("detector", "lstm")), [0, 0])
+        counts[0] += 1
+        counts[1] += bool(c["flagged"])
+    for (proto, det), (scored, hit) in views.items():
+        out.write(f"  {proto} {det}: {scored} scored, {hit} flagged\n")
     if doc.get("site"):
         out.write(f"site: {_safe(doc['site']['name'])} ({_safe(doc['site']['path'])})\n")
     for proto, dets in (doc.get("learning") or {}).items():

@@ -35,8 +35,9 @@ SPEEDS: tuple[float | None, ...] = (0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 50.0, 100.0,
 PACKET_MODES = ("overview", "mqtt", "modbus", "bacnet", "incidents", "meter", "detectors")
 
 
-def lstm_key(protocol: str) -> str:
-    return f"{protocol}/lstm"
+def lstm_key(protocol: str, detector: str = "lstm") -> str:
+    """Settings key of a protocol's LSTM view's k: `mqtt/lstm` (flow), `mqtt/rhythm`."""
+    return f"{protocol}/{detector}"
 
 
 def meter_key(measurement: str) -> str:
@@ -125,10 +126,13 @@ class SpearApp(App[int]):
         engine.run(self.emit)
 
     def _apply_saved_sensitivities(self, engine: Engine) -> None:
+        from spear_tui.detect.lstm.views import lstm_views
+
         for protocol in ("mqtt", "modbus", "bacnet"):
-            k = self.settings.get(lstm_key(protocol))
-            if k is not None:
-                engine.set_sensitivity(protocol, "lstm", k)
+            for view in lstm_views(protocol):
+                k = self.settings.get(lstm_key(protocol, view))
+                if k is not None:
+                    engine.set_sensitivity(protocol, view, k)
         if self.kind != "meter":
             from spear_tui.console.screens.detectors import apply_saved
 

@@ -4,9 +4,13 @@ The UI thread applies event batches (`ConsoleState.apply`) and screens read from
 makes re-flagging testable without a terminal: moving a slider re-evaluates the stored scores with the
 detector's own rule (`ConsoleState.reflag`, `MeterTrack.reflag`), it never retrains. Everything is bounded.
 
-Incidents are the engine's (`Incident` events) while the user has not moved a protocol's slider. After
-that, the protocol's incidents are the same grouping (`spear_tui.incidents`) over the alerts the detector
-raises at the new k (`spear_tui.detect.lstm.decision.lstm_alerts`): what `scan --sensitivity K` would show.
+A protocol can have more than one chunk-scoring model (the MQTT flow LSTM "lstm" and its "rhythm"
+view): tracks are keyed by (protocol, detector), each with its own rule and slider.
+
+Incidents are the engine's (`Incident` events) while the user has not moved a slider of the protocol.
+After that, the protocol's incidents are the same grouping (`spear_tui.incidents`) over the alerts each
+moved model raises at its own k (`spear_tui.detect.lstm.decision.lstm_alerts`) and the other alerts as
+the engine raised them: what `scan --sensitivity K` would show.
 """
 
 from __future__ import annotations
@@ -118,7 +122,7 @@ class ModelTrack:
         """The chunk alerts the detector raises at the user's k (needs every chunk still held)."""
         if self.k is None or len(self.chunks) != self.scores.n:
             return []
-        return lstm_alerts(list(self.chunks), self.decision_rule(), self.k)
+        return lstm_alerts(list(self.chunks), self.decision_rule(), self.k, self.detector)
 
     def current_flags(self) -> np.ndarray:
         return self.flags if self.flags is not None else self.engine_flags.view().astype(bool)
@@ -170,9 +174,16 @@ class MeterTrack:
         return int(self.flags().sum())
 
 
+Key = tuple[str, str]  # (protocol, detector) of a chunk-scoring model
+
+
+def track_key(protocol: str, detector: str = "lstm") -> Key:
+    return (protocol, detector)
+
+
 @dataclass
 class ConsoleState:
-    tracks: dict[str, ModelTrack] = field(default_factory=dict)
+    tracks: dict[Key, ModelTrack] = field(default_factory=dict)
     meters: dict[str, MeterTrack] = field(default_factory=dict)
     alerts: deque = field(default_factory=lambda: deque(maxlen=MAX_ALERTS))
     alerts_total: int = 0
@@ -190,22 +201,27 @@ class ConsoleState:
     regrouped: dict[str, tuple[list[Incident], dict[int, Alert]]] = field(default_factory=dict)
     incidents_version: int = 0  # bumped whenever the incident list changes (screens rebuild on it)
 
-    def reflag(self, protocol: str, k: float) -> int:
-        """The slider of `protocol`'s LSTM moved to k: re-flag its chunks and re-group its incidents."""
-        n = self.track(protocol).reflag(k)
+    def reflag(self, protocol: str, k: float, detector: str = "lstm") -> int:
+        """The slider of one model of `protocol` moved to k: re-flag its chunks and re-group the
+        protocol's incidents."""
+        n = self.track(protocol, detector).reflag(k)
         self._regroup(protocol)
         return n
 
+    def protocol_tracks(self, protocol: str) -> list[ModelTrack]:
+        return [t for (p, _), t in self.tracks.items() if p == protocol]
+
     def _regroup(self, protocol: str) -> None:
-        track = self.tracks.get(protocol)
-        if track is None or track.k is None:
+        """The protocol's incidents over: every moved model's alerts at its own k (with its own rule),
+        and the other alerts (novelty, unmoved models) as the engine raised them."""
+        moved = [t for t in self.protocol_tracks(protocol) if t.k is not None]
+        if not moved:
             return
+        names = {t.detector for t in moved}
         kept = [
-            a
-            for a in self.alerts
-            if a.protocol == protocol and not (a.detector == track.detector and a.chunk >= 0)
+            a for a in self.alerts if a.protocol == protocol and not (a.detector in names and a.chunk >= 0)
         ]
-        derived = track.alerts_at_k()
+        derived = [a for t in moved for a in t.alerts_at_k()]
         for i, a in enumerate(derived, start=1):  # ids of their own: negative, never an engine id
             derived[i - 1] = dataclasses.replace(a, id=-i)
         group = kept + derived
@@ -227,10 +243,10 @@ class ConsoleState:
             by_id = {a.id: a for a in self.alerts if a.protocol == inc.protocol}
         return [by_id[i] for i in inc.alerts if i in by_id]
 
-    def flagged_share(self, protocol: str) -> tuple[dict[str, float], int]:
+    def flagged_share(self, protocol: str, detector: str = "lstm") -> tuple[dict[str, float], int]:
         """(talker -> share of the currently flagged chunks naming it among their top talkers, number of
         flagged chunks). Follows the slider: it reads the track's current flags, not the engine's."""
-        track = self.tracks.get(protocol)
+        track = self.tracks.get((protocol, detector))
         if track is None or not track.chunks:
             return {}, 0
         flags = track.current_flags()
@@ -245,10 +261,24 @@ class ConsoleState:
                 counts[t] = counts.get(t, 0) + 1
         return {t: n / len(idx) for t, n in counts.items()}, len(idx)
 
-    def track(self, protocol: str) -> ModelTrack:
-        if protocol not in self.tracks:
-            self.tracks[protocol] = ModelTrack(protocol)
-        return self.tracks[protocol]
+    def track(self, protocol: str, detector: str = "lstm") -> ModelTrack:
+        key = (protocol, detector)
+        if key not in self.tracks:
+            track = ModelTrack(protocol, detector)
+            flow = self.tracks.get((protocol, "lstm"))
+            if flow is not None:  # a second view starts with the protocol's message counts so far
+                track.messages = flow.messages
+                track._rate.extend(flow._rate)
+            self.tracks[key] = track
+        return self.tracks[key]
+
+    @property
+    def messages(self) -> int:
+        """Messages seen over all protocols (each counted once, not once per model)."""
+        per: dict[str, int] = {}
+        for (p, _), t in self.tracks.items():
+            per[p] = max(per.get(p, 0), t.messages)
+        return sum(per.values())
 
     def meter(self, measurement: str) -> MeterTrack:
         if measurement not in self.meters:
@@ -262,7 +292,7 @@ class ConsoleState:
         for ev in events:
             self.events += 1
             if isinstance(ev, ChunkScored):
-                self.track(ev.protocol).add_chunk(ev)
+                self.track(ev.protocol, ev.detector).add_chunk(ev)
                 changed.add("chunks")
                 if ev.protocol in self.regrouped:
                     stale.add(ev.protocol)
@@ -271,16 +301,19 @@ class ConsoleState:
                 self.incidents_version += 1
                 changed.add("alerts")
             elif isinstance(ev, DetectorStarted):
-                self.track(ev.protocol).rule = PeakRule.from_dict(ev.rule)
+                self.track(ev.protocol, ev.detector).rule = PeakRule.from_dict(ev.rule)
             elif isinstance(ev, MessagesSeen):
-                self.track(ev.protocol).add_messages(ev)
+                for track in self.protocol_tracks(ev.protocol) or [self.track(ev.protocol)]:
+                    track.add_messages(ev)
                 changed.add("messages")
             elif isinstance(ev, Alert):
                 self.alerts.append(ev)
                 if ev.protocol in self.regrouped:
                     stale.add(ev.protocol)
                 self.alerts_total += 1
-                if ev.protocol in self.tracks or ev.detector == "lstm":
+                if (ev.protocol, ev.detector) in self.tracks:  # a model's own alert
+                    self.tracks[(ev.protocol, ev.detector)].alerts += 1
+                elif (ev.protocol, "lstm") in self.tracks or ev.detector == "lstm":  # others: the flow panel
                     self.track(ev.protocol).alerts += 1
                 per = self.alerts_by_detector.setdefault(ev.protocol, {})
                 for name in {ev.detector, *ev.detectors}:

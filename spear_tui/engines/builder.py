@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from spear_tui.detect.lstm.views import checkpoint_name, lstm_views, view_config
 from spear_tui.engines.outbox import Sink
 from spear_tui.engines.packet import PacketEngine
 from spear_tui.protocols.schema import PROTOCOLS
@@ -42,9 +43,9 @@ class DetectorChoice:
     site: Any = None
 
 
-def lstm_checkpoint(protocol: str, models: Path | None = None) -> Path | None:
-    """`<protocol>.msgpack` in the models directory (None: the detector starts untrained)."""
-    path = (models or models_dir()) / f"{protocol}.msgpack"
+def lstm_checkpoint(protocol: str, models: Path | None = None, view: str = "lstm") -> Path | None:
+    """The view's checkpoint in the models directory (None: the detector starts untrained)."""
+    path = (models or models_dir()) / checkpoint_name(protocol, view)
     return path if path.is_file() else None
 
 
@@ -60,11 +61,16 @@ def build_detectors(choice: DetectorChoice) -> dict[str, list]:
         if choice.lstm:
             from spear_tui.detect.lstm.online import OnlineLSTMDetector
 
-            ckpt = None if choice.learn else lstm_checkpoint(protocol, choice.models)
-            det = OnlineLSTMDetector(protocol, seed=choice.seed, checkpoint=ckpt)
-            if choice.sensitivity is not None:
-                det.sensitivity = choice.sensitivity
-            detectors[protocol].append(det)
+            for view in lstm_views(protocol):
+                ckpt = None if choice.learn else lstm_checkpoint(protocol, choice.models, view)
+                if view != "lstm" and ckpt is None and not choice.learn:
+                    continue  # an extra view runs from its checkpoint (or learns from scratch)
+                det = OnlineLSTMDetector(
+                    protocol, view_config(view), seed=choice.seed, checkpoint=ckpt, name=view
+                )
+                if choice.sensitivity is not None:
+                    det.sensitivity = choice.sensitivity
+                detectors[protocol].append(det)
         if choice.novelty:
             from spear_tui.detect.novelty import NoveltyDetector
 

@@ -94,10 +94,10 @@ class StoreEngine(Engine):
         self._days = StoredDays(self.session.meta, self.session.sources)
         self.keeps_days = self.kind == "meter" and self._days.available
         self._k: dict[tuple[str, str], float] = {}
-        for proto in sorted({c.protocol for c in self.chunks}):
-            k = session_k([c for c in self.chunks if c.protocol == proto])
+        for key in sorted({(c.protocol, c.detector) for c in self.chunks}):  # one series per view
+            k = session_k([c for c in self.chunks if (c.protocol, c.detector) == key])
             if k is not None:
-                self._k[(proto, "lstm")] = k
+                self._k[key] = k
         for rule in self.rules:  # the k the detector ran with, as it said (a store older than v3 lacks it)
             self._k[(rule.protocol, rule.detector)] = rule.k
 

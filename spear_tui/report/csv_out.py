@@ -25,7 +25,7 @@ INCIDENT_HEADER = (
 )  # fmt: skip
 CHUNK_HEADER = (
     "protocol", "index", "start_utc", "start", "end", "first_frame", "last_frame", "score", "train_loss",
-    "flagged", "threshold", "file", "talkers",
+    "flagged", "threshold", "file", "talkers", "detector",
 )  # fmt: skip
 
 
@@ -89,6 +89,7 @@ def write_chunks_csv(path: str | Path, chunks: Sequence[ChunkScored]) -> Path:
             num(c.threshold),
             c.file,
             cell(";".join(c.talkers)),
+            cell(c.detector),
         ]  # fmt: skip
         for c in chunks
     ]

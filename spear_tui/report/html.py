@@ -94,12 +94,13 @@ def render_html(
     else:
         body.append("<p>no protocol traffic scored</p>")
     body.append("<h2>Loss series</h2>")
-    by_proto: dict[str, list[ChunkScored]] = {}
+    by_proto: dict[tuple[str, str], list[ChunkScored]] = {}  # one plot per (protocol, detector)
     for c in chunks:
-        by_proto.setdefault(c.protocol, []).append(c)
-    for proto in sorted(by_proto):
-        proto_alerts = [a for _, a in items if a.protocol == proto]
-        body.append(loss_plot(f"{proto}: chunk scores", by_proto[proto], proto_alerts))
+        by_proto.setdefault((c.protocol, c.detector), []).append(c)
+    for proto, det in sorted(by_proto):
+        proto_alerts = [a for _, a in items if a.protocol == proto and (a.chunk < 0 or a.detector == det)]
+        label = proto if det == "lstm" else f"{proto} {det}"
+        body.append(loss_plot(f"{label}: chunk scores", by_proto[(proto, det)], proto_alerts))
     if not by_proto:
         body.append("<p>no scored chunks</p>")
     if days:

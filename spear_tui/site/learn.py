@@ -76,11 +76,13 @@ def learn_site(
             "no MQTT, Modbus/TCP or BACnet/IP messages in the captures (or the --from/--to window)"
         )
     site.path.mkdir(parents=True, exist_ok=True)
+    from spear_tui.detect.lstm.views import checkpoint_name, lstm_views
     from spear_tui.protocols.schema import PROTOCOLS
 
     for protocol in set(PROTOCOLS) - set(tables):  # re-learning replaces: nothing stale stays behind
-        for stale in (f"{protocol}.msgpack", f"{protocol}_novelty.msgpack"):
-            (site.path / stale).unlink(missing_ok=True)
+        stale = [checkpoint_name(protocol, v) for v in lstm_views(protocol)] + [f"{protocol}_novelty.msgpack"]
+        for name in stale:
+            (site.path / name).unlink(missing_ok=True)
     novelty = learn_from_tables({p: t} for p, t in tables.items())
     summary: dict[str, Any] = {}
     for protocol, table in tables.items():
@@ -88,7 +90,8 @@ def learn_site(
         det.save_baseline(site.path / f"{protocol}_novelty.msgpack")
         summary[protocol] = {"messages": table.height, **learned_items(protocol, det, table)}
         if lstm:
-            summary[protocol]["lstm"] = _train(site, protocol, table, seed, progress)
+            for view in lstm_views(protocol):  # the flow LSTM, and MQTT's rhythm view beside it
+                summary[protocol][view] = _train(site, protocol, table, seed, progress, view)
     m = site.manifest
     m.learned = time.time()
     m.captures = [str(Path(f).resolve()) for f in files]
@@ -101,23 +104,29 @@ def learn_site(
     return summary
 
 
-def _train(site: Site, protocol: str, table: pl.DataFrame, seed: int, progress: Progress) -> dict[str, Any]:
-    """Train and save `<protocol>.msgpack`, or say why not (too few messages for one chunk)."""
+def _train(
+    site: Site, protocol: str, table: pl.DataFrame, seed: int, progress: Progress, view: str = "lstm"
+) -> dict[str, Any]:
+    """Train and save the view's checkpoint (`<protocol>.msgpack`, `mqtt_rhythm.msgpack`: what the
+    engine loads), or say why not (too few messages for one chunk)."""
     from spear_tui.commands.experiment import train_offline
     from spear_tui.detect.lstm.stacked_lstm import LSTMConfig
+    from spear_tui.detect.lstm.views import checkpoint_name, view_config
 
-    cfg = LSTMConfig()
+    cfg = view_config(view)
+    out = site.path / checkpoint_name(protocol, view)
+    name = "LSTM" if view == "lstm" else f"{view} LSTM"
     if table.height < cfg.chunk:
-        (site.path / f"{protocol}.msgpack").unlink(missing_ok=True)
+        out.unlink(missing_ok=True)
         return {"trained": False, "why": f"{table.height} messages, fewer than one {cfg.chunk}-message chunk"}
     progress(
-        f"training {protocol} LSTM on {table.height:,} messages ({table.height // cfg.chunk} chunks, "
+        f"training {protocol} {name} on {table.height:,} messages ({table.height // cfg.chunk} chunks, "
         f"{EPOCHS} epochs)"
     )
 
     def epoch_done(epoch: int, score: float) -> None:
         bar = "#" * epoch + "." * (EPOCHS - epoch)
-        progress(f"training {protocol} LSTM [{bar}] epoch {epoch}/{EPOCHS}, mean chunk score {score:.4g}")
+        progress(f"training {protocol} {name} [{bar}] epoch {epoch}/{EPOCHS}, mean chunk score {score:.4g}")
 
     det, per_epoch = train_offline(
         table.sort("time"),
@@ -126,8 +135,9 @@ def _train(site: Site, protocol: str, table: pl.DataFrame, seed: int, progress: 
         steps=STEPS,
         mode=cfg.mode,
         seed=seed,
+        timing=cfg.timing,
         progress=epoch_done,
     )
-    det.cfg = LSTMConfig.from_dict({**LSTMConfig().to_dict(), "mode": cfg.mode})
-    det.save(site.path / f"{protocol}.msgpack")
+    det.cfg = LSTMConfig.from_dict({**cfg.to_dict(), "mode": cfg.mode})
+    det.save(out)
     return {"trained": True, "chunks": table.height // cfg.chunk, "epoch_scores": per_epoch}

@@ -29,7 +29,7 @@ def detector_learning(det: Any) -> dict[str, Any] | None:
             "messages": det.learned_messages,
             "learned": rules_items(det.protocol, det.rules),
         }
-    if det.name == "lstm" and det.baseline_skip:  # a fresh net (no checkpoint) learns first
+    if det.name != "novelty" and getattr(det, "baseline_skip", 0):  # a fresh net (any LSTM view) learns first
         warm = int(det.cfg.warmup_chunks)
         return {
             "kind": "chunks",

@@ -23,10 +23,13 @@ def apply_site_settings(engine: Any, site: Site, *, lstm_k_given: bool) -> list[
 
     settings = Settings(site.settings_path)
     applied = []
+    from spear_tui.detect.lstm.views import lstm_views
+
     for protocol in PROTOCOLS:
-        k = settings.get(lstm_key(protocol))
-        if k is not None and not lstm_k_given:
-            engine.set_sensitivity(protocol, "lstm", k)
-            applied.append(lstm_key(protocol))
+        for view in lstm_views(protocol):
+            k = settings.get(lstm_key(protocol, view))
+            if k is not None and not lstm_k_given:
+                engine.set_sensitivity(protocol, view, k)
+                applied.append(lstm_key(protocol, view))
     apply_saved(engine, settings)
     return applied

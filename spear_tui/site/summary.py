@@ -62,10 +62,10 @@ def summary_lines(summary: dict[str, Any]) -> list[str]:
             if isinstance(v, dict) and "count" in v:
                 ex = ", ".join(v["examples"][:3])
                 parts.append(f"{v['count']} {key.replace('_', ' ')}" + (f" ({ex})" if ex else ""))
-        lstm = s.get("lstm")
-        if lstm is not None:
-            parts.append(
-                f"LSTM trained on {lstm['chunks']} chunks" if lstm["trained"] else f"no LSTM: {lstm['why']}"
-            )
+        for view, name in (("lstm", "LSTM"), ("rhythm", "rhythm LSTM")):
+            lstm = s.get(view)
+            if lstm is not None:
+                done = f"{name} trained on {lstm['chunks']} chunks" if lstm["trained"] else None
+                parts.append(done or f"no {name}: {lstm['why']}")
         lines.append(f"{protocol}: " + "; ".join(parts))
     return lines

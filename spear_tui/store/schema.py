@@ -14,7 +14,8 @@ from spear_tui.events import Alert, ChunkScored, DayScored, DetectorStarted, Inc
 
 APPLICATION_ID = 0x53504541  # "SPEA": marks the file as a spear-tui store
 VERSION = 3  # 2: alerts.accept (what accepting the alert as normal adds to a site baseline)
-# 3: incidents, detector rules (re-flagging a review at another k), alerts.eid/chunk, chunks.messages
+# 3: incidents, detector rules (re-flagging a review at another k), alerts.eid/chunk, chunks.messages,
+#    chunks.detector (a protocol's second LSTM view, e.g. "rhythm")
 
 DDL = """
 CREATE TABLE IF NOT EXISTS sessions (
@@ -47,7 +48,8 @@ CREATE TABLE IF NOT EXISTS chunks (
     score REAL, train_loss REAL,    -- NULL stands for NaN (a detector reset)
     flagged INTEGER NOT NULL, threshold REAL,
     file INTEGER NOT NULL, talkers TEXT NOT NULL,
-    messages INTEGER NOT NULL DEFAULT 0
+    messages INTEGER NOT NULL DEFAULT 0,
+    detector TEXT NOT NULL DEFAULT 'lstm'  -- ChunkScored.detector: which view of the protocol scored it
 );
 CREATE TABLE IF NOT EXISTS days (
     id INTEGER PRIMARY KEY,
@@ -104,13 +106,16 @@ MIGRATIONS = {
         "ALTER TABLE alerts ADD COLUMN eid INTEGER NOT NULL DEFAULT 0",
         "ALTER TABLE alerts ADD COLUMN chunk INTEGER NOT NULL DEFAULT -1",
         "ALTER TABLE chunks ADD COLUMN messages INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE chunks ADD COLUMN detector TEXT NOT NULL DEFAULT 'lstm'",
     ],  # the incidents and rules tables come from DDL (CREATE TABLE IF NOT EXISTS)
 }
 CHUNK_COLS = (
     'protocol, idx, start, "end", first_frame, last_frame, score, train_loss, flagged, threshold, '
-    "file, talkers, messages"
+    "file, talkers, messages, detector"
 )
-CHUNK_COLS_OLD = CHUNK_COLS.replace("talkers, messages", "talkers, 0 AS messages")
+CHUNK_COLS_OLD = CHUNK_COLS.replace(
+    "talkers, messages, detector", "talkers, 0 AS messages, 'lstm' AS detector"
+)
 DAY_COLS = "measurement, date, mse, flagged, complete, threshold"
 
 
@@ -146,7 +151,7 @@ def chunk_row(c: ChunkScored) -> tuple[Any, ...]:
     return (
         c.protocol, int(c.index), c.start, c.end, int(c.first_frame), int(c.last_frame), _num(c.score),
         _num(c.train_loss), int(bool(c.flagged)), _num(c.threshold), int(c.file), json.dumps(list(c.talkers)),
-        int(c.messages),
+        int(c.messages), c.detector,
     )  # fmt: skip
 
 
@@ -154,7 +159,7 @@ def row_chunk(r: tuple[Any, ...]) -> ChunkScored:
     return ChunkScored(
         protocol=r[0], index=r[1], start=r[2], end=r[3], first_frame=r[4], last_frame=r[5],
         score=_unnum(r[6]), train_loss=_unnum(r[7]), flagged=bool(r[8]), threshold=r[9], file=r[10],
-        talkers=tuple(json.loads(r[11])), messages=r[12],
+        talkers=tuple(json.loads(r[11])), messages=r[12], detector=r[13],
     )  # fmt: skip
 
 

@@ -134,7 +134,7 @@ class AlertStore:
                     if chunks:
                         conn.executemany(
                             f"INSERT INTO chunks (session, {schema.CHUNK_COLS}) "
-                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                             chunks,
                         )
                     if dropped:  # merged into another incident of this batch or a later one

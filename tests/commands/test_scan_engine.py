@@ -29,18 +29,21 @@ def shuffle_scan() -> tuple[subprocess.CompletedProcess, dict]:
 
 def test_chunks_tile_the_mqtt_messages(shuffle_scan):
     _, doc = shuffle_scan
-    chunks = [c for c in doc["chunks"] if c["protocol"] == "mqtt"]
-    assert chunks, "no chunk scored"
-    assert [c["index"] for c in chunks] == list(range(len(chunks)))
-    for prev, cur in zip(chunks, chunks[1:], strict=False):
-        assert prev["last_frame"] <= cur["first_frame"]
-        assert prev["start"] <= cur["start"]
-    for c in chunks:
-        assert c["start"] <= c["end"] and c["first_frame"] <= c["last_frame"]
-        assert c["score"] is None or c["score"] >= 0
-        assert isinstance(c["flagged"], bool)
-    # 500 messages a chunk: the full chunks hold at most all the MQTT messages.
-    assert len(chunks) * 500 >= doc["protocols"]["mqtt"]["messages"] - 500
+    views = {c["detector"] for c in doc["chunks"] if c["protocol"] == "mqtt"}
+    assert views == {"lstm", "rhythm"}  # MQTT's two LSTM views, each its own series over every message
+    for view in views:
+        chunks = [c for c in doc["chunks"] if (c["protocol"], c["detector"]) == ("mqtt", view)]
+        assert chunks, "no chunk scored"
+        assert [c["index"] for c in chunks] == list(range(len(chunks)))
+        for prev, cur in zip(chunks, chunks[1:], strict=False):
+            assert prev["last_frame"] <= cur["first_frame"]
+            assert prev["start"] <= cur["start"]
+        for c in chunks:
+            assert c["start"] <= c["end"] and c["first_frame"] <= c["last_frame"]
+            assert c["score"] is None or c["score"] >= 0
+            assert isinstance(c["flagged"], bool)
+        # 500 messages a chunk: the full chunks hold at most all the MQTT messages.
+        assert len(chunks) * 500 >= doc["protocols"]["mqtt"]["messages"] - 500
 
 
 def test_exit_code_says_whether_there_were_alerts(shuffle_scan):

@@ -168,7 +168,7 @@ async def test_slider_reflags_persists_and_reloads(settings: Settings) -> None:
         await settle(app2, pilot, eng2)
         assert app2.screen.query_one(ThresholdSlider).value == final
         assert ("sensitivity", "mqtt", "lstm", final) in eng2.calls
-        assert app2.state.tracks["mqtt"].flagged == int(flag_scores(scores, final, 5)[0].sum())
+        assert app2.state.tracks[("mqtt", "lstm")].flagged == int(flag_scores(scores, final, 5)[0].sum())
 
 
 async def test_factory_user_error_exits_2(settings: Settings) -> None:

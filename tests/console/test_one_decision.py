@@ -1,7 +1,8 @@
 """One decision everywhere: after the slider moves to k=4, the console (live and reviewing a store),
 `scan --json --sensitivity 4`, its store and its HTML report list the same flagged chunks and the same
 incidents, and they equal the detector's own `OnlineLSTMDetector.reflag(4)`; for a trained detector
-(the sample site's checkpoint) and a fresh one (a capture of another network, learned from scratch)."""
+(the sample site's checkpoint) and a fresh one (a capture of another network, learned from scratch).
+Every LSTM view is one score series with its own slider: MQTT has two (flow "lstm" and "rhythm")."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import pytest
 
 from spear_tui.cli import main
 from spear_tui.console.app import SpearApp
+from spear_tui.console.screens.overview import widget_suffix
 from spear_tui.console.settings import Settings
 from spear_tui.console.widgets.threshold_slider import ThresholdSlider
 from spear_tui.engines.review import StoreEngine
@@ -48,12 +50,16 @@ def scan(capsys: pytest.CaptureFixture, *args: str) -> dict:
     return json.loads(capsys.readouterr().out)
 
 
-def flagged_of_doc(doc: dict) -> dict[str, list[int]]:
-    out: dict[str, list[int]] = {}
+View = tuple[str, str]  # (protocol, detector): one model's score series
+
+
+def flagged_of_doc(doc: dict) -> dict[View, list[int]]:
+    out: dict[View, list[int]] = {}
     for c in doc["chunks"]:
-        out.setdefault(c["protocol"], [])
+        key = (c["protocol"], c["detector"])
+        out.setdefault(key, [])
         if c["flagged"]:
-            out[c["protocol"]].append(c["index"])
+            out[key].append(c["index"])
     return out
 
 
@@ -77,10 +83,10 @@ def html_incidents(path: Path) -> list[tuple]:
     return rows
 
 
-async def slide_to_k(app: SpearApp, pilot: Any, protocols: list[str]) -> None:
+async def slide_to_k(app: SpearApp, pilot: Any, views: list[View]) -> None:
     """The user's way: focus each LSTM slider (at the detector's k=6) and take two coarse steps down."""
-    for p in protocols:
-        slider = app.screen.query_one(f"#slider-{p}", ThresholdSlider)
+    for p, d in views:
+        slider = app.screen.query_one(f"#slider-{widget_suffix(p, d)}", ThresholdSlider)
         assert slider.value == pytest.approx(6.0)
         slider.focus()
         await pilot.press("shift+left", "shift+left")
@@ -96,7 +102,7 @@ async def wait(pilot: Any, cond, tries: int = 1200) -> None:
     raise AssertionError("condition not reached")
 
 
-def console_result(app: SpearApp) -> tuple[dict[str, list[int]], dict[str, np.ndarray], list[tuple]]:
+def console_result(app: SpearApp) -> tuple[dict[View, list[int]], dict[View, np.ndarray], list[tuple]]:
     tracks = app.state.tracks
     flags = {p: [int(i) for i in np.flatnonzero(t.current_flags())] for p, t in tracks.items()}
     thresholds = {p: t.current_thresholds() for p, t in tracks.items()}
@@ -113,15 +119,17 @@ async def test_console_scan_store_and_report_agree_after_a_move_to_k4(
     doc4 = scan(capsys, "--sensitivity", repr(K), "--store", str(stored4), "--report", str(report4), str(pcap))  # noqa: E501
     # the slider never changes what the nets learn: the same scores at either k
     def scores(d: dict) -> dict:
-        return {(c["protocol"], c["index"]): c["score"] for c in d["chunks"]}
+        return {(c["protocol"], c["detector"], c["index"]): c["score"] for c in d["chunks"]}
 
     assert scores(doc4) == scores(doc)
-    protocols = sorted({c["protocol"] for c in doc["chunks"]})
+    views = sorted({(c["protocol"], c["detector"]) for c in doc["chunks"]})
+    assert ("mqtt", "lstm") in views and ("mqtt", "rhythm") in views  # two MQTT models, two series
     want_flags = flagged_of_doc(doc4)
     want_thr = {
-        p: np.array([np.nan if c["threshold"] is None else c["threshold"]
-                     for c in sorted(doc4["chunks"], key=lambda c: c["index"]) if c["protocol"] == p])
-        for p in protocols
+        v: np.array([np.nan if c["threshold"] is None else c["threshold"]
+                     for c in sorted(doc4["chunks"], key=lambda c: c["index"])
+                     if (c["protocol"], c["detector"]) == v])
+        for v in views
     }  # fmt: skip
     want_incidents = sorted(view(i) for i in doc4["incidents"])
     print(f"{case}: k=6 flags {flagged_of_doc(doc)}, k=4 flags {want_flags}, {len(want_incidents)} incidents")
@@ -138,16 +146,16 @@ async def test_console_scan_store_and_report_agree_after_a_move_to_k4(
         await wait(pilot, lambda: app.engine is not None and app.engine.finished.is_set())
         app.drain()
         await pilot.pause()
-        await slide_to_k(app, pilot, protocols)
+        await slide_to_k(app, pilot, views)
         live_flags, live_thr, live_incidents = console_result(app)
         engine = app.engine
-        lstm = {p: next(d for d in engine.detectors[p] if d.name == "lstm") for p in protocols}
+        lstm = {(p, n): next(d for d in engine.detectors[p] if d.name == n) for p, n in views}
     assert live_flags == want_flags
-    for p in protocols:
-        np.testing.assert_allclose(live_thr[p], want_thr[p], rtol=1e-12)
+    for v in views:
+        np.testing.assert_allclose(live_thr[v], want_thr[v], rtol=1e-12)
         # the detector's own answer, and what it is: the same rule
-        assert [int(i) for i in np.flatnonzero(lstm[p].reflag(K)[0])] == want_flags[p]
-        assert lstm[p].baseline_skip == (4 if case == "fresh" else 0)
+        assert [int(i) for i in np.flatnonzero(lstm[v].reflag(K)[0])] == want_flags[v]
+        assert lstm[v].baseline_skip == (4 if case == "fresh" else 0)
     assert live_incidents == want_incidents
 
     # a review of the store the default-k scan wrote, the slider to 4
@@ -158,20 +166,20 @@ async def test_console_scan_store_and_report_agree_after_a_move_to_k4(
         await wait(pilot, lambda: app.state.progress is not None and app.state.progress.done)
         app.drain()
         await pilot.pause()
-        await slide_to_k(app, pilot, protocols)
+        await slide_to_k(app, pilot, views)
         review_flags, review_thr, review_incidents = console_result(app)
     assert review_flags == want_flags and review_incidents == want_incidents
-    for p in protocols:
-        np.testing.assert_allclose(review_thr[p], want_thr[p], rtol=1e-12)
+    for v in views:
+        np.testing.assert_allclose(review_thr[v], want_thr[v], rtol=1e-12)
 
     # the k=4 scan's store and report hold the same
     with open_store(stored4) as reader:
         assert sorted(view(i) for i in reader.incidents()) == want_incidents
-        store_flags: dict[str, list[int]] = {}
+        store_flags: dict[View, list[int]] = {}
         for c in reader.chunks():
-            store_flags.setdefault(c.protocol, [])
+            store_flags.setdefault((c.protocol, c.detector), [])
             if c.flagged:
-                store_flags[c.protocol].append(c.index)
+                store_flags[(c.protocol, c.detector)].append(c.index)
     assert store_flags == want_flags
     assert sorted(html_incidents(report4)) == sorted(
         (v[0], f"{v[1]}–{v[2]}", v[3], ", ".join(v[4]), v[5]) for v in want_incidents

@@ -66,7 +66,7 @@ async def test_review_shows_stored_alerts_and_slider_reflags(store: Path, settin
         await _loaded(app, pilot, len(rows))
         # overview: the modbus slider, at the detector's default k, shows the engine's own flags
         slider = app.screen.query_one(ThresholdSlider)
-        track = app.state.tracks["modbus"]
+        track = app.state.tracks[("modbus", "lstm")]
         assert track.scores.n == len(stored_flags) and slider.flagged == int(stored_flags.sum()) > 0
         k0 = slider.value
         await pilot.press("tab")

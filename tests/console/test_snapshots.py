@@ -27,6 +27,12 @@ def scenario() -> list[list]:
         events += chunks
         events += [MessagesSeen(proto, 500, c.start, c.end) for c in chunks]
         events.append(alert_for(chunks[peak], talkers=("192.168.1.20", "[bold]sensor-7[/]")))
+        if proto == "mqtt":  # MQTT's second model, the rhythm view: its own series, panel and slider
+            rhythm = peak_series(90, 25, seed=7) * 0.8
+            events += [
+                dataclasses.replace(c, detector="rhythm")
+                for c in chunk_events(proto, rhythm, warmup=10, flagged_at=(25,), threshold=0.1)
+            ]
         if proto == "mqtt":  # a novelty alert on the same chunk: one incident, two detectors agreeing
             events.append(
                 dataclasses.replace(

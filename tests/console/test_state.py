@@ -16,7 +16,7 @@ def test_reflag_matches_detector_rule_and_moves_with_k() -> None:
     scores = peak_series(80, peak=50)
     scores[60] = scores[59] * 1.6  # a smaller bump that only a sensitive k flags
     st.apply(chunk_events("mqtt", scores, warmup=8))
-    tr = st.tracks["mqtt"]
+    tr = st.tracks[("mqtt", "lstm")]
     assert tr.warmup == 8
     counts = {}
     for k in (2.0, 5.0, 50.0):
@@ -32,7 +32,7 @@ def test_reflag_matches_detector_rule_and_moves_with_k() -> None:
 def test_engine_flags_shown_until_the_user_moves_k() -> None:
     st = ConsoleState()
     st.apply(chunk_events("modbus", [1.0, 1.0, 1.0, 9.0], warmup=2, flagged_at=(3,), threshold=2.0))
-    tr = st.tracks["modbus"]
+    tr = st.tracks[("modbus", "lstm")]
     assert tr.flagged == 1 and tr.threshold == 2.0 and tr.k is None
 
 
@@ -48,7 +48,7 @@ def test_counts_rate_and_other_events() -> None:
         ]
     )
     assert changed >= {"messages", "alerts", "days"}
-    tr = st.tracks["mqtt"]
+    tr = st.tracks[("mqtt", "lstm")]
     assert tr.messages == 400 and st.skipped == {"mqtt": 3}
     assert tr.rate == 200.0  # 400 messages over 2 s of capture time
     assert st.alerts_total == 1
@@ -83,3 +83,43 @@ def test_reflag_uses_the_rule_the_detector_sent() -> None:
     np.testing.assert_array_equal(tr.current_thresholds(), thr)
     without_skip, _ = flag_scores(scores, 4.0, 8)
     assert not np.array_equal(without_skip, want)  # the parameter matters on this series
+
+
+def test_two_models_of_one_protocol_are_two_tracks_with_their_own_k() -> None:
+    """MQTT's flow LSTM and its rhythm view: one series each, re-flagged and re-grouped independently;
+    the alerts derived at a view's k carry that view's name."""
+    import dataclasses
+
+    from spear_tui.detect.lstm.decision import PeakRule
+    from spear_tui.events import DetectorStarted
+
+    st = ConsoleState()
+    flow = peak_series(60, peak=40)
+    rhythm = peak_series(60, peak=20, seed=1)
+    rule = PeakRule(warmup=8)
+    st.apply(
+        [
+            DetectorStarted("mqtt", "lstm", rule.to_dict(), 6.0),
+            DetectorStarted("mqtt", "rhythm", rule.to_dict(), 6.0),
+            MessagesSeen("mqtt", 1000, 0.0, 1.0),
+            *chunk_events("mqtt", flow, warmup=8),
+            *(dataclasses.replace(c, detector="rhythm") for c in chunk_events("mqtt", rhythm, warmup=8)),
+            MessagesSeen("mqtt", 1000, 1.0, 2.0),
+        ]
+    )
+    assert set(st.tracks) == {("mqtt", "lstm"), ("mqtt", "rhythm")}
+    assert list(st.tracks[("mqtt", "rhythm")].scores.view()) == list(rhythm)
+    assert st.messages == 2000  # counted once for the protocol, not once per model
+    st.reflag("mqtt", 3.0, "rhythm")
+    assert st.tracks[("mqtt", "lstm")].k is None and st.tracks[("mqtt", "rhythm")].k == 3.0
+    want_rhythm = np.flatnonzero(flag_scores(rhythm, 3.0, 8)[0])
+    assert 20 in want_rhythm
+    derived = [a for a in st.regrouped["mqtt"][1].values() if a.chunk >= 0]
+    assert sorted(a.chunk for a in derived) == sorted(want_rhythm.tolist())
+    assert {a.detector for a in derived} == {"rhythm"}
+    assert all("mqtt rhythm chunk" in a.reason for a in derived)
+    st.reflag("mqtt", 50.0, "lstm")  # the flow view's own k: nothing; the rhythm view's alerts stay
+    derived = [a for a in st.regrouped["mqtt"][1].values() if a.chunk >= 0]
+    assert sorted(a.chunk for a in derived) == sorted(want_rhythm.tolist())
+    assert st.tracks[("mqtt", "lstm")].flagged == 0
+    assert any("rhythm" in inc.detectors for inc in st.incidents())

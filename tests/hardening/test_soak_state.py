@@ -87,6 +87,10 @@ def test_engine_state_bounded_over_200k_messages() -> None:
         before = mid_t.get(path, 0)
         if path.startswith("engine.retainer._ring"):
             continue  # a ring filling up to its bound; the bound is checked below
+        if path.startswith("engine.retainer._pinned["):
+            # one alert's window each (the looped normal day raises alerts: MQTT's rhythm view flags its
+            # chunks 53-56, BENCHMARKS.md "Two MQTT views"); their number is bounded, checked below
+            continue
         leaf = path.rsplit(".", 1)[-1]
         allowed = (total - mid_seen) // chunk + 2 if leaf in PER_CHUNK_SERIES else 0
         if n > before * 1.1 + 100 + allowed:  # slack: sliding windows and carries fluctuate

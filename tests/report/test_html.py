@@ -75,3 +75,19 @@ def test_long_series_stay_small_and_keep_spikes() -> None:
 def test_empty_session_renders() -> None:
     page = render_html([], {}, {})
     assert "no alerts" in page and "no scored chunks" in page
+
+
+def test_each_lstm_view_gets_its_own_loss_plot_and_summary_column(events) -> None:
+    """MQTT's rhythm view is a second series: its own plot, its flagged chunks beside the flow LSTM's."""
+    import dataclasses
+
+    chunks, alerts, days = events
+    rhythm = [dataclasses.replace(c, detector="rhythm", flagged=c.index == 151)
+              for c in chunks if c.protocol == "mqtt"]  # fmt: skip
+    summaries = summarise(chunks + rhythm, alerts.values())
+    assert summaries["mqtt"]["chunks"] == 300  # the flow LSTM's series, not both
+    assert summaries["mqtt"]["rhythm flagged chunks"] == 1
+    assert "rhythm flagged chunks" not in summaries["modbus"]
+    page = render_html(chunks + rhythm, alerts, summaries, days=days)
+    assert page.count("<svg") == 4  # mqtt, mqtt rhythm, modbus + one meter measurement
+    assert "mqtt rhythm: chunk scores" in page and "mqtt: chunk scores" in page

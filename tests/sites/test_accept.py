@@ -80,6 +80,7 @@ def test_version_1_store_is_read_and_upgraded(tmp_path: Path) -> None:
     for col in ("accept", "eid", "chunk"):  # what a version 1 store looks like
         c.execute(f"ALTER TABLE alerts DROP COLUMN {col}")
     c.execute("ALTER TABLE chunks DROP COLUMN messages")
+    c.execute("ALTER TABLE chunks DROP COLUMN detector")
     c.execute("DROP TABLE incidents")
     c.execute("DROP TABLE rules")
     c.execute("PRAGMA user_version=1")

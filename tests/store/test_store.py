@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import sqlite3
 from pathlib import Path
@@ -181,3 +182,34 @@ def test_awkward_file_names(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir() if p.suffix == ".db") == sorted(
         ["a?mode=ro.db", "b#frag.db", "c%20d.db", "e f.db"]
     )
+
+
+def test_chunk_detector_round_trip_and_a_version_2_store_reads_as_the_flow_lstm(tmp_path: Path) -> None:
+    """ChunkScored.detector (MQTT's flow "lstm" and "rhythm" views) is stored; a version 2 store (no
+    such column) reads its chunks as the flow LSTM's and is upgraded by the next writer."""
+    path = tmp_path / "v.db"
+    flow = ChunkScored("mqtt", 0, 1.0, 2.0, 1, 50, 0.25, 0.125, False, None, talkers=("a",), messages=500)
+    rhythm = dataclasses.replace(flow, score=0.5, detector="rhythm")
+    with AlertStore(path, {"command": "scan"}) as store:
+        store.write([flow, rhythm])
+    with open_store(path) as r:
+        assert r.chunks() == [flow, rhythm] and [c.detector for c in r.chunks()] == ["lstm", "rhythm"]
+    old = tmp_path / "v2.db"
+    with AlertStore(old, {"command": "scan"}) as store:
+        store.write([flow])
+    c = sqlite3.connect(old)
+    for col in ("eid", "chunk"):  # what a version 2 store looks like
+        c.execute(f"ALTER TABLE alerts DROP COLUMN {col}")
+    c.execute("ALTER TABLE chunks DROP COLUMN messages")
+    c.execute("ALTER TABLE chunks DROP COLUMN detector")
+    c.execute("DROP TABLE incidents")
+    c.execute("DROP TABLE rules")
+    c.execute("PRAGMA user_version=2")
+    c.commit()
+    c.close()
+    with open_store(old) as r:
+        assert r.chunks() == [dataclasses.replace(flow, messages=0)]  # the flow LSTM's
+    with AlertStore(old, {"command": "scan"}) as store:  # a writer upgrades it
+        store.write([rhythm])
+    with open_store(old) as r:
+        assert [(c.detector, c.score) for c in r.chunks()] == [("lstm", 0.25), ("rhythm", 0.5)]

@@ -14,6 +14,7 @@ from textual.widgets import DataTable
 
 from spear_tui.console.text import inert
 from spear_tui.console.widgets.loss_panel import fmt_score
+from spear_tui.detect.lstm.views import is_lstm
 from spear_tui.events import Alert
 
 COLUMNS = ("time", "detector", "sev", "score/thr", "frames", "talkers")
@@ -26,7 +27,7 @@ def fmt_time(t: float) -> str:
 
 def score_text(a: Alert) -> Text:
     """Score against threshold where both mean something; a rule alert's count is not a loss."""
-    if a.detector == "lstm":
+    if is_lstm(a.detector):  # any LSTM view: loss against threshold
         return Text(f"{fmt_score(a.score)}/{fmt_score(a.threshold)}")
     if a.threshold > 0:
         return Text(f"{a.score:g}/{a.threshold:g}")

@@ -13,11 +13,13 @@ from textual.widgets import DataTable
 
 from spear_tui.console.text import inert
 from spear_tui.console.widgets.alert_list import SEVERITY_STYLE, fmt_time
+from spear_tui.detect.lstm.views import is_lstm
 from spear_tui.events import Incident
 from spear_tui.incidents import RANK
 
 COLUMNS = ("time", "proto", "sev", "detectors", "alerts", "actors")
-FILTERS = ("all", "lstm", "novelty", "both")  # "both": incidents the LSTM and the novelty rules agree on
+# "lstm": any LSTM view (MQTT's flow and rhythm views); "both": an LSTM view and the novelty rules agree
+FILTERS = ("all", "lstm", "novelty", "both")
 SEVERITIES = ("low", "medium", "high")  # the severity filter: the lowest severity shown
 ORDERS = ("newest", "severity")
 
@@ -26,8 +28,11 @@ def passes(inc: Incident, mode: str) -> bool:
     """Does `inc` pass detector filter `mode` (one of FILTERS)?"""
     if mode == "all":
         return True
+    lstm = any(is_lstm(d) for d in inc.detectors)
     if mode == "both":
-        return {"lstm", "novelty"} <= set(inc.detectors)
+        return lstm and "novelty" in inc.detectors
+    if mode == "lstm":
+        return lstm
     return mode in inc.detectors
 
 

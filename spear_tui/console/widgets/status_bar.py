@@ -47,7 +47,7 @@ class StatusBar(Widget):
             left = int(st.learning_left)
             text.append(f"  learning: {left // 60}:{left % 60:02d} left", style="bold")
         if st.tracks or not st.meters:
-            msgs = sum(t.messages for t in st.tracks.values())
+            msgs = st.messages
             text.append(f"  msgs {msgs:,}")
         if st.meters:
             days = sum(len(m.days) for m in st.meters.values())

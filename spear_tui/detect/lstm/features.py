@@ -25,6 +25,7 @@ ephemeral range); equal ports (BACnet 47808<->47808) fall back to comparing addr
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -173,10 +174,11 @@ class Prepared:
 
 def prepare(
     table: pl.DataFrame, protocol: str, client_ids: dict[tuple[str, int], str] | None = None,
-    timing: bool = False,
+    timing: bool = False, carry: Any = None,
 ) -> Prepared:
     """Everything the detector needs per message, vectorised over the whole table (with `timing`, the
-    raw features get the per-talker rhythm column, see `rhythm_feature`)."""
+    raw features get the per-talker rhythm column, see `rhythm_feature`; `carry`, a
+    `rhythm_carry.RhythmCarry`, continues each talker's rhythm from the tables before)."""
     ends = client_endpoints(table)
     # A flow only needs an id that is equal within the chunk: a 64-bit hash of the endpoint pair
     # (cheaper than ranking the joined strings: BENCHMARKS.md "online, peaks, features").
@@ -198,7 +200,10 @@ def prepare(
     if timing:
         msgtype = table.get_column("msgtype").fill_null(-1).to_numpy().astype(np.int64)
         key = (codes * 512 + (msgtype + 1) % 256) * 2 + from_server
-        rhythm = rhythm_feature(key, time, from_server)
+        if carry is not None:
+            rhythm = carry.feature(key, names, time, from_server)
+        else:
+            rhythm = rhythm_feature(key, time, from_server)
         types = RHYTHM_TYPES if RHYTHM_TYPES is not None else MQTT_INITIATIVE if protocol == "mqtt" else None
         if types is not None:
             rhythm[~np.isin(msgtype, types)] = 0.0

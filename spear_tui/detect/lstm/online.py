@@ -43,6 +43,7 @@ from spear_tui.detect.lstm.features import (
 )
 from spear_tui.detect.lstm.lstm_shapes import params_fit
 from spear_tui.detect.lstm.lstm_warmup import start_warm_up
+from spear_tui.detect.lstm.rhythm_carry import RhythmCarry
 from spear_tui.detect.lstm.stacked_lstm import LSTMConfig, StackedLSTM, configure_xla
 from spear_tui.errors import UserError
 from spear_tui.events import Alert, ChunkScored
@@ -91,9 +92,11 @@ class OnlineLSTMDetector:
         *,
         seed: int = 0,
         checkpoint: str | Path | None = None,
+        name: str = DETECTOR,
     ):
         configure_xla()
         self.protocol = protocol
+        self.name = name  # which view of the protocol (events, alerts and sliders are keyed by it)
         ckpt = load_checkpoint(checkpoint, KIND) if checkpoint is not None else None
         cfg = config or LSTMConfig()
         if ckpt is not None:
@@ -138,6 +141,7 @@ class OnlineLSTMDetector:
         self._pending_rows = 0
         self._prev = np.zeros(cfg.features)  # raw features of the last message fed to the net
         self._client_ids: dict[tuple[str, int], str] = {}
+        self._rhythm = RhythmCarry()  # each talker's rhythm continues across batches (timing only)
         self.scores: list[float] = []
         self.train_losses: list[float] = []
         self.thresholds: list[float | None] = []  # at the user's sensitivity: what flags chunks
@@ -249,7 +253,7 @@ class OnlineLSTMDetector:
         reset (a non-finite loss) discards the chunk queued behind it, which is then queued again.
         """
         model = self.model
-        prep = prepare(table, self.protocol, self._client_ids, timing=self.cfg.timing)
+        prep = prepare(table, self.protocol, self._client_ids, timing=self.cfg.timing, carry=self._rhythm)
         n = self.cfg.chunk
         batch = ChunkBatch(prep, n, self.cfg.mode)
         spans = [(lo, min(lo + n, table.height)) for lo in range(0, table.height, n)]
@@ -354,7 +358,7 @@ class OnlineLSTMDetector:
         span = (float(prep.time[lo:hi].min()), float(prep.time[lo:hi].max()), int(prep.frame[lo]),
                 int(prep.frame[hi - 1]), int(prep.file[lo]))
         return reset_alert(
-            self.protocol, span, hi - lo, chunk_talkers(prep, lo, hi), score, after, self.resets
+            self.protocol, span, hi - lo, chunk_talkers(prep, lo, hi), score, after, self.resets, self.name
         )
 
     def _next_baseline(self) -> tuple[float, float] | None:
@@ -383,7 +387,7 @@ class OnlineLSTMDetector:
         baseline. Their ChunkScored events keep threshold None (that was the online decision); the
         alert says when and against what they were judged."""
         chunks, self._warmup_chunks = self._warmup_chunks or [], None
-        return review_alerts(chunks, np.asarray(self.scores), self.rule, self.sensitivity)
+        return review_alerts(chunks, np.asarray(self.scores), self.rule, self.sensitivity, self.name)
 
     def _score_events(
         self, batch: ChunkBatch, flight: _InFlight, score: float, after: float, thr: float | None
@@ -398,7 +402,7 @@ class OnlineLSTMDetector:
         chunk = ChunkScored(
             protocol=self.protocol, index=index, start=start, end=end, first_frame=first,
             last_frame=last, score=score, train_loss=after, flagged=bool(flagged), threshold=thr,
-            file=file, talkers=talkers, messages=hi - lo,
+            file=file, talkers=talkers, messages=hi - lo, detector=self.name,
         )
         events: list = [chunk]
         if self._warmup_chunks is not None:

@@ -73,3 +73,19 @@ async def test_alert_list_shows_one_incidents_alerts() -> None:
         table.show(alerts)
         assert table.row_count == 5 and table.selected_alert() == alerts[2]
         assert table.alert_at(7) is None
+
+
+def test_the_lstm_filter_means_any_lstm_view() -> None:
+    """MQTT's rhythm view is an LSTM: its incidents pass the "lstm" filter, and "both" with novelty."""
+    from spear_tui.console.widgets.incident_list import passes
+
+    chunks = chunk_events("mqtt", [1.0] * 30)
+    rhythm = dataclasses.replace(alert_for(chunks[0]), detector="rhythm", detectors=("rhythm",))
+    nov = dataclasses.replace(alert_for(chunks[20]), detector="novelty", detectors=("novelty",))
+    both = [dataclasses.replace(alert_for(chunks[20]), detector="rhythm", detectors=("rhythm",)), nov]
+    (r,) = _incidents([rhythm])
+    (n,) = _incidents([nov])
+    (b,) = _incidents(both)
+    assert passes(r, "lstm") and not passes(r, "novelty") and not passes(r, "both")
+    assert not passes(n, "lstm") and passes(n, "novelty")
+    assert passes(b, "both") and passes(b, "lstm") and passes(b, "novelty")

@@ -121,7 +121,7 @@ class OnlineLSTMDetector:
                 raise UserError(f"{checkpoint} does not match the stacked-LSTM architecture") from None
             self._state = {"params": ckpt.params, **ckpt.extra.get("optimizer", {})}
             self._trained_chunks = int(ckpt.extra.get("chunks_trained", 0))
-        start_warm_up(cfg, fresh=ckpt is None)
+        start_warm_up(cfg, fresh=ckpt is None, seed=seed)
         self._pretrained = ckpt is not None
         # Mean chunk score at the end of offline training (saved by `experiment train`): during the
         # peak detector's warm-up there is no threshold yet, so a trained net skips training on chunks

@@ -197,8 +197,6 @@ class StackedLSTM:
         With `state` only the structure is built (`nnx.eval_shape`): the random initialisation, ~0.8 s
         of op-by-op compiling in a new process, would be thrown away anyway."""
         import jax.numpy as jnp
-        from flax import nnx
-        from jax.flatten_util import ravel_pytree
 
         cfg.validate()
         self.cfg = cfg
@@ -206,7 +204,9 @@ class StackedLSTM:
         self._graphdef, self._unravel, self._tree_def, self._tx = st.graphdef, st.unravel, st.tree_def, st.tx
         self._chunk_fn = st.chunk_fn
         if state is None:
-            self._flat = ravel_pytree(nnx.split(_build_model(cfg, seed), nnx.Param)[1].to_pure_dict())[0]
+            from spear_tui.detect.lstm.fresh_init import fresh_params
+
+            self._flat = fresh_params(cfg, seed)
         else:  # numpy all the way: eager JAX ops on a new process's first net cost ~0.3 s of compiling
             self._flat = jnp.asarray(_ravel_like(st.ref, _match(st.ref, state["params"])))
         self._opt = self._tx.init(self._flat)

@@ -35,11 +35,10 @@ def cache_dir() -> Path:
 
 
 def _file(cfg: Any, seed: int) -> Path:
-    import flax
-    import jax
+    from importlib.metadata import version  # not `import flax`: a cache hit must not pay for Flax
 
     arch = f"lstm-l{cfg.layers}-u{cfg.units}-f{cfg.features}-seed{seed}"
-    return cache_dir() / f"{arch}-jax{jax.__version__}-flax{flax.__version__}.npy"
+    return cache_dir() / f"{arch}-jax{version('jax')}-flax{version('flax')}.npy"
 
 
 def _size(cfg: Any) -> int:

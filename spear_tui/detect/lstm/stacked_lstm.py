@@ -120,16 +120,21 @@ _STRUCTURE_LOCK = threading.Lock()
 
 
 def _structure(cfg: LSTMConfig) -> _Structure:
+    """Built from `param_shapes`, without Flax: importing it and tracing the model's construction cost
+    ~0.5 CPU-s per process, and the chunk program only needs the weights' layout (`_forward`). Flax
+    builds a fresh net's initial weights (`fresh_init`, cached on disk) and the reference tests."""
     import jax
     import optax
-    from flax import nnx
     from jax.flatten_util import ravel_pytree
 
     key = _program_key(cfg)
     with _STRUCTURE_LOCK:
         if key not in _STRUCTURES:
-            graphdef, params = nnx.split(nnx.eval_shape(lambda: _build_model(cfg, 0)), nnx.Param)
-            ref = params.to_pure_dict()
+            graphdef = None  # the chunk program runs `_forward` on the nested dict
+            ref = jax.tree.map(
+                lambda s: jax.ShapeDtypeStruct(s, np.float32), param_shapes(cfg),
+                is_leaf=lambda s: isinstance(s, tuple),
+            )
             _, unravel = ravel_pytree(jax.tree.map(lambda r: np.zeros(r.shape, r.dtype), ref))
             tx = optax.chain(optax.clip_by_global_norm(cfg.clip), optax.adam(cfg.lr))
             chunk_fn = jax.jit(partial(_chunk_step, graphdef, unravel, tx, cfg.loss, cfg.trim))
@@ -322,11 +327,17 @@ class StackedLSTM:
         """A new jit of the chunk program, traced with whatever `lstm_kernel.lstm_layer` is now (the
         nets' shared one keeps its first trace): for benches and tests comparing the loop variants."""
         import jax
+
+        c = self.cfg
+        return jax.jit(partial(_chunk_step, None, self._unravel, self._tx, c.loss, c.trim))
+
+    @property
+    def flax_graphdef(self):
+        """Flax's definition of this net's module (`nnx.merge` it with `params`): the reference the
+        tests hold `_forward` to; the chunk program does not use it."""
         from flax import nnx
 
-        graphdef = nnx.split(nnx.eval_shape(lambda: _build_model(self.cfg, 0)), nnx.Param)[0]
-        c = self.cfg
-        return jax.jit(partial(_chunk_step, graphdef, self._unravel, self._tx, c.loss, c.trim))
+        return nnx.split(nnx.eval_shape(lambda: _build_model(self.cfg, 0)), nnx.Param)[0]
 
     def train_step_fn(self):
         """A jitted plain training step (params, opt_state, x, y) -> (params, opt_state, loss) over the
@@ -356,13 +367,32 @@ def _match(ref: Any, saved: Any) -> Any:
     return saved
 
 
+def _forward(params, x):
+    """The net's prediction from its nested weights: what `_build_model`'s module computes (the same
+    operations in the same order, so the same program), without Flax's object graph."""
+    import jax.numpy as jnp
+
+    from spear_tui.detect.kernels.lstm_kernel import lstm_layer
+
+    h = jnp.transpose(x, (1, 2, 0))  # (time, features, batch)
+    for i in sorted(params["cells"]):
+        cell = params["cells"][i]
+        h = lstm_layer(h, cell["dense_i"]["kernel"], cell["dense_h"]["kernel"], cell["dense_h"]["bias"])
+    return jnp.einsum("tub,uf->btf", h, params["out"]["kernel"]) + params["out"]["bias"]
+
+
 def _message_losses(graphdef, kind, params, x, y):
-    """(batch, seq_len) loss of each predicted message."""
+    """(batch, seq_len) loss of each predicted message (`graphdef` None: `_forward`; else Flax's module)."""
     import jax.numpy as jnp
     import optax
-    from flax import nnx
 
-    diff = nnx.merge(graphdef, params)(x) - y
+    if graphdef is None:
+        pred = _forward(params, x)
+    else:
+        from flax import nnx
+
+        pred = nnx.merge(graphdef, params)(x)
+    diff = pred - y
     if kind == "huber":
         return jnp.mean(optax.huber_loss(diff, delta=1.0), axis=-1) * 2.0  # x2: equals MSE for small errors
     return jnp.mean(diff**2, axis=-1)

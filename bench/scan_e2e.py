@@ -50,10 +50,12 @@ def _children_cpu() -> float:
 
 def timed(cmd: list[str], env: dict | None = None) -> tuple[float, float, bytes]:
     """(wall s, CPU s of the process and everything it waited for: tshark, editcap, capinfos, stdout)."""
+    env = {**os.environ, **(env or {})}
     cpu = _children_cpu()
     t = time.perf_counter()
-    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                          env={**os.environ, **(env or {})})
+    # cwd: `python -m` puts it first on sys.path, ahead of PYTHONPATH, so run in the tree being measured
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env,
+                          cwd=env.get("PYTHONPATH", str(ROOT)))
     elapsed = time.perf_counter() - t
     if proc.returncode not in (0, 1):
         raise SystemExit(f"failed ({proc.returncode}): {' '.join(cmd)}")
@@ -87,7 +89,7 @@ def messages_in(doc: bytes) -> int:
 def measure(
     title: str, path: Path, rule: str | None, rounds: int, workers: list[int], baseline: Path | None = None
 ) -> dict:
-    runs = variants(path, rule, workers, baseline)
+    runs = variants(path.resolve(), rule, workers, baseline.resolve() if baseline else None)
     times: dict[str, list[float]] = {k: [] for k in runs}
     cpus: dict[str, list[float]] = {k: [] for k in runs}
     for name in ("defaults", "baseline"):  # warm the page cache and JAX's caches once

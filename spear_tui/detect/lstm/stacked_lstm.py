@@ -1,10 +1,12 @@
 """The paper's stacked LSTM (6 layers x 10 units, full sequences passed on, time-distributed dense)
 and its jitted, fixed-shape training/scoring functions.
 
-Why the functional wrapping: the model is defined with flax.nnx (`OptimizedLSTMCell`), but the jitted
-functions take the parameters and the optax state as plain arrays (`nnx.split` outside, `nnx.merge`
-inside `jax.jit`). Plain `nnx.jit` re-traverses the object graph on every call, which costs more than
-the arithmetic at this size. One jitted call scores a chunk and trains on it, so a chunk costs one
+Why the functional wrapping: the model is defined with flax.nnx (`OptimizedLSTMCell`: its weights'
+layout and initialisation, what checkpoints hold), but the jitted functions take the parameters and the
+optax state as plain arrays and run the net from the nested weights (`_forward`, the module's operations
+in the same order: the same program, tested). Plain `nnx.jit` re-traverses the object graph on every
+call, which costs more than the arithmetic at this size, and importing Flax and tracing the module cost
+~0.45 CPU-s per process. One jitted call scores a chunk and trains on it, so a chunk costs one
 Python dispatch, and that dispatch returns before the work is done (the caller overlaps its own).
 """
 
@@ -199,8 +201,8 @@ class StackedLSTM:
     def __init__(self, cfg: LSTMConfig, seed: int = 0, state: dict[str, Any] | None = None):
         """A fresh net from `seed`, or (`state`: a `state_dict()`, e.g. a checkpoint's) those weights.
 
-        With `state` only the structure is built (`nnx.eval_shape`): the random initialisation, ~0.8 s
-        of op-by-op compiling in a new process, would be thrown away anyway."""
+        Either way no Flax model is built here: the structure comes from `param_shapes`, a fresh net's
+        weights from `fresh_init` (Flax's initialisation, made once and cached on disk)."""
         import jax.numpy as jnp
 
         cfg.validate()
@@ -375,7 +377,7 @@ def _forward(params, x):
     from spear_tui.detect.kernels.lstm_kernel import lstm_layer
 
     h = jnp.transpose(x, (1, 2, 0))  # (time, features, batch)
-    for i in sorted(params["cells"]):
+    for i in range(len(params["cells"])):  # int keys, as param_shapes and Flax's pure dicts have them
         cell = params["cells"][i]
         h = lstm_layer(h, cell["dense_i"]["kernel"], cell["dense_h"]["kernel"], cell["dense_h"]["bias"])
     return jnp.einsum("tub,uf->btf", h, params["out"]["kernel"]) + params["out"]["bias"]

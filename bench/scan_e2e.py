@@ -10,10 +10,14 @@ paho-mqtt + dumpcap, the stacks bench/ingest.py uses), ~500k MQTT messages by de
   w=N        defaults with SPEAR_TUI_TSHARK_WORKERS=N, for each N in --workers (speed-up vs cores)
 and the same first three on the small recorded sample `sample_captures/mqtt_shuffle.pcapng`, where
 start-up dominates (`defaults - no-lstm` there is the detectors' start-up cost).
-Prints medians, min-max and speed ratios floor/variant (1.0 = as fast as tshark alone).
+Prints medians, min-max and speed ratios floor/variant (1.0 = as fast as tshark alone), and the CPU
+seconds each used (process + everything it waited for), the figure that does not depend on the load.
+Every scan runs this tree's package (`python -m spear_tui`, PYTHONPATH=this tree); `--baseline DIR`
+adds the defaults run from another tree (e.g. `git archive` of an earlier commit) for an A/B.
 
 Usage: .venv/bin/python bench/scan_e2e.py [--clients 8] [--messages 30000] [--rounds 5]
                                           [--workers 1,2] [--capture FILE --decode-as RULE]
+                                          [--baseline DIR] [--no-small]
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -30,33 +35,50 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
-SPEAR = str(Path(sys.executable).with_name("spear-tui"))
+sys.path.insert(1, str(ROOT))
+# This tree's package, not whatever the venv's `spear-tui` script imports (a shared editable install
+# may point at another checkout): `python -m spear_tui` with this tree first on the path.
+SPEAR = [sys.executable, "-m", "spear_tui"]
+TREE_ENV = {"PYTHONPATH": str(ROOT)}
 SMALL = ROOT / "sample_captures" / "mqtt_shuffle.pcapng"
 
 
-def timed(cmd: list[str], env: dict | None = None) -> tuple[float, bytes]:
+def _children_cpu() -> float:
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
+def timed(cmd: list[str], env: dict | None = None) -> tuple[float, float, bytes]:
+    """(wall s, CPU s of the process and everything it waited for: tshark, editcap, capinfos, stdout)."""
+    env = {**os.environ, **(env or {})}
+    cpu = _children_cpu()
     t = time.perf_counter()
-    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                          env={**os.environ, **(env or {})})
+    # cwd: `python -m` puts it first on sys.path, ahead of PYTHONPATH, so run in the tree being measured
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env,
+                          cwd=env.get("PYTHONPATH", str(ROOT)))
     elapsed = time.perf_counter() - t
     if proc.returncode not in (0, 1):
         raise SystemExit(f"failed ({proc.returncode}): {' '.join(cmd)}")
-    return elapsed, proc.stdout
+    return elapsed, _children_cpu() - cpu, proc.stdout
 
 
-def variants(path: Path, rule: str | None, workers: list[int]) -> dict[str, tuple[list[str], dict]]:
+def variants(
+    path: Path, rule: str | None, workers: list[int], baseline: Path | None = None
+) -> dict[str, tuple[list[str], dict]]:
     from spear_tui.capture.tshark import find_tshark
     from spear_tui.protocols.fields import tshark_field_args
 
     dec = ["-d", rule] if rule else []
-    scan = [SPEAR, "scan", "--json", *(["--decode-as", rule] if rule else []), str(path)]
+    scan = [*SPEAR, "scan", "--json", *(["--decode-as", rule] if rule else []), str(path)]
     out: dict[str, tuple[list[str], dict]] = {
         "floor": ([find_tshark(), "-r", str(path), "-n", *dec, *tshark_field_args()], {}),
-        "no-lstm": ([*scan[:3], "--no-lstm", *scan[3:]], {}),
-        "defaults": (scan, {}),
+        "no-lstm": ([*scan[:5], "--no-lstm", *scan[5:]], TREE_ENV),
+        "defaults": (scan, TREE_ENV),
     }
+    if baseline is not None:  # the same run from another source tree (e.g. `git archive` of the last commit)
+        out["baseline"] = (scan, {"PYTHONPATH": str(baseline)})
     for n in workers:
-        out[f"w={n}"] = (scan, {"SPEAR_TUI_TSHARK_WORKERS": str(n)})
+        out[f"w={n}"] = (scan, {**TREE_ENV, "SPEAR_TUI_TSHARK_WORKERS": str(n)})
     return out
 
 
@@ -64,26 +86,35 @@ def messages_in(doc: bytes) -> int:
     return sum(p["messages"] for p in json.loads(doc)["protocols"].values())
 
 
-def measure(title: str, path: Path, rule: str | None, rounds: int, workers: list[int]) -> dict:
-    runs = variants(path, rule, workers)
+def measure(
+    title: str, path: Path, rule: str | None, rounds: int, workers: list[int], baseline: Path | None = None
+) -> dict:
+    runs = variants(path.resolve(), rule, workers, baseline.resolve() if baseline else None)
     times: dict[str, list[float]] = {k: [] for k in runs}
-    timed(runs["defaults"][0])  # warm the page cache and JAX's compilation cache once
+    cpus: dict[str, list[float]] = {k: [] for k in runs}
+    for name in ("defaults", "baseline"):  # warm the page cache and JAX's caches once
+        if name in runs:
+            timed(*runs[name])
     docs: dict[str, bytes] = {}
     for _ in range(rounds):
         for name, (cmd, env) in runs.items():  # interleaved: drift hits every variant alike
-            elapsed, out = timed(cmd, env)
+            elapsed, cpu, out = timed(cmd, env)
             times[name].append(elapsed)
+            cpus[name].append(cpu)
             if name != "floor":
                 docs[name] = out
     msgs = messages_in(docs["defaults"])
-    same = {k: docs[k] == docs["defaults"] for k in docs if k.startswith("w=")}
+    same = {k: docs[k] == docs["defaults"] for k in docs if k.startswith("w=") or k == "baseline"}
     floor = statistics.median(times["floor"])
     print(f"\n{title}: {path.name}, {msgs} messages, {rounds} rounds interleaved")
-    print(f"  {'run':<10} {'median s':>9} {'min-max s':>13} {'msgs/s':>9} {'floor/run':>10}")
+    floor_cpu = statistics.median(cpus["floor"])
+    print(f"  {'run':<10} {'median s':>9} {'min-max s':>13} {'msgs/s':>9} {'floor/run':>10} {'CPU s':>7} "
+          f"{'CPU/floor':>10}")
     for name, ts in times.items():
-        med = statistics.median(ts)
+        med, cpu = statistics.median(ts), statistics.median(cpus[name])
         spread = f"{min(ts):>6.2f}-{max(ts):<6.2f}"
-        print(f"  {name:<10} {med:>9.2f} {spread} {msgs / med:>9.0f} {floor / med:>9.2f}x")
+        print(f"  {name:<10} {med:>9.2f} {spread} {msgs / med:>9.0f} {floor / med:>9.2f}x {cpu:>7.2f} "
+              f"{cpu / floor_cpu:>9.2f}x")
     if same:
         print("  same JSON as defaults: " + ", ".join(f"{k} {'yes' if v else 'NO'}" for k, v in same.items()))
     start_up = statistics.median(times["defaults"]) - statistics.median(times["no-lstm"])
@@ -99,6 +130,8 @@ def main() -> None:
     ap.add_argument("--workers", default="1,2", help="tshark worker counts to compare (comma-separated)")
     ap.add_argument("--capture", type=Path)
     ap.add_argument("--decode-as")
+    ap.add_argument("--baseline", type=Path, help="also run defaults from this source tree (A/B)")
+    ap.add_argument("--no-small", action="store_true", help="skip the small sample")
     args = ap.parse_args()
     workers = [int(w) for w in args.workers.split(",") if w]
     print(f"cores: {os.cpu_count()}, python {sys.version.split()[0]}")
@@ -109,8 +142,9 @@ def main() -> None:
             from ingest import record
 
             path, rule = record(Path(tmp), args.clients, args.messages)
-        measure("big capture", path, rule, args.rounds, workers)
-    measure("small sample", SMALL, None, args.rounds, [])
+        measure("big capture", path, rule, args.rounds, workers, args.baseline)
+    if not args.no_small:
+        measure("small sample", SMALL, None, args.rounds, [], args.baseline)
 
 
 if __name__ == "__main__":

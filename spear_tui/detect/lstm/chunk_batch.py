@@ -25,6 +25,7 @@ class ChunkBatch:
         self._stats: tuple | None = None
         self._orders: np.ndarray | None = None
         self._talkers: list[tuple[str, ...]] | None = None
+        self._spans: tuple[list[float], list[float]] | None = None
 
     def _batched(self, lo: int, hi: int) -> bool:
         return lo > 0 and hi - lo == self.n
@@ -50,3 +51,14 @@ class ChunkBatch:
         if self._talkers is None:
             self._talkers = batch_talkers(self.prep, self.n)
         return self._talkers[lo // self.n]
+
+    def span(self, lo: int, hi: int) -> tuple[float, float]:
+        """(first, last) capture time of messages lo..hi-1."""
+        if hi - lo != self.n:
+            t = self.prep.time[lo:hi]
+            return float(t.min()), float(t.max())
+        if self._spans is None:
+            k = len(self.prep.time) // self.n
+            t = self.prep.time[: k * self.n].reshape(k, self.n)
+            self._spans = (t.min(axis=1).tolist(), t.max(axis=1).tolist())
+        return self._spans[0][lo // self.n], self._spans[1][lo // self.n]

@@ -37,7 +37,6 @@ from spear_tui.detect.lstm.features import (
     Prepared,
     RunningNorm,
     chunk_talkers,
-    chunk_tensors,
     mqtt_client_ids,
     prepare,
 )
@@ -124,7 +123,7 @@ class OnlineLSTMDetector:
                 raise UserError(f"{checkpoint} does not match the stacked-LSTM architecture") from None
             self._state = {"params": ckpt.params, **ckpt.extra.get("optimizer", {})}
             self._trained_chunks = int(ckpt.extra.get("chunks_trained", 0))
-        start_warm_up(cfg, fresh=ckpt is None)
+        start_warm_up(cfg, fresh=ckpt is None, seed=seed)
         self._pretrained = ckpt is not None
         # Mean chunk score at the end of offline training (saved by `experiment train`): during the
         # peak detector's warm-up there is no threshold yet, so a trained net skips training on chunks
@@ -147,6 +146,7 @@ class OnlineLSTMDetector:
         self.thresholds: list[float | None] = []  # at the user's sensitivity: what flags chunks
         self._gates: list[float | None] = []  # at the configured k: what keeps a chunk out of training
         self._warmup_chunks: list[ChunkScored] | None = []  # judged later together; None: done
+        self._peak_cache: dict | None = None
 
     @property
     def model(self) -> StackedLSTM:
@@ -229,6 +229,13 @@ class OnlineLSTMDetector:
     def baseline_skip(self) -> int:
         """Leading scores left out of the baseline: half the warm-up (fresh net) or none (trained)."""
         return 0 if self._pretrained else self.cfg.warmup_chunks // 2
+
+    def _peak_kw(self) -> dict:
+        """`peak_params()`, made once: the rule is fixed once the detector exists, and building it for
+        every chunk (twice) was a measurable share of the per-chunk Python."""
+        if self._peak_cache is None:
+            self._peak_cache = self.peak_params()
+        return self._peak_cache
 
     def reflag(self, k: float | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Flags and thresholds of the whole score series at sensitivity `k` (default: current)."""
@@ -315,15 +322,19 @@ class OnlineLSTMDetector:
         if self.norm.count == 0:
             self.norm.merge(*stats)  # the very first chunk defines the scale it is scored with
         order = batch.order(lo, hi)
-        seq = self.norm.apply(raw[order])
-        prev = self.norm.apply(self._prev[None, :])[0]
+        # The previous chunk's last message and this chunk, normalised together (row-wise, the same
+        # values as two calls): inputs are rows 0..n-1, targets rows 1..n (`chunk_tensors`' pairs).
+        rows = np.empty((hi - lo + 1, raw.shape[1]))
+        rows[0] = self._prev
+        np.take(raw, order, axis=0, out=rows[1:])
+        seq = self.norm.apply(rows)
         mask = None
         m = hi - lo
         if m < cfg.chunk:
             seq = np.concatenate([seq, np.zeros((cfg.chunk - m, cfg.features), np.float32)])
             mask = (np.arange(cfg.chunk) < m).astype(np.float32).reshape(cfg.batch, cfg.seq_len)
-        x, y = chunk_tensors(seq, prev, cfg.batch, cfg.seq_len)
-        return _ChunkTensors(x, y, mask, stats, raw[order[-1]])
+        shape = (cfg.batch, cfg.seq_len, cfg.features)
+        return _ChunkTensors(seq[:-1].reshape(shape), seq[1:].reshape(shape), mask, stats, rows[-1].copy())
 
     def _settle(
         self, prep: Prepared, flight: _InFlight, train: bool
@@ -363,7 +374,7 @@ class OnlineLSTMDetector:
 
     def _next_baseline(self) -> tuple[float, float] | None:
         """(median, deviation) the next chunk will be judged by (None during warm-up)."""
-        med, dev = peaks.latest_baseline(self._recent_scores(), **self.peak_params())
+        med, dev = peaks.latest_baseline(self._recent_scores(), **self._peak_kw())
         return None if np.isnan(med) else (med, dev)
 
     @staticmethod
@@ -374,7 +385,7 @@ class OnlineLSTMDetector:
         """The score series (with a placeholder for the coming chunk), cut to the part the last entry's
         baseline can see: an O(window) cost per chunk, not O(chunks so far). The cut keeps enough in
         front that the warm-up and skip rules of peaks.latest_baseline read it as the whole series."""
-        p = self.peak_params()
+        p = self._peak_kw()
         keep = p["window"] + max(p["warmup"], p["skip"]) + 1
         tail = self.scores[-keep:] if len(self.scores) + placeholder > keep else self.scores
         out = np.asarray(tail, np.float64)
@@ -396,7 +407,7 @@ class OnlineLSTMDetector:
         lo, hi, prep = flight.lo, flight.hi, batch.prep
         flagged = thr is not None and score > thr
         index = len(self.scores) - 1
-        start, end = float(prep.time[lo:hi].min()), float(prep.time[lo:hi].max())
+        start, end = batch.span(lo, hi)
         first, last, file = int(prep.frame[lo]), int(prep.frame[hi - 1]), int(prep.file[lo])
         talkers = batch.talkers(lo, hi)
         chunk = ChunkScored(
@@ -412,6 +423,6 @@ class OnlineLSTMDetector:
                 events.extend(self._warmup_review())
         if flagged:
             assert thr is not None  # a chunk is flagged against a known threshold
-            med, dev = peaks.latest_baseline(self._recent_scores(placeholder=False), **self.peak_params())
+            med, dev = peaks.latest_baseline(self._recent_scores(placeholder=False), **self._peak_kw())
             events.append(chunk_alert(chunk, self.sensitivity, med, dev, self.name))
         return events

@@ -1,10 +1,12 @@
 """The paper's stacked LSTM (6 layers x 10 units, full sequences passed on, time-distributed dense)
 and its jitted, fixed-shape training/scoring functions.
 
-Why the functional wrapping: the model is defined with flax.nnx (`OptimizedLSTMCell`), but the jitted
-functions take the parameters and the optax state as plain arrays (`nnx.split` outside, `nnx.merge`
-inside `jax.jit`). Plain `nnx.jit` re-traverses the object graph on every call, which costs more than
-the arithmetic at this size. One jitted call scores a chunk and trains on it, so a chunk costs one
+Why the functional wrapping: the model is defined with flax.nnx (`OptimizedLSTMCell`: its weights'
+layout and initialisation, what checkpoints hold), but the jitted functions take the parameters and the
+optax state as plain arrays and run the net from the nested weights (`_forward`, the module's operations
+in the same order: the same program, tested). Plain `nnx.jit` re-traverses the object graph on every
+call, which costs more than the arithmetic at this size, and importing Flax and tracing the module cost
+~0.45 CPU-s per process. One jitted call scores a chunk and trains on it, so a chunk costs one
 Python dispatch, and that dispatch returns before the work is done (the caller overlaps its own).
 """
 
@@ -120,16 +122,21 @@ _STRUCTURE_LOCK = threading.Lock()
 
 
 def _structure(cfg: LSTMConfig) -> _Structure:
+    """Built from `param_shapes`, without Flax: importing it and tracing the model's construction cost
+    ~0.5 CPU-s per process, and the chunk program only needs the weights' layout (`_forward`). Flax
+    builds a fresh net's initial weights (`fresh_init`, cached on disk) and the reference tests."""
     import jax
     import optax
-    from flax import nnx
     from jax.flatten_util import ravel_pytree
 
     key = _program_key(cfg)
     with _STRUCTURE_LOCK:
         if key not in _STRUCTURES:
-            graphdef, params = nnx.split(nnx.eval_shape(lambda: _build_model(cfg, 0)), nnx.Param)
-            ref = params.to_pure_dict()
+            graphdef = None  # the chunk program runs `_forward` on the nested dict
+            ref = jax.tree.map(
+                lambda s: jax.ShapeDtypeStruct(s, np.float32), param_shapes(cfg),
+                is_leaf=lambda s: isinstance(s, tuple),
+            )
             _, unravel = ravel_pytree(jax.tree.map(lambda r: np.zeros(r.shape, r.dtype), ref))
             tx = optax.chain(optax.clip_by_global_norm(cfg.clip), optax.adam(cfg.lr))
             chunk_fn = jax.jit(partial(_chunk_step, graphdef, unravel, tx, cfg.loss, cfg.trim))
@@ -194,11 +201,9 @@ class StackedLSTM:
     def __init__(self, cfg: LSTMConfig, seed: int = 0, state: dict[str, Any] | None = None):
         """A fresh net from `seed`, or (`state`: a `state_dict()`, e.g. a checkpoint's) those weights.
 
-        With `state` only the structure is built (`nnx.eval_shape`): the random initialisation, ~0.8 s
-        of op-by-op compiling in a new process, would be thrown away anyway."""
+        Either way no Flax model is built here: the structure comes from `param_shapes`, a fresh net's
+        weights from `fresh_init` (Flax's initialisation, made once and cached on disk)."""
         import jax.numpy as jnp
-        from flax import nnx
-        from jax.flatten_util import ravel_pytree
 
         cfg.validate()
         self.cfg = cfg
@@ -206,7 +211,9 @@ class StackedLSTM:
         self._graphdef, self._unravel, self._tree_def, self._tx = st.graphdef, st.unravel, st.tree_def, st.tx
         self._chunk_fn = st.chunk_fn
         if state is None:
-            self._flat = ravel_pytree(nnx.split(_build_model(cfg, seed), nnx.Param)[1].to_pure_dict())[0]
+            from spear_tui.detect.lstm.fresh_init import fresh_params
+
+            self._flat = fresh_params(cfg, seed)
         else:  # numpy all the way: eager JAX ops on a new process's first net cost ~0.3 s of compiling
             self._flat = jnp.asarray(_ravel_like(st.ref, _match(st.ref, state["params"])))
         self._opt = self._tx.init(self._flat)
@@ -323,11 +330,17 @@ class StackedLSTM:
         """A new jit of the chunk program, traced with whatever `lstm_kernel.lstm_layer` is now (the
         nets' shared one keeps its first trace): for benches and tests comparing the loop variants."""
         import jax
+
+        c = self.cfg
+        return jax.jit(partial(_chunk_step, None, self._unravel, self._tx, c.loss, c.trim))
+
+    @property
+    def flax_graphdef(self):
+        """Flax's definition of this net's module (`nnx.merge` it with `params`): the reference the
+        tests hold `_forward` to; the chunk program does not use it."""
         from flax import nnx
 
-        graphdef = nnx.split(nnx.eval_shape(lambda: _build_model(self.cfg, 0)), nnx.Param)[0]
-        c = self.cfg
-        return jax.jit(partial(_chunk_step, graphdef, self._unravel, self._tx, c.loss, c.trim))
+        return nnx.split(nnx.eval_shape(lambda: _build_model(self.cfg, 0)), nnx.Param)[0]
 
     def train_step_fn(self):
         """A jitted plain training step (params, opt_state, x, y) -> (params, opt_state, loss) over the
@@ -357,13 +370,32 @@ def _match(ref: Any, saved: Any) -> Any:
     return saved
 
 
+def _forward(params, x):
+    """The net's prediction from its nested weights: what `_build_model`'s module computes (the same
+    operations in the same order, so the same program), without Flax's object graph."""
+    import jax.numpy as jnp
+
+    from spear_tui.detect.kernels.lstm_kernel import lstm_layer
+
+    h = jnp.transpose(x, (1, 2, 0))  # (time, features, batch)
+    for i in range(len(params["cells"])):  # int keys, as param_shapes and Flax's pure dicts have them
+        cell = params["cells"][i]
+        h = lstm_layer(h, cell["dense_i"]["kernel"], cell["dense_h"]["kernel"], cell["dense_h"]["bias"])
+    return jnp.einsum("tub,uf->btf", h, params["out"]["kernel"]) + params["out"]["bias"]
+
+
 def _message_losses(graphdef, kind, params, x, y):
-    """(batch, seq_len) loss of each predicted message."""
+    """(batch, seq_len) loss of each predicted message (`graphdef` None: `_forward`; else Flax's module)."""
     import jax.numpy as jnp
     import optax
-    from flax import nnx
 
-    diff = nnx.merge(graphdef, params)(x) - y
+    if graphdef is None:
+        pred = _forward(params, x)
+    else:
+        from flax import nnx
+
+        pred = nnx.merge(graphdef, params)(x)
+    diff = pred - y
     if kind == "huber":
         return jnp.mean(optax.huber_loss(diff, delta=1.0), axis=-1) * 2.0  # x2: equals MSE for small errors
     return jnp.mean(diff**2, axis=-1)

@@ -22,3 +22,4 @@ def test_every_chunk_gets_what_the_per_chunk_functions_give(mqtt_normal: pl.Data
         want = [v[0] for v in chunk_stats(prep.raw[lo:hi][None])]
         for got, w in zip(batch.chunk_stats(lo, hi), want, strict=True):
             assert np.array_equal(got, w)
+        assert batch.span(lo, hi) == (float(prep.time[lo:hi].min()), float(prep.time[lo:hi].max()))

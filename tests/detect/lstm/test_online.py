@@ -316,3 +316,36 @@ def test_a_fresh_net_has_no_warm_up_review(mqtt_normal):
     events = det.feed(mqtt_normal.slice(0, 12_500)) + det.flush()
     assert det._warmup_chunks is None
     assert not [e for e in events if isinstance(e, Alert) and "warm-up" in e.reason]
+
+
+def test_chunk_tensors_are_the_shifted_pairs_of_the_normalised_chunk(mqtt_normal):
+    """`_tensors` normalises the previous message and the chunk in one call: the same bits as
+    normalising each and pairing them with `chunk_tensors`, for a full and a padded partial chunk."""
+    from spear_tui.detect.lstm.chunk_batch import ChunkBatch
+    from spear_tui.detect.lstm.features import chunk_tensors, prepare
+    from spear_tui.detect.lstm.online import OnlineLSTMDetector
+
+    det = OnlineLSTMDetector("mqtt", seed=0)
+    cfg = det.cfg
+    table = mqtt_normal.slice(0, 2 * cfg.chunk + 137)
+    prep = prepare(table, "mqtt")
+    batch = ChunkBatch(prep, cfg.chunk, cfg.mode)
+    for lo in (0, cfg.chunk, 2 * cfg.chunk):
+        hi = min(lo + cfg.chunk, table.height)
+        prev = det._prev.copy()
+        got = det._tensors(batch, lo, hi)
+        order = batch.order(lo, hi)
+        seq = det.norm.apply(prep.raw[lo:hi][order])
+        m = hi - lo
+        if m < cfg.chunk:
+            seq = np.concatenate([seq, np.zeros((cfg.chunk - m, cfg.features), np.float32)])
+            assert got.mask is not None and got.mask.sum() == m
+        else:
+            assert got.mask is None
+        x, y = chunk_tensors(seq, det.norm.apply(prev[None, :])[0], cfg.batch, cfg.seq_len)
+        assert got.x.dtype == x.dtype and got.y.dtype == y.dtype
+        assert np.array_equal(got.x.view(np.uint32), x.view(np.uint32))
+        assert np.array_equal(got.y.view(np.uint32), y.view(np.uint32))
+        assert np.array_equal(got.last, prep.raw[lo:hi][order[-1]])
+        det.norm.merge(*got.stats)
+        det._prev = got.last

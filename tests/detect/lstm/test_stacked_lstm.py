@@ -181,7 +181,7 @@ def test_network_equals_flax_cells_scanned_over_time_values_and_gradients():
     from flax import nnx
 
     m = StackedLSTM(CFG, seed=3)
-    model = nnx.merge(m._graphdef, nnx.State(m.params))
+    model = nnx.merge(m.flax_graphdef, nnx.State(m.params))
     x, y = _xy(_periodic())
 
     def reference(model, x):
@@ -194,7 +194,7 @@ def test_network_equals_flax_cells_scanned_over_time_values_and_gradients():
     np.testing.assert_allclose(np.asarray(model(x)), np.asarray(reference(model, x)), rtol=1e-5, atol=1e-6)
 
     def loss(params, run):
-        return jnp.mean((run(nnx.merge(m._graphdef, params), x) - y) ** 2)
+        return jnp.mean((run(nnx.merge(m.flax_graphdef, params), x) - y) ** 2)
 
     params = nnx.state(model, nnx.Param)
     got = jax.grad(loss)(params, lambda mod, v: mod(v))
@@ -223,3 +223,41 @@ def test_the_training_compiler_options_leave_the_results_as_they_are(monkeypatch
     assert len(default) == len(tuned)
     for a, b in zip(default, tuned, strict=True):
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "cfg", [LSTMConfig(), LSTMConfig(loss="huber", trim=0.0), LSTMConfig(timing=True, features=3)]
+)
+def test_the_chunk_program_without_flax_is_flax_modules_program_bit_for_bit(cfg):
+    """The nets run `_forward` on the nested weights instead of merging Flax's module (no Flax import
+    or model trace per process): scores, training losses, weights and Adam state equal, bit for bit,
+    the program traced through Flax's module, compiled alike, over warm-up, gated and masked chunks."""
+    from functools import partial
+
+    import jax
+    from flax import nnx
+
+    from spear_tui.detect.kernels.lstm_kernel import TRAINING_COMPILER_OPTIONS
+    from spear_tui.detect.lstm.stacked_lstm import _build_model, _chunk_step, _structure
+
+    net = StackedLSTM(cfg, 0)
+    net.compile()
+    st = _structure(cfg)
+    assert st.graphdef is None
+    graphdef = nnx.split(nnx.eval_shape(lambda: _build_model(cfg, 0)), nnx.Param)[0]
+    x = jax.ShapeDtypeStruct((cfg.batch, cfg.seq_len, cfg.features), np.float32)
+    m = jax.ShapeDtypeStruct((cfg.batch, cfg.seq_len), np.float32)
+    flax_fn = jax.jit(partial(_chunk_step, graphdef, st.unravel, st.tx, cfg.loss, cfg.trim)).lower(
+        net._flat, net._opt, x, x, m, jax.ShapeDtypeStruct((), np.int32), jax.ShapeDtypeStruct((), np.float32)
+    ).compile(compiler_options=TRAINING_COMPILER_OPTIONS)
+    rng = np.random.default_rng(0)
+    a = b = (net._flat, net._opt)
+    for steps, gate in ((100, np.inf), (1, np.inf), (0, np.inf), (3, 0.0), (1, np.inf)):
+        xx = rng.normal(size=(cfg.batch, cfg.seq_len, cfg.features)).astype(np.float32)
+        yy = rng.normal(size=xx.shape).astype(np.float32)
+        mask = (rng.random((cfg.batch, cfg.seq_len)) > 0.2).astype(np.float32)
+        args = (xx, yy, mask, np.int32(steps), np.float32(gate))
+        *a, out_a = net._compiled(*a, *args)
+        *b, out_b = flax_fn(*b, *args)
+        for p, q in zip(jax.tree.leaves((a, out_a)), jax.tree.leaves((b, out_b)), strict=True):
+            assert np.array_equal(np.asarray(p).view(np.uint32), np.asarray(q).view(np.uint32))

@@ -48,13 +48,15 @@ class Segment:
 PARALLEL_MIN_BYTES = 8_000_000  # packet data below which one tshark reads the file (~2 s of tshark)
 
 
-def tshark_workers() -> int:
+def tshark_workers(reserve: int = 0) -> int:
     """How many tshark processes dissect one file's segments at once: SPEAR_TUI_TSHARK_WORKERS, else
-    one per core (at most 8)."""
+    one per core (at most 8) but the `reserve` cores left to others. Why reserve: with the LSTMs on, a
+    scan is CPU-bound and a second tshark on 2 cores only takes their core (BENCHMARKS.md "End-to-end
+    scan": 1 worker 0.68x the floor vs 2 workers 0.63x, detectors on)."""
     try:
         return max(1, int(os.environ["SPEAR_TUI_TSHARK_WORKERS"]))
     except (KeyError, ValueError):
-        return max(1, min(8, os.cpu_count() or 1))
+        return max(1, min(8, (os.cpu_count() or 1) - reserve))
 
 
 def parallel_segment_frames(packets: int, data_bytes: int, workers: int, size: int) -> int:

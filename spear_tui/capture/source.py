@@ -47,8 +47,10 @@ class PacketSource:
         interface: str | None = None,
         bpf: str | None = None,
         infos: list[FileInfo] | None = None,
+        reserve_cores: int = 0,
     ):
         self.name = name
+        self.reserve_cores = reserve_cores  # cores the tshark workers leave to the detectors
         self.files = files
         self.start_time = start_time
         self.end_time = end_time
@@ -83,7 +85,7 @@ class PacketSource:
         its own thread, and handed on in file order."""
         info = self.infos[index] if index < len(self.infos) else None
         packets, data = (info.packets, info.data_bytes) if info else (0, 0)
-        workers = tshark_workers()
+        workers = tshark_workers(self.reserve_cores)
         segments = file_segments(packets, parallel_segment_frames(packets, data, workers, segment_frames()))
         if workers == 1 or len(segments) == 1:
             for segment in segments:
@@ -314,10 +316,12 @@ def merge_by_time(streams: list[Iterator[Batch]]) -> Iterator[Batch]:
 
 
 def open_capture_files(
-    paths: Sequence[str | Path], decode_as: Sequence[str] = (), batch_messages: int = 20000
+    paths: Sequence[str | Path], decode_as: Sequence[str] = (), batch_messages: int = 20000,
+    reserve_cores: int = 0,
 ) -> PacketSource:
     """A source over capture files (any format tshark reads), merged in time order; each message keeps its
-    file index and its frame number in that original file. Bad input raises UserError."""
+    file index and its frame number in that original file. Bad input raises UserError. `reserve_cores`:
+    cores the parallel tshark workers leave free (for the LSTMs)."""
     from spear_tui.errors import UserError
 
     if not paths:
@@ -335,6 +339,7 @@ def open_capture_files(
         decode_as,
         batch_messages,
         infos=infos,
+        reserve_cores=reserve_cores,
     )
 
 

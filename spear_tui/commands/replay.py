@@ -35,7 +35,7 @@ def open_console(files: list[str], args: argparse.Namespace, *, speed: float | N
 
     choice = detector_choice(args, files)
     # Opening checks every file (and tshark), so bad input fails as one line before the screen opens.
-    source = open_source(files, decode_as=args.decode_as)
+    source = open_source(files, decode_as=args.decode_as, choice=choice)
     meta = {"command": args.command or "demo", "files": list(files), "decode_as": list(args.decode_as)}
     try:
         store = open_session_store(args, source.name, meta)

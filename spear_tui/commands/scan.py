@@ -133,7 +133,7 @@ def scan(files: list[str], decode_as: list[str], choice=None, sinks=()) -> ScanR
 
     choice = choice or DetectorChoice()
     detectors = build_detectors(choice)  # first: the LSTMs' JAX warm-up starts now, in the background
-    source = open_source(files, decode_as=decode_as)
+    source = open_source(files, decode_as=decode_as, choice=choice)
     engine = build_engine(source, choice, speed=None, sinks=sinks, decode_as=decode_as, detectors=detectors)
     if choice.site is not None:  # thresholds and switches tuned in the console with this site
         from spear_tui.site.settings import apply_site_settings

@@ -89,12 +89,16 @@ def open_source(
     interface: str | None = None,
     bpf: str | None = None,
     decode_as: Sequence[str] = (),
+    choice: DetectorChoice | None = None,
 ):
+    """A capture or interface source; with the LSTMs in `choice`, a file's parallel tshark workers leave
+    them a core."""
     from spear_tui.capture.source import open_capture_files, open_interface
 
     if interface:
         return open_interface(interface, bpf=bpf, decode_as=decode_as)
-    return open_capture_files(paths, decode_as=decode_as)
+    reserve = 1 if choice is not None and choice.lstm else 0
+    return open_capture_files(paths, decode_as=decode_as, reserve_cores=reserve)
 
 
 def build_engine(

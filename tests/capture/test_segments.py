@@ -158,3 +158,21 @@ def _children_named(*names: str) -> list[int]:
             if comm in names and int(rest[1]) == me and rest[0] != "Z":
                 found.append(int(d.name))
     return found
+
+
+def test_workers_leave_a_core_to_the_lstms(monkeypatch) -> None:
+    """One tshark per core, but a core left to the detectors when the LSTMs run (the scan is CPU-bound
+    then); the environment variable still decides when set."""
+    from spear_tui.capture import segments
+    from spear_tui.engines.builder import DetectorChoice, open_source
+
+    monkeypatch.delenv("SPEAR_TUI_TSHARK_WORKERS", raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    assert (segments.tshark_workers(), segments.tshark_workers(reserve=1)) == (2, 1)
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)
+    assert segments.tshark_workers(reserve=1) == 1
+    monkeypatch.setenv("SPEAR_TUI_TSHARK_WORKERS", "2")
+    assert segments.tshark_workers(reserve=1) == 2
+    sample = Path(__file__).parents[2] / "sample_captures" / "mqtt_shuffle.pcapng"
+    assert open_source([sample], choice=DetectorChoice()).reserve_cores == 1
+    assert open_source([sample], choice=DetectorChoice(lstm=False)).reserve_cores == 0

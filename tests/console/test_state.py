@@ -75,7 +75,7 @@ def test_reflag_uses_the_rule_the_detector_sent() -> None:
     rule = PeakRule(warmup=8, window=50, skip=4)
     st = ConsoleState()
     st.apply([DetectorStarted("mqtt", "lstm", rule.to_dict(), 6.0), *chunk_events("mqtt", scores, warmup=8)])
-    tr = st.tracks["mqtt"]
+    tr = st.tracks[("mqtt", "lstm")]
     assert tr.rule == rule
     n = st.reflag("mqtt", 4.0)
     want, thr = rule.flags(scores, 4.0)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import numpy as np
 
 from spear_tui.detect.lstm.features import (
@@ -12,6 +15,17 @@ from spear_tui.detect.lstm.features import (
     chunk_stats,
     chunk_talkers,
 )
+
+
+@dataclass
+class ChunkTensors:
+    """One chunk as the net takes it."""
+
+    x: np.ndarray
+    y: np.ndarray
+    mask: np.ndarray | None  # None: a full chunk; else 1 for the messages, 0 for the padding
+    stats: tuple  # the chunk's raw-feature statistics (what the running statistics learn from)
+    last: np.ndarray  # raw features of the last message fed to the net
 
 
 class ChunkBatch:
@@ -62,3 +76,21 @@ class ChunkBatch:
             t = self.prep.time[: k * self.n].reshape(k, self.n)
             self._spans = (t.min(axis=1).tolist(), t.max(axis=1).tolist())
         return self._spans[0][lo // self.n], self._spans[1][lo // self.n]
+
+    def tensors(self, lo: int, hi: int, norm: Any, prev: np.ndarray, cfg: Any, stats: tuple) -> ChunkTensors:
+        """Order, normalise (with `norm`, the statistics of everything before the chunk) and shape
+        messages lo..hi-1 after `prev` (the raw features of the message fed before them)."""
+        raw = self.prep.raw[lo:hi]
+        # The previous chunk's last message and this chunk, normalised together (row-wise, the same
+        # values as two calls): inputs are rows 0..n-1, targets rows 1..n (`chunk_tensors`' pairs).
+        rows = np.empty((hi - lo + 1, raw.shape[1]))
+        rows[0] = prev
+        np.take(raw, self.order(lo, hi), axis=0, out=rows[1:])
+        seq = norm.apply(rows)
+        mask = None
+        m = hi - lo
+        if m < cfg.chunk:
+            seq = np.concatenate([seq, np.zeros((cfg.chunk - m, cfg.features), np.float32)])
+            mask = (np.arange(cfg.chunk) < m).astype(np.float32).reshape(cfg.batch, cfg.seq_len)
+        shape = (cfg.batch, cfg.seq_len, cfg.features)
+        return ChunkTensors(seq[:-1].reshape(shape), seq[1:].reshape(shape), mask, stats, rows[-1].copy())

@@ -24,7 +24,7 @@ import polars as pl
 
 from spear_tui.detect.lstm import peaks
 from spear_tui.detect.lstm.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
-from spear_tui.detect.lstm.chunk_batch import ChunkBatch
+from spear_tui.detect.lstm.chunk_batch import ChunkBatch, ChunkTensors
 from spear_tui.detect.lstm.decision import (
     DETECTOR,
     REVIEW_AFTER,
@@ -57,15 +57,6 @@ PIPELINE_DEPTH = 2
 GATE_LAG = PIPELINE_DEPTH - 1
 _ARCH = ("layers", "units", "features", "chunk", "seq_len", "mode", "scaling", "loss", "timing")
 _KEEP = ("frame", "file", "time", "src", "dst", "sport", "dport", "msgtype", "length", "clientid")
-
-
-@dataclass
-class _ChunkTensors:
-    x: np.ndarray
-    y: np.ndarray
-    mask: np.ndarray | None
-    stats: tuple  # the chunk's raw-feature statistics (what the running statistics learn from)
-    last: np.ndarray  # raw features of the last message fed to the net
 
 
 @dataclass
@@ -314,27 +305,12 @@ class OnlineLSTMDetector:
             return thr
         return WARMUP_GATE * self.ref_score if self.ref_score else float("inf")
 
-    def _tensors(self, batch: ChunkBatch, lo: int, hi: int) -> _ChunkTensors:
-        """Order, normalise (statistics of everything before the chunk) and shape one chunk."""
-        cfg, prep = self.cfg, batch.prep
-        raw = prep.raw[lo:hi]
+    def _tensors(self, batch: ChunkBatch, lo: int, hi: int) -> ChunkTensors:
+        """One chunk's tensors, normalised with the statistics of everything before it."""
         stats = batch.chunk_stats(lo, hi)
         if self.norm.count == 0:
             self.norm.merge(*stats)  # the very first chunk defines the scale it is scored with
-        order = batch.order(lo, hi)
-        # The previous chunk's last message and this chunk, normalised together (row-wise, the same
-        # values as two calls): inputs are rows 0..n-1, targets rows 1..n (`chunk_tensors`' pairs).
-        rows = np.empty((hi - lo + 1, raw.shape[1]))
-        rows[0] = self._prev
-        np.take(raw, order, axis=0, out=rows[1:])
-        seq = self.norm.apply(rows)
-        mask = None
-        m = hi - lo
-        if m < cfg.chunk:
-            seq = np.concatenate([seq, np.zeros((cfg.chunk - m, cfg.features), np.float32)])
-            mask = (np.arange(cfg.chunk) < m).astype(np.float32).reshape(cfg.batch, cfg.seq_len)
-        shape = (cfg.batch, cfg.seq_len, cfg.features)
-        return _ChunkTensors(seq[:-1].reshape(shape), seq[1:].reshape(shape), mask, stats, rows[-1].copy())
+        return batch.tensors(lo, hi, self.norm, self._prev, self.cfg, stats)
 
     def _settle(
         self, prep: Prepared, flight: _InFlight, train: bool

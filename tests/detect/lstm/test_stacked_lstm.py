@@ -238,7 +238,8 @@ def test_the_chunk_program_without_flax_is_flax_modules_program_bit_for_bit(cfg)
     from flax import nnx
 
     from spear_tui.detect.kernels.lstm_kernel import TRAINING_COMPILER_OPTIONS
-    from spear_tui.detect.lstm.stacked_lstm import _build_model, _chunk_step, _structure
+    from spear_tui.detect.lstm.chunk_program import _chunk_step
+    from spear_tui.detect.lstm.stacked_lstm import _build_model, _structure
 
     net = StackedLSTM(cfg, 0)
     net.compile()

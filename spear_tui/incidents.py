@@ -10,7 +10,10 @@ the same incidents from `group_incidents` over the same alerts.
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
+import itertools
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -21,6 +24,8 @@ MAX_REASONS = 12  # distinct reasons an incident lists (its alerts keep all of t
 MAX_ACTORS = 24
 MAX_JOINABLE = 2_000  # incidents per protocol and file that later alerts can still join (bounded work)
 RANK = {"low": 0, "medium": 1, "high": 2}
+LEAD_KEEP = 64  # an incident's worst alerts its headline, reasons and actors are drawn from
+_TIEBREAK = itertools.count()  # orders alerts whose lead order is equal (their content is too)
 
 
 def actor(talker: str) -> str:
@@ -60,29 +65,6 @@ def _unique(items: Iterable[str], limit: int) -> tuple[str, ...]:
     return tuple(out)
 
 
-def incident_of(id: int, alerts: Iterable[Alert], absorbed: tuple[int, ...] = ()) -> Incident:
-    """An incident of `alerts`; every field but the ids depends only on the set of alerts."""
-    group = sorted(alerts, key=_lead_order)
-    lead = group[0]
-    in_time = sorted(group, key=lambda a: (a.start, a.end, a.first_frame, a.detector, a.id))
-    return Incident(
-        id=id,
-        protocol=lead.protocol,
-        file=lead.file,
-        source=lead.source,
-        start=min(a.start for a in group),
-        end=max(a.end for a in group),
-        first_frame=min(a.first_frame for a in group),
-        last_frame=max(a.last_frame for a in group),
-        severity=lead.severity,
-        detectors=tuple(sorted({d for a in group for d in (a.detector, *a.detectors)})),
-        actors=_unique((actor(t) for a in group for t in a.talkers), MAX_ACTORS),
-        reasons=_unique((a.reason for a in group), MAX_REASONS),
-        alerts=tuple(a.id for a in in_time),
-        absorbed=absorbed,
-    )
-
-
 def content(inc: Incident) -> tuple:
     """What two sinks must agree on about an incident (not the ids, which follow arrival order)."""
     return (
@@ -93,8 +75,39 @@ def content(inc: Incident) -> tuple:
 
 @dataclass
 class _Group:
+    """One incident's alerts and what it shows, kept up to date alert by alert: a long incident (an
+    attack lasting hours, thousands of chunk alerts) costs each new alert a bisect, not a sort of all."""
+
     id: int
     alerts: list[Alert] = field(default_factory=list)
+    timeline: list[tuple] = field(default_factory=list)  # sorted (start, end, first_frame, detector, id)
+    lead: list[tuple] = field(default_factory=list)  # the LEAD_KEEP worst: sorted (lead order, n, alert)
+    detectors: set[str] = field(default_factory=set)
+    span: tuple[float, float, int, int] = (math.inf, -math.inf, 2**62, -1)
+
+    def add(self, a: Alert) -> None:
+        self.alerts.append(a)
+        bisect.insort(self.timeline, (a.start, a.end, a.first_frame, a.detector, a.id))
+        bisect.insort(self.lead, (_lead_order(a), next(_TIEBREAK), a))
+        del self.lead[LEAD_KEEP:]
+        self.detectors.update((a.detector, *a.detectors))
+        start, end, first, last = self.span
+        self.span = (min(start, a.start), max(end, a.end), min(first, a.first_frame), max(last, a.last_frame))
+
+    def incident(self, absorbed: tuple[int, ...] = ()) -> Incident:
+        """Every field but the ids depends only on the set of alerts (the worst LEAD_KEEP of them for the
+        headline, reasons and actors)."""
+        worst = [entry[2] for entry in self.lead]
+        lead = worst[0]
+        start, end, first, last = self.span
+        return Incident(
+            id=self.id, protocol=lead.protocol, file=lead.file, source=lead.source, start=start, end=end,
+            first_frame=first, last_frame=last, severity=lead.severity,
+            detectors=tuple(sorted(self.detectors)),
+            actors=_unique((actor(t) for a in worst for t in a.talkers), MAX_ACTORS),
+            reasons=_unique((a.reason for a in worst), MAX_REASONS),
+            alerts=tuple(entry[4] for entry in self.timeline), absorbed=absorbed,
+        )  # fmt: skip
 
 
 class IncidentBook:
@@ -108,10 +121,12 @@ class IncidentBook:
     def add(self, alert: Alert) -> Incident:
         groups = self._open.setdefault((alert.protocol, alert.file), [])
         hits = [g for g in groups if any(belong_together(alert, b) for b in g.alerts)]
+        merged: list[_Group] = []
         if hits:
             keep, *merged = sorted(hits, key=lambda g: g.id)
             for g in merged:
-                keep.alerts.extend(g.alerts)
+                for a in g.alerts:
+                    keep.add(a)
                 groups.remove(g)
                 self.incidents.pop(g.id, None)
         else:
@@ -119,9 +134,9 @@ class IncidentBook:
             self._next += 1
             groups.append(keep)
             if len(groups) > MAX_JOINABLE:  # the longest-ended one is final from now on
-                groups.remove(min(groups, key=lambda g: max(a.end for a in g.alerts)))
-        keep.alerts.append(alert)
-        inc = incident_of(keep.id, keep.alerts, tuple(g.id for g in merged) if hits else ())
+                groups.remove(min(groups, key=lambda g: g.span[1]))
+        keep.add(alert)
+        inc = keep.incident(tuple(g.id for g in merged))
         self.incidents[keep.id] = inc
         return inc
 

@@ -104,3 +104,29 @@ def test_the_headline_is_the_worst_alert_and_a_rules_reason_before_a_chunk_score
     low = dataclasses.replace(_alert(0, 1, severity="low", reason="a low one"), id=3)
     (inc,) = group_incidents([chunk, rule, low])
     assert inc.reasons == ("10.0.0.5 wrote a coil", "loss 9 SDs up", "a low one")
+
+
+def test_a_long_incident_lists_every_alert_and_draws_its_words_from_the_worst() -> None:
+    """Thousands of chunk alerts in one incident (a flood lasting hours): every alert is listed in time
+    order, the headline is the worst alert's, reasons and actors are bounded."""
+    from spear_tui.incidents import LEAD_KEEP, MAX_ACTORS, MAX_REASONS
+
+    rng = random.Random(3)
+    alerts = [
+        dataclasses.replace(
+            _alert(i * 10.0, i * 10.0 + 9.9, "lstm", talkers=("10.0.0.5", f"client-{i % 50}"),
+                   severity=rng.choice(["medium", "medium", "high"]), reason=f"chunk {i} loss up"),
+            id=i + 1, chunk=i,
+        )
+        for i in range(3000)
+    ]  # fmt: skip
+    order = alerts[:]
+    rng.shuffle(order)
+    book = IncidentBook()
+    for a in order:
+        inc = book.add(a)
+    assert len(book.incidents) == 1 and inc.alerts == tuple(range(1, 3001))
+    worst = sorted(alerts, key=lambda a: (a.severity != "high", a.start))[:LEAD_KEEP]
+    assert inc.reasons[0] == worst[0].reason and inc.severity == "high"
+    assert len(inc.reasons) == MAX_REASONS and len(inc.actors) <= MAX_ACTORS
+    assert (inc.start, inc.end) == (0.0, 29999.9)

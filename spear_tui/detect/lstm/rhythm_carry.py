@@ -17,6 +17,8 @@ import numpy as np
 
 from spear_tui.detect.lstm.features import rhythm_feature
 
+MAX_KEYS = 50_000  # talkers x types x directions remembered; past it the longest-silent half is forgotten
+
 
 class RhythmCarry:
     """Last time and last gap (NaN: only one message seen) per stable rhythm key."""
@@ -66,3 +68,6 @@ class RhythmCarry:
         by_key = {int(kk): (float(tt), float(g)) for kk, tt, g in zip(k[idx], t[idx], gaps, strict=True)}
         for u, s in zip(uniq, stable, strict=True):
             self.last[s] = by_key[int(u)]
+        if len(self.last) > MAX_KEYS:  # bounded however many talkers come and go (hostile client ids)
+            keep = sorted(self.last.items(), key=lambda kv: kv[1][0])[len(self.last) // 2 :]
+            self.last = dict(keep)

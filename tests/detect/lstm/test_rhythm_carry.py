@@ -74,3 +74,20 @@ def test_rhythm_view_scores_do_not_depend_on_batching():
     one = scores([])
     np.testing.assert_allclose(scores([333, 1200, 17, 900]), one, rtol=1e-5)
     np.testing.assert_allclose(scores([501, 499, 1000, 250]), one, rtol=1e-5)
+
+
+def test_the_carry_stays_bounded_however_many_talkers_come_and_go(monkeypatch) -> None:
+    """A flood of one-message talkers (random client ids) must not grow the carry without bound; the
+    talkers heard from last are the ones kept."""
+    import numpy as np
+
+    from spear_tui.detect.lstm import rhythm_carry
+
+    monkeypatch.setattr(rhythm_carry, "MAX_KEYS", 100)
+    carry = rhythm_carry.RhythmCarry()
+    for batch in range(10):
+        names = [f"bot-{batch}-{i}" for i in range(40)]
+        key = (np.arange(40) * 512 + 3) * 2
+        carry.feature(key, names, batch * 100.0 + np.arange(40.0), np.zeros(40, bool))
+        assert len(carry.last) <= 100
+    assert ("bot-9-39", 3, 0) in carry.last and ("bot-0-0", 3, 0) not in carry.last

@@ -321,11 +321,7 @@ def _pretrained(table, protocol: str, cfg, seed: int):
     """A detector trained like the shipped models (`experiment train`), then set to run-time `cfg`."""
     det, _ = train_offline(table, protocol, epochs=4, steps=10, mode=cfg.mode, seed=seed, timing=cfg.timing,
                            trim=cfg.trim)
-    det.cfg = cfg
-    det.sensitivity = cfg.k
-    det.scores, det.train_losses, det.thresholds = [], [], []
-    det._pretrained = True
-    det._pending, det._pending_rows = [], 0
+    det.run_as_trained(cfg)
     return det
 
 

@@ -177,10 +177,6 @@ class MeterTrack:
 Key = tuple[str, str]  # (protocol, detector) of a chunk-scoring model
 
 
-def track_key(protocol: str, detector: str = "lstm") -> Key:
-    return (protocol, detector)
-
-
 @dataclass
 class ConsoleState:
     tracks: dict[Key, ModelTrack] = field(default_factory=dict)
@@ -199,7 +195,6 @@ class ConsoleState:
     engine_incidents: IncidentLedger = field(default_factory=IncidentLedger)
     # protocol -> (incidents, their alerts by id) re-grouped at the user's k (see the module docstring)
     regrouped: dict[str, tuple[list[Incident], dict[int, Alert]]] = field(default_factory=dict)
-    incidents_version: int = 0  # bumped whenever the incident list changes (screens rebuild on it)
 
     def reflag(self, protocol: str, k: float, detector: str = "lstm") -> int:
         """The slider of one model of `protocol` moved to k: re-flag its chunks and re-group the
@@ -226,7 +221,6 @@ class ConsoleState:
             derived[i - 1] = dataclasses.replace(a, id=-i)
         group = kept + derived
         self.regrouped[protocol] = (group_incidents(group), {a.id: a for a in group})
-        self.incidents_version += 1
 
     def incidents(self) -> list[Incident]:
         """Every incident shown now, in time order."""
@@ -298,7 +292,6 @@ class ConsoleState:
                     stale.add(ev.protocol)
             elif isinstance(ev, Incident):
                 self.engine_incidents.apply(ev)
-                self.incidents_version += 1
                 changed.add("alerts")
             elif isinstance(ev, DetectorStarted):
                 self.track(ev.protocol, ev.detector).rule = PeakRule.from_dict(ev.rule)

@@ -137,7 +137,7 @@ class OnlineLSTMDetector:
         self.thresholds: list[float | None] = []  # at the user's sensitivity: what flags chunks
         self._gates: list[float | None] = []  # at the configured k: what keeps a chunk out of training
         self._warmup_chunks: list[ChunkScored] | None = []  # judged later together; None: done
-        self._peak_cache: dict | None = None
+        self._set_rule()
 
     @property
     def model(self) -> StackedLSTM:
@@ -206,27 +206,36 @@ class OnlineLSTMDetector:
             ),
         )
 
+    def _set_rule(self) -> None:
+        """The decision rule, fixed once the detector exists (trained or fresh): made once, not per chunk."""
+        skip = 0 if self._pretrained else self.cfg.warmup_chunks // 2
+        review = 0 if skip else REVIEW_AFTER * self.cfg.warmup_chunks
+        self._rule = PeakRule(self.cfg.warmup_chunks, self.cfg.window, skip, review=review)
+        self._peak = self._rule.peak_params()
+
+    def run_as_trained(self, cfg: LSTMConfig) -> None:
+        """From now on, run as a detector started from trained weights with run-time `cfg` and no scores
+        yet (experiments: a net just trained offline, then fed a capture)."""
+        self.cfg = cfg
+        self.sensitivity = cfg.k
+        self.scores, self.train_losses, self.thresholds, self._gates = [], [], [], []
+        self._pretrained = True
+        self._pending, self._pending_rows = [], 0
+        self._set_rule()
+
     def peak_params(self) -> dict:
         """Keyword arguments of peaks.flag_scores/peak_heights that reproduce this detector's flags."""
-        return self.rule.peak_params()
+        return dict(self._peak)
 
     @property
     def rule(self) -> PeakRule:
         """This detector's decision rule (sent to sinks as DetectorStarted, so re-flagging agrees)."""
-        review = 0 if self.baseline_skip else REVIEW_AFTER * self.cfg.warmup_chunks
-        return PeakRule(self.cfg.warmup_chunks, self.cfg.window, self.baseline_skip, review=review)
+        return self._rule
 
     @property
     def baseline_skip(self) -> int:
         """Leading scores left out of the baseline: half the warm-up (fresh net) or none (trained)."""
-        return 0 if self._pretrained else self.cfg.warmup_chunks // 2
-
-    def _peak_kw(self) -> dict:
-        """`peak_params()`, made once: the rule is fixed once the detector exists, and building it for
-        every chunk (twice) was a measurable share of the per-chunk Python."""
-        if self._peak_cache is None:
-            self._peak_cache = self.peak_params()
-        return self._peak_cache
+        return self._rule.skip
 
     def reflag(self, k: float | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Flags and thresholds of the whole score series at sensitivity `k` (default: current)."""
@@ -350,7 +359,7 @@ class OnlineLSTMDetector:
 
     def _next_baseline(self) -> tuple[float, float] | None:
         """(median, deviation) the next chunk will be judged by (None during warm-up)."""
-        med, dev = peaks.latest_baseline(self._recent_scores(), **self._peak_kw())
+        med, dev = peaks.latest_baseline(self._recent_scores(), **self._peak)
         return None if np.isnan(med) else (med, dev)
 
     @staticmethod
@@ -361,7 +370,7 @@ class OnlineLSTMDetector:
         """The score series (with a placeholder for the coming chunk), cut to the part the last entry's
         baseline can see: an O(window) cost per chunk, not O(chunks so far). The cut keeps enough in
         front that the warm-up and skip rules of peaks.latest_baseline read it as the whole series."""
-        p = self._peak_kw()
+        p = self._peak
         keep = p["window"] + max(p["warmup"], p["skip"]) + 1
         tail = self.scores[-keep:] if len(self.scores) + placeholder > keep else self.scores
         out = np.asarray(tail, np.float64)
@@ -399,6 +408,6 @@ class OnlineLSTMDetector:
                 events.extend(self._warmup_review())
         if flagged:
             assert thr is not None  # a chunk is flagged against a known threshold
-            med, dev = peaks.latest_baseline(self._recent_scores(placeholder=False), **self._peak_kw())
+            med, dev = peaks.latest_baseline(self._recent_scores(placeholder=False), **self._peak)
             events.append(chunk_alert(chunk, self.sensitivity, med, dev, self.name))
         return events

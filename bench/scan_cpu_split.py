@@ -29,8 +29,8 @@ THREADS: collections.Counter[str] = collections.Counter()
 T0 = time.perf_counter()
 
 POINTS = [
-    ("spear_tui.engine", "PacketEngine._ingest"),
-    ("spear_tui.engine", "PacketEngine._merge"),
+    ("spear_tui.engines.packet", "PacketEngine._ingest"),
+    ("spear_tui.engines.packet", "PacketEngine._merge"),
     ("spear_tui.capture.summary", "CaptureSummary.update"),
     ("spear_tui.retain", "MessageRetainer.add"),
     ("spear_tui.retain", "MessageRetainer.pin"),

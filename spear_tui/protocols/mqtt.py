@@ -14,7 +14,15 @@ from __future__ import annotations
 
 import polars as pl
 
-from spear_tui.protocols.common import attach, explode_lists, finish, rank_within_frame
+from spear_tui.protocols.common import (
+    attach,
+    explode_lists,
+    finish,
+    frame_rows,
+    gather_rows,
+    rank_within_frame,
+    running_start,
+)
 from spear_tui.protocols.fields import AGGREGATOR, common_columns, malformed_in, occurrences, to_int
 from spear_tui.protocols.schema import schema
 
@@ -118,7 +126,9 @@ def decode(raw: pl.DataFrame, file_index: int) -> tuple[pl.DataFrame, pl.DataFra
     )
     good = f.filter("ok")
     bad = f.filter(~pl.col("ok")).select(raw.columns)
-    msgs = msgs.join(good.select("fid", "var_topics"), on="fid", how="inner", maintain_order="left")
+    msgs = msgs.filter(pl.col("fid").is_in(good["fid"].implode()))  # whole frames, in order
+    rows = frame_rows(msgs, good)
+    msgs = msgs.with_columns(gather_rows(good, rows, ["var_topics"]))
     msgs = msgs.with_columns(
         r_msgid=rank_within_frame(pl.col("need_msgid")),
         r_cid=rank_within_frame(pl.col("need_cid")),
@@ -127,12 +137,12 @@ def decode(raw: pl.DataFrame, file_index: int) -> tuple[pl.DataFrame, pl.DataFra
         .when(pl.col("is_var"))
         .then(pl.col("var_topics"))
         .otherwise(0),
-    ).with_columns(topic_start=pl.col("topic_n").cum_sum().over("fid") - pl.col("topic_n"))
+    ).with_columns(topic_start=running_start("topic_n"))
     msgs = msgs.with_columns(r_topic=pl.when(pl.col("is_pub")).then(pl.col("topic_start")))
-    msgs = attach(msgs, good, "mqtt_msgid", "r_msgid", "msgid_s")
-    msgs = attach(msgs, good, "mqtt_clientid", "r_cid", "clientid")
-    msgs = attach(msgs, good, "mqtt_conflags", "r_cid", "conflags_s")
-    msgs = attach(msgs, good, "mqtt_topic", "r_topic", "pub_topic")
+    msgs = attach(msgs, good, "mqtt_msgid", "r_msgid", "msgid_s", rows)
+    msgs = attach(msgs, good, "mqtt_clientid", "r_cid", "clientid", rows)
+    msgs = attach(msgs, good, "mqtt_conflags", "r_cid", "conflags_s", rows)
+    msgs = attach(msgs, good, "mqtt_topic", "r_topic", "pub_topic", rows)
     # SUBSCRIBE/UNSUBSCRIBE: at most one per good frame; take its slice of the frame's topics.
     var_rows = msgs.filter("is_var").select("fid", "topic_start", "topic_n")
     if var_rows.height:
@@ -157,12 +167,8 @@ def decode(raw: pl.DataFrame, file_index: int) -> tuple[pl.DataFrame, pl.DataFra
         )
     else:
         msgs = msgs.with_columns(var_topic=pl.lit(None, pl.Utf8), subqos_s=pl.lit(None, pl.Utf8))
-    msgs = msgs.join(
-        good.select("fid", *common_columns(file_index, "tcp_sport", "tcp_dport")),
-        on="fid",
-        how="left",
-        maintain_order="left",
-    )
+    common = good.select("fid", *common_columns(file_index, "tcp_sport", "tcp_dport"))
+    msgs = msgs.with_columns(gather_rows(common, rows, common.columns[1:]))
     table = msgs.with_columns(
         topic=pl.coalesce("pub_topic", "var_topic"),
         msgid=to_int(pl.col("msgid_s")),

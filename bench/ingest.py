@@ -34,19 +34,23 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def record(directory: Path, clients: int, messages: int) -> tuple[Path, str]:
-    from spear_tui.capture.loadgen import mqtt_burst
+def record(directory: Path, clients: int, messages: int, paced: bool = False) -> tuple[Path, str]:
+    """mosquitto + `clients` paho clients on loopback, recorded by dumpcap: `mqtt_burst` (publishes as
+    fast as they go, many messages coalesced per TCP segment) or, `paced`, `mqtt_paced` (each QoS 1
+    publish waits for its PUBACK: about one message per segment)."""
+    from spear_tui.capture.loadgen import mqtt_burst, mqtt_paced
     from spear_tui.capture.record import Recorder
 
     port = free_port()
     conf = directory / "mosquitto.conf"
     conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
     broker = subprocess.Popen(["/usr/sbin/mosquitto", "-c", str(conf)], stderr=subprocess.DEVNULL)
-    path = directory / "mqtt_load.pcapng"
+    path = directory / ("mqtt_paced.pcapng" if paced else "mqtt_load.pcapng")
     try:
         time.sleep(0.5)
         with Recorder("lo", f"tcp port {port}", path):
-            sent = mqtt_burst("127.0.0.1", port, clients=clients, messages=messages)
+            load = mqtt_paced if paced else mqtt_burst
+            sent = load("127.0.0.1", port, clients=clients, messages=messages)
     finally:
         broker.terminate()
         broker.wait()

@@ -1,9 +1,12 @@
 """End-to-end `spear-tui scan` against the raw tshark floor: what a user runs, detectors on.
 
-Records (into a temp dir, never committed) a loopback capture of real MQTT clients (mosquitto +
-paho-mqtt + dumpcap, the stacks bench/ingest.py uses), ~500k MQTT messages by default (above the
-8 MB at which a file is split between tshark workers), or takes
-`--capture FILE --decode-as RULE`. Then, interleaved over `--rounds` rounds, each a fresh process:
+Records (into a temp dir, never committed) loopback captures of real MQTT clients (mosquitto +
+paho-mqtt + dumpcap, the stacks bench/ingest.py uses), both above the 8 MB at which a file is split
+between tshark workers: "burst" (8 clients x 30,000 publishes as fast as they go: ~560k messages, ~3
+per frame, many coalesced in each TCP segment) and "paced" (8 clients x 16,000 QoS 1 publishes, each
+waiting for its PUBACK: ~256k messages, ~1 per frame, a sensor's rhythm at loopback speed); `--kind`
+picks one. Or takes `--capture FILE --decode-as RULE`. Then, interleaved over `--rounds` rounds,
+each a fresh process:
   floor      `tshark -r FILE -n -d RULE <the pipeline's exact -T fields options> > /dev/null`
   no-lstm    `spear-tui scan --json --no-lstm --decode-as RULE FILE`
   defaults   `spear-tui scan --json --decode-as RULE FILE` (LSTMs + novelty, shipped models)
@@ -15,7 +18,7 @@ seconds each used (process + everything it waited for), the figure that does not
 Every scan runs this tree's package (`python -m spear_tui`, PYTHONPATH=this tree); `--baseline DIR`
 adds the defaults run from another tree (e.g. `git archive` of an earlier commit) for an A/B.
 
-Usage: .venv/bin/python bench/scan_e2e.py [--clients 8] [--messages 30000] [--rounds 5]
+Usage: .venv/bin/python bench/scan_e2e.py [--kind both] [--clients 8] [--messages 30000] [--rounds 5]
                                           [--workers 1,2] [--capture FILE --decode-as RULE]
                                           [--baseline DIR] [--no-small]
 """
@@ -82,6 +85,12 @@ def variants(
     return out
 
 
+def frames_in(path: Path) -> int:
+    from spear_tui.capture.files import file_info
+
+    return file_info(path).packets
+
+
 def messages_in(doc: bytes) -> int:
     return sum(p["messages"] for p in json.loads(doc)["protocols"].values())
 
@@ -104,9 +113,11 @@ def measure(
             if name != "floor":
                 docs[name] = out
     msgs = messages_in(docs["defaults"])
+    frames = frames_in(path)
     same = {k: docs[k] == docs["defaults"] for k in docs if k.startswith("w=") or k == "baseline"}
     floor = statistics.median(times["floor"])
-    print(f"\n{title}: {path.name}, {msgs} messages, {rounds} rounds interleaved")
+    print(f"\n{title}: {path.name}, {path.stat().st_size / 1e6:.1f} MB, {frames} frames, {msgs} messages "
+          f"({msgs / max(frames, 1):.2f} per frame), {rounds} rounds interleaved")
     floor_cpu = statistics.median(cpus["floor"])
     print(f"  {'run':<10} {'median s':>9} {'min-max s':>13} {'msgs/s':>9} {'floor/run':>10} {'CPU s':>7} "
           f"{'CPU/floor':>10}")
@@ -132,17 +143,24 @@ def main() -> None:
     ap.add_argument("--decode-as")
     ap.add_argument("--baseline", type=Path, help="also run defaults from this source tree (A/B)")
     ap.add_argument("--no-small", action="store_true", help="skip the small sample")
+    ap.add_argument("--kind", choices=("burst", "paced", "both"), default="both",
+                    help="what the bench records: burst (clients publish as fast as they go, ~3 messages "
+                    "per frame), paced (each QoS 1 publish waits for its PUBACK, ~1 per frame), or both")
+    ap.add_argument("--paced-messages", type=int, default=16000, help="publishes per client when paced")
     args = ap.parse_args()
     workers = [int(w) for w in args.workers.split(",") if w]
     print(f"cores: {os.cpu_count()}, python {sys.version.split()[0]}")
     with tempfile.TemporaryDirectory() as tmp:
         if args.capture:
-            path, rule = args.capture, args.decode_as
+            measure("big capture", args.capture, args.decode_as, args.rounds, workers, args.baseline)
         else:
             from ingest import record
 
-            path, rule = record(Path(tmp), args.clients, args.messages)
-        measure("big capture", path, rule, args.rounds, workers, args.baseline)
+            for kind in ("burst", "paced") if args.kind == "both" else (args.kind,):
+                paced = kind == "paced"
+                n = args.paced_messages if paced else args.messages
+                path, rule = record(Path(tmp), args.clients, n, paced=paced)
+                measure(f"{kind} capture", path, rule, args.rounds, workers, args.baseline)
     if not args.no_small:
         measure("small sample", SMALL, None, args.rounds, [], args.baseline)
 

@@ -56,3 +56,36 @@ def mqtt_burst(
     for t in threads:
         t.join()
     return done[0]
+
+
+def mqtt_paced(host: str, port: int, clients: int = 4, messages: int = 1000, prefix: str = "spear") -> int:
+    """`clients` paho clients each publish `messages` QoS 1 messages, each only after the broker has
+    acknowledged the one before (a sensor's rhythm, at loopback speed): about one MQTT message per TCP
+    segment, where `mqtt_burst` coalesces several. Returns how many publishes were acknowledged."""
+    import paho.mqtt.client as mqtt
+
+    done = [0]
+    lock = threading.Lock()
+
+    def run(i: int) -> None:
+        c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"{prefix}-paced-{i}")
+        c.connect(host, port, keepalive=30)
+        c.loop_start()
+        acked = 0
+        try:
+            for n in range(messages):
+                info = c.publish(f"{prefix}/{i}/sensor/{n % 7}", b"21.5", qos=1)
+                info.wait_for_publish(timeout=30)
+                acked += info.is_published()
+        finally:
+            c.disconnect()
+            c.loop_stop()
+            with lock:
+                done[0] += acked
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return done[0]

@@ -18,7 +18,10 @@ from __future__ import annotations
 
 import os
 import subprocess
+import threading
 from dataclasses import dataclass
+
+import polars as pl
 
 from spear_tui.capture.tshark import find_tool, stop_process
 
@@ -45,14 +48,18 @@ class Segment:
         return self.first - 1
 
 
+# Where a second tshark starts to pay with the LSTMs on (BENCHMARKS.md "End-to-end scan"): the detectors
+# cost ~12 us per message plus ~10 us per frame, tshark ~26 us per frame, so from ~1.4 messages per
+# frame down tshark is the slower part (the bench's two recordings: 1.0 split, 2.9 read whole).
+LIGHT_MESSAGES_PER_FRAME = 1.5
 PARALLEL_MIN_BYTES = 8_000_000  # packet data below which one tshark reads the file (~2 s of tshark)
 
 
 def tshark_workers(reserve: int = 0) -> int:
     """How many tshark processes dissect one file's segments at once: SPEAR_TUI_TSHARK_WORKERS, else
     one per core (at most 8) but the `reserve` cores left to others. Why reserve: with the LSTMs on, a
-    scan is CPU-bound and a second tshark on 2 cores only takes their core (BENCHMARKS.md "End-to-end
-    scan": 1 worker 0.68x the floor vs 2 workers 0.63x, detectors on)."""
+    scan of many messages per frame is CPU-bound and a second tshark on 2 cores only takes their core;
+    whether the reserved cores get a tshark after all is decided by the capture (`SegmentSplit`)."""
     try:
         return max(1, int(os.environ["SPEAR_TUI_TSHARK_WORKERS"]))
     except (KeyError, ValueError):
@@ -98,3 +105,26 @@ class SegmentPipe:
 
     def close(self) -> None:
         stop_process(self.proc)
+
+
+def last_frame(raw: pl.DataFrame) -> int:
+    """The highest frame number in a block of tshark rows (garbled numbers ignored)."""
+    top = raw["frame"].cast(pl.Int64, strict=False).max()
+    return int(top) if isinstance(top, int) else 0
+
+
+class SegmentSplit:
+    """Whether the tshark reading a whole file hands its later segments to tsharks of their own: decided
+    once, by its first batch with messages (`decide`), in its own thread, so at the same frame in
+    every run."""
+
+    def __init__(self, last: int):
+        self.last = last  # the first segment's last frame: where the whole-file tshark stops if light
+        self.light = False
+        self.decided = threading.Event()
+
+    def decide(self, per_frame: float | None) -> None:
+        """At most LIGHT_MESSAGES_PER_FRAME messages per frame: light (tshark is the slower part)."""
+        if not self.decided.is_set():
+            self.light = per_frame is not None and per_frame <= LIGHT_MESSAGES_PER_FRAME
+            self.decided.set()

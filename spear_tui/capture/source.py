@@ -9,15 +9,18 @@ from pathlib import Path
 
 import polars as pl
 
-from spear_tui.capture.batch import Batch, add_counts, combine, sort_by_time, split_by_count
+from spear_tui.capture.batch import Batch, add_counts, sort_by_time, split_by_count
 from spear_tui.capture.decode import decode_block, fallback
 from spear_tui.capture.files import FileInfo, file_info
+from spear_tui.capture.merge import merge_by_time, overlap_groups
 from spear_tui.capture.pacer import ReplayPacer
 from spear_tui.capture.prefetch import ReadAhead
 from spear_tui.capture.segments import (
     Segment,
     SegmentPipe,
+    SegmentSplit,
     file_segments,
+    last_frame,
     parallel_segment_frames,
     segment_frames,
     tshark_workers,
@@ -29,7 +32,7 @@ FIRST_BLOCK_LINES = 1000
 CLOSE_WAIT = 10.0  # seconds to wait for a segment's reader to stop its tools
 SEGMENT_READ_AHEAD = 32  # batches a later segment's tshark may decode ahead (<= 20k messages each)
 
-__all__ = ["Batch", "PacketSource", "ReplayPacer", "open_capture_files", "open_interface"]
+__all__ = ["Batch", "PacketSource", "ReplayPacer", "merge_by_time", "open_capture_files", "open_interface"]
 
 
 class PacketSource:
@@ -81,45 +84,93 @@ class PacketSource:
     def _file_batches(self, index: int) -> Iterator[Batch]:
         """One file's batches; a file of more than segment_frames() frames is read segment by segment,
         each by a fresh tshark, so tshark's per-frame memory stays bounded (see segments.py). With
-        several cores, `tshark_workers()` segments are dissected at once, each by its own tshark in
-        its own thread, and handed on in file order."""
+        several cores, a big file is cut into one segment per core, each dissected by its own tshark
+        in its own thread and handed on in file order.
+
+        With cores reserved for the detectors (the LSTMs on), one tshark starts on the whole file and
+        its first batch decides (`SegmentSplit`): few messages per frame, tshark is the slower part and the
+        file's later segments get tsharks of their own at once; many, the run is CPU-bound on the
+        detectors and one tshark reads it all (a second would only take their core, and splitting
+        costs tshark ~0.5 CPU-s: BENCHMARKS.md "End-to-end scan"). The decision depends on the
+        capture alone, so the results do too."""
         info = self.infos[index] if index < len(self.infos) else None
         packets, data = (info.packets, info.data_bytes) if info else (0, 0)
-        workers = tshark_workers(self.reserve_cores)
-        segments = file_segments(packets, parallel_segment_frames(packets, data, workers, segment_frames()))
-        if workers == 1 or len(segments) == 1:
+        workers = tshark_workers()
+        eager = min(workers, tshark_workers(self.reserve_cores))
+        size = segment_frames()
+        segments = file_segments(packets, parallel_segment_frames(packets, data, workers, size))
+        if eager < workers and len(segments) > 1 and packets <= size:
+            yield from self._split_when_light(index, segments, workers)
+            return
+        if eager == 1 or len(segments) == 1:
             for segment in segments:
                 yield from self._segment_batches(index, segment)
                 if self._closed:
                     return
             return
-        pending = iter(segments)
-        running: collections.deque[ReadAhead[Batch]] = collections.deque()
+        yield from self._in_parallel(index, [], iter(segments), eager)
 
-        def start_next() -> None:
-            segment = next(pending, None)
-            if segment is not None:
+    def _split_when_light(self, index: int, segments: list[Segment | None], workers: int) -> Iterator[Batch]:
+        first = segments[0]
+        assert first is not None  # several segments: each has its frame range
+        split = SegmentSplit(first.last)
+        whole = ReadAhead(self._segment_batches(index, None, split), SEGMENT_READ_AHEAD, "tshark-segment")
+        later = iter(segments[1:])
+        head = iter(whole.start())
+        try:
+            while not split.decided.is_set():  # its first batch with messages, or its end
+                batch = next(head, None)
+                if batch is None:
+                    return
+                if self._closed:
+                    return
+                yield batch
+        except BaseException:
+            whole.close()
+            whole.join(CLOSE_WAIT)
+            raise
+        yield from self._in_parallel(index, [(whole, head)], later if split.light else iter(()), workers)
+
+    def _in_parallel(
+        self,
+        index: int,
+        started: list[tuple[ReadAhead[Batch], Iterator[Batch]]],
+        pending: Iterator[Segment | None],
+        workers: int,
+    ) -> Iterator[Batch]:
+        """The batches of `started` readers, then of the `pending` segments, in file order, with up to
+        `workers` tsharks dissecting at once."""
+        running: collections.deque[tuple[ReadAhead[Batch], Iterator[Batch]]] = collections.deque(started)
+
+        def top_up() -> None:  # at most `workers` segments held at once: memory stays bounded
+            while len(running) < workers:
+                segment = next(pending, None)
+                if segment is None:
+                    return
                 batches = self._segment_batches(index, segment)
-                reader = ReadAhead(batches, SEGMENT_READ_AHEAD, "tshark-segment")
-                running.append(reader.start())
+                reader = ReadAhead(batches, SEGMENT_READ_AHEAD, "tshark-segment").start()
+                running.append((reader, iter(reader)))
 
         try:
-            for _ in range(workers):
-                start_next()
+            top_up()
             while running:
-                for batch in running[0]:
+                for batch in running[0][1]:
                     if self._closed:  # what the segments decoded ahead is dropped, not handed on
                         return
                     yield batch
                 running.popleft()
-                start_next()
+                top_up()
         finally:
-            for reader in running:
+            for reader, _ in running:
                 reader.close()
-            for reader in running:  # their tools are stopped when this returns, not some time later
+            for reader, _ in running:  # their tools are stopped when this returns, not some time later
                 reader.join(CLOSE_WAIT)
 
-    def _segment_batches(self, index: int, segment: Segment | None) -> Iterator[Batch]:
+    def _segment_batches(
+        self, index: int, segment: Segment | None, split: SegmentSplit | None = None
+    ) -> Iterator[Batch]:
+        """`split` (the whole file, see `_file_batches`): decided on the first batch with messages;
+        when light, this tshark stops after the first segment's last frame."""
         from spear_tui.capture.exact import ExactResolver
 
         path = self.files[index]
@@ -144,12 +195,23 @@ class PacketSource:
             for raw in stream.blocks(min(self.batch_messages, FIRST_BLOCK_LINES)):
                 if offset:
                     raw = raw.with_columns((pl.col("frame").cast(pl.Int64) + offset).cast(pl.Utf8))
-                batch = self._to_batch(raw, index, resolver)
+                last = split.last if split is not None and split.light else None
+                cut = last is not None and raw.height > 0 and last_frame(raw) > last
+                if cut:  # the later segments' own tsharks read on from here
+                    number = pl.col("frame").cast(pl.Int64, strict=False)
+                    raw = raw.filter(number.is_null() | (number <= last))
+                batch = self._to_batch(raw, index, resolver) if raw.height else None
                 if batch is not None:
                     # Aim the next block at ~batch_messages messages (loopback frames carry many).
                     per_frame = batch.messages / max(raw.height, 1)
+                    if split is not None:
+                        split.decide(per_frame)
                     stream.max_lines = max(64, int(self.batch_messages / max(per_frame, 1.0)))
                     yield from split_by_count(batch, self.batch_messages)
+                if cut:
+                    break
+            if split is not None:
+                split.decide(None)  # ended without a batch: nothing to share
         finally:
             if pipe is not None:
                 pipe.close()  # editcap first: tshark then sees the end of its input
@@ -199,7 +261,7 @@ class PacketSource:
         if self.live:
             yield from self._live_batches()
             return
-        groups = _overlap_groups(self.infos)
+        groups = overlap_groups(self.infos)
         for group in groups:
             if len(group) == 1:
                 yield from self._file_batches(group[0])
@@ -255,64 +317,6 @@ class PacketSource:
 
 def _concat_sorted(a, b):
     return b if a is None else pl.concat([a, b])
-
-
-def _overlap_groups(infos: list[FileInfo]) -> list[list[int]]:
-    """Indices of files grouped so that files whose time ranges overlap are merged together; groups
-    themselves follow each other in time."""
-    order = sorted(range(len(infos)), key=lambda i: (infos[i].start is None, infos[i].start or 0.0))
-    groups: list[list[int]] = []
-    group_end = None
-    for i in order:
-        info = infos[i]
-        if groups and info.start is not None and group_end is not None and info.start <= group_end:
-            groups[-1].append(i)
-        else:
-            groups.append([i])
-            group_end = None
-        if info.end is not None:
-            group_end = max(group_end or info.end, info.end)
-    return groups
-
-
-def merge_by_time(streams: list[Iterator[Batch]]) -> Iterator[Batch]:
-    """k-way merge of per-file batch streams: emit messages up to the earliest position every still
-    running stream has reached, so output is in time order while each file is read once."""
-    heads: dict[int, float] = {}
-    active = dict(enumerate(streams))
-    buffer: list[Batch] = []
-    while active:
-        # Advance the stream that is furthest behind (or not started).
-        i = min(active, key=lambda k: heads.get(k, float("-inf")))
-        try:
-            b = next(active[i])
-            heads[i] = max(heads.get(i, float("-inf")), b.position)
-            buffer.append(b)
-        except StopIteration:
-            del active[i]
-            heads.pop(i, None)
-        if not buffer:
-            continue
-        # A stream that has not delivered yet could still have the earliest messages.
-        watermark = min((heads.get(k, float("-inf")) for k in active), default=float("inf"))
-        merged = combine(buffer)
-        if watermark == float("-inf"):
-            buffer = [merged]
-            continue
-        ready, rest = {}, {}
-        for name, t in merged.tables.items():
-            mask = t["time"] <= watermark
-            r, k = t.filter(mask), t.filter(~mask)
-            if r.height:
-                ready[name] = r
-            if k.height:
-                rest[name] = k
-        if not ready and active and not (merged.skipped or merged.other_frames):
-            buffer = [merged]
-            continue
-        pos = min(watermark, merged.position)
-        yield Batch(ready, merged.skipped, merged.other_frames, pos, merged.unaligned)
-        buffer = [Batch(rest, {}, 0, merged.position)] if rest else []
 
 
 def open_capture_files(

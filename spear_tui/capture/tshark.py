@@ -7,9 +7,12 @@ and both the bulk field stream and pyshark drill-down use the same binary.
 from __future__ import annotations
 
 import functools
+import json
+import os
 import re
 import subprocess
 from collections.abc import Sequence
+from pathlib import Path
 
 from spear_tui.errors import UserError
 
@@ -39,6 +42,12 @@ def find_tshark() -> str:
 
 @functools.cache
 def tshark_version(path: str) -> tuple[int, int, int]:
+    """The version `path -v` prints, remembered on disk per binary (path, size, modification time):
+    `tshark -v` loads every dissector, ~0.2 s before each scan could start its own tshark."""
+    key = _binary_key(path)
+    known = _read_version_cache().get(key) if key else None
+    if known is not None:
+        return known
     try:
         out = subprocess.run([path, "-v"], capture_output=True, text=True, timeout=30).stdout
     except (OSError, subprocess.TimeoutExpired) as exc:
@@ -46,7 +55,47 @@ def tshark_version(path: str) -> tuple[int, int, int]:
     m = re.search(r"(\d+)\.(\d+)\.(\d+)", out)
     if not m:
         raise UserError(f"cannot read the version of tshark at {path}; {INSTALL_HINT}")
-    return int(m[1]), int(m[2]), int(m[3])
+    version = int(m[1]), int(m[2]), int(m[3])
+    if key:
+        _write_version_cache(key, version)
+    return version
+
+
+def _version_cache_file() -> Path:
+    """Beside the other per-machine caches (~/.cache/spear-tui/); SPEAR_TUI_TSHARK_CACHE overrides."""
+    default = Path("~/.cache/spear-tui/tshark-versions.json").expanduser()
+    return Path(os.environ.get("SPEAR_TUI_TSHARK_CACHE", default))
+
+
+def _binary_key(path: str) -> str | None:
+    try:
+        real = os.path.realpath(path)
+        st = os.stat(real)
+    except OSError:
+        return None
+    return f"{real}|{st.st_size}|{st.st_mtime_ns}"
+
+
+def _read_version_cache() -> dict[str, tuple[int, int, int]]:
+    try:
+        data = json.loads(_version_cache_file().read_text())
+        return {k: (int(v[0]), int(v[1]), int(v[2])) for k, v in data.items()}
+    except (OSError, ValueError, TypeError, IndexError, AttributeError):
+        return {}  # no cache yet, or not ours to trust: ask tshark
+
+
+def _write_version_cache(key: str, version: tuple[int, int, int]) -> None:
+    path = _version_cache_file()
+    known = _read_version_cache()
+    known = {k: v for k, v in known.items() if not k.startswith(key.split("|")[0] + "|")}  # one per path
+    known[key] = version
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(known))
+        os.replace(tmp, path)
+    except OSError:
+        pass  # a read-only home: ask tshark every time
 
 
 def find_tool(name: str) -> str:

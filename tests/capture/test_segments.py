@@ -161,8 +161,9 @@ def _children_named(*names: str) -> list[int]:
 
 
 def test_workers_leave_a_core_to_the_lstms(monkeypatch) -> None:
-    """One tshark per core, but a core left to the detectors when the LSTMs run (the scan is CPU-bound
-    then); the environment variable still decides when set."""
+    """One tshark per core, but a core left to the detectors when the LSTMs run (whether a second
+    tshark then joins is decided by the capture: see the tests below); the environment variable still
+    decides when set."""
     from spear_tui.capture import segments
     from spear_tui.engines.builder import DetectorChoice, open_source
 
@@ -176,3 +177,62 @@ def test_workers_leave_a_core_to_the_lstms(monkeypatch) -> None:
     sample = Path(__file__).parents[2] / "sample_captures" / "mqtt_shuffle.pcapng"
     assert open_source([sample], choice=DetectorChoice()).reserve_cores == 1
     assert open_source([sample], choice=DetectorChoice(lstm=False)).reserve_cores == 0
+
+
+def test_a_split_is_decided_once_by_messages_per_frame() -> None:
+    from spear_tui.capture.segments import LIGHT_MESSAGES_PER_FRAME, SegmentSplit
+
+    light, heavy, empty = SegmentSplit(10), SegmentSplit(10), SegmentSplit(10)
+    light.decide(LIGHT_MESSAGES_PER_FRAME)
+    light.decide(9.0)  # later batches do not change it
+    heavy.decide(LIGHT_MESSAGES_PER_FRAME + 0.1)
+    empty.decide(None)
+    assert (light.light, heavy.light, empty.light) == (True, False, False)
+    assert all(s.decided.is_set() for s in (light, heavy, empty))
+
+
+def _tsharks_started(monkeypatch) -> list[list[str]]:
+    """Records the command lines of the field-printing tsharks and the editcaps the source starts."""
+    started: list[list[str]] = []
+    real = subprocess.Popen.__init__
+
+    def spy(self, args, *a, **k):
+        name = Path(str(args[0])).name
+        if name == "editcap" or name == "tshark" and "fields" in args:  # not the exact path's PDML runs
+            started.append([str(x) for x in args])
+        real(self, args, *a, **k)
+
+    monkeypatch.setattr(subprocess.Popen, "__init__", spy)
+    return started
+
+
+@pytest.mark.parametrize("light", [True, False])
+def test_with_a_core_reserved_the_first_batch_decides_whether_a_second_tshark_joins(
+    normal_pcapng, monkeypatch, light
+):
+    """LSTMs on, 2 cores: one tshark starts on the whole file. The normal day carries ~0.5 messages per
+    frame: light, so it stops after the first half and a second tshark reads the rest (from the start,
+    alongside), the same messages as two workers from the start. Marked heavy, one tshark reads it
+    all: the same messages as one worker."""
+    from spear_tui.capture import segments
+
+    monkeypatch.setattr(segments, "PARALLEL_MIN_BYTES", 0)  # the sample is below the size that splits
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    if not light:
+        monkeypatch.setattr(segments, "LIGHT_MESSAGES_PER_FRAME", 0.0)
+    reference = _tables(normal_pcapng, None, monkeypatch, workers=2 if light else 1)
+    monkeypatch.delenv("SPEAR_TUI_TSHARK_WORKERS")
+    started = _tsharks_started(monkeypatch)
+    src = open_capture_files([normal_pcapng], reserve_cores=1)
+    got = collect(src)
+    assert src.warnings == []  # the whole-file tshark stopped by us is not "cut short"
+    for proto, table in reference.tables.items():
+        assert got.tables[proto].equals(table), proto
+    assert got.skipped == reference.skipped and got.other_frames == reference.other_frames
+    tsharks = [c for c in started if Path(c[0]).name == "tshark"]
+    editcaps = [c for c in started if Path(c[0]).name == "editcap"]
+    assert tsharks[0][tsharks[0].index("-r") + 1] == str(normal_pcapng)  # the whole file, directly
+    if light:
+        assert len(tsharks) == 2 and len(editcaps) == 1 and editcaps[0][-1].startswith("30507-")
+    else:
+        assert len(tsharks) == 1 and editcaps == []

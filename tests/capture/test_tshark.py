@@ -11,7 +11,8 @@ from spear_tui.errors import UserError
 
 
 @pytest.fixture(autouse=True)
-def _fresh_cache():
+def _fresh_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("SPEAR_TUI_TSHARK_CACHE", str(tmp_path / "versions.json"))
     tshark_mod.find_tshark.cache_clear()
     tshark_mod.tshark_version.cache_clear()
     yield
@@ -47,6 +48,33 @@ def test_too_old_tshark_is_refused(monkeypatch, tmp_path) -> None:
     monkeypatch.setattr(pt, "get_process_path", lambda *a, **k: str(old))
     with pytest.raises(UserError, match=r"tshark 2\.6\.20 .* is too old \(need >= 3\.6\.0\)"):
         tshark_mod.find_tshark()
+
+
+def _fake_tshark(path, version: str) -> None:
+    """A tshark that prints `version` and counts its runs in `path`.runs."""
+    banner = f"TShark (Wireshark) {version} (Git v{version})"
+    path.write_text(f"#!/bin/sh\necho run >> '{path}.runs'\necho '{banner}'\n")
+    path.chmod(0o755)
+
+
+def test_the_version_is_asked_once_per_binary(tmp_path) -> None:
+    fake = tmp_path / "tshark"
+    _fake_tshark(fake, "4.0.17")
+    assert tshark_mod.tshark_version(str(fake)) == (4, 0, 17)
+    tshark_mod.tshark_version.cache_clear()  # a new process: only the disk cache is left
+    assert tshark_mod.tshark_version(str(fake)) == (4, 0, 17)
+    assert (tmp_path / "tshark.runs").read_text().count("run") == 1
+    _fake_tshark(fake, "3.4.0")  # upgraded or downgraded in place: a new size/mtime, asked again
+    tshark_mod.tshark_version.cache_clear()
+    assert tshark_mod.tshark_version(str(fake)) == (3, 4, 0)
+    assert (tmp_path / "tshark.runs").read_text().count("run") == 2
+
+
+def test_an_unreadable_version_cache_is_ignored(tmp_path) -> None:
+    (tmp_path / "versions.json").write_text("{not json")
+    fake = tmp_path / "tshark"
+    _fake_tshark(fake, "4.2.1")
+    assert tshark_mod.tshark_version(str(fake)) == (4, 2, 1)
 
 
 def test_decode_as_rules_are_validated() -> None:

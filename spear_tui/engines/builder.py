@@ -60,13 +60,15 @@ def build_detectors(choice: DetectorChoice) -> dict[str, list]:
     for protocol in choice.protocols:
         if choice.lstm:
             from spear_tui.detect.lstm.online import OnlineLSTMDetector
+            from spear_tui.detect.lstm.shared_views import SharedViews
 
+            shared = SharedViews()  # the protocol's views make their common per-message arrays once
             for view in lstm_views(protocol):
                 ckpt = None if choice.learn else lstm_checkpoint(protocol, choice.models, view)
                 if view != "lstm" and ckpt is None and not choice.learn:
                     continue  # an extra view runs from its checkpoint (or learns from scratch)
                 det = OnlineLSTMDetector(
-                    protocol, view_config(view), seed=choice.seed, checkpoint=ckpt, name=view
+                    protocol, view_config(view), seed=choice.seed, checkpoint=ckpt, name=view, shared=shared
                 )
                 if choice.sensitivity is not None:
                     det.sensitivity = choice.sensitivity

@@ -24,7 +24,7 @@ ephemeral range); equal ports (BACnet 47808<->47808) fall back to comparing addr
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -194,33 +194,35 @@ def prepare(
     host_codes, host_names = _codes(hosts)
     n = table.height
     col = table.get_column
-    raw = raw_features(table)
-    time = col("time").fill_null(0.0).to_numpy().astype(np.float64)
-    from_server = ends.get_column("from_server").to_numpy().astype(bool)
-    if timing:
-        msgtype = table.get_column("msgtype").fill_null(-1).to_numpy().astype(np.int64)
-        key = (codes * 512 + (msgtype + 1) % 256) * 2 + from_server
-        if carry is not None:
-            rhythm = carry.feature(key, names, time, from_server)
-        else:
-            rhythm = rhythm_feature(key, time, from_server)
-        types = RHYTHM_TYPES if RHYTHM_TYPES is not None else MQTT_INITIATIVE if protocol == "mqtt" else None
-        if types is not None:
-            rhythm[~np.isin(msgtype, types)] = 0.0
-        raw = np.concatenate([raw, rhythm[:, None]], axis=1)
-    return Prepared(
-        raw=raw,
-        from_server=from_server,
+    prep = Prepared(
+        raw=raw_features(table),
+        from_server=ends.get_column("from_server").to_numpy().astype(bool),
         flow=flow.to_numpy(),
         talker=codes,
         talker_names=names,
         host=host_codes,
         host_names=host_names,
-        time=time,
+        time=col("time").fill_null(0.0).to_numpy().astype(np.float64),
         frame=col("frame").fill_null(0).to_numpy().astype(np.int64),
         file=col("file").fill_null(0).to_numpy().astype(np.int64) if "file" in table.columns
         else np.zeros(n, np.int64),
     )
+    return with_rhythm(prep, table, protocol, carry) if timing else prep
+
+
+def with_rhythm(prep: Prepared, table: pl.DataFrame, protocol: str, carry: Any = None) -> Prepared:
+    """`prep` with the per-talker rhythm column after its raw features (`rhythm_feature`; `carry`
+    continues each talker's rhythm from the tables before)."""
+    msgtype = table.get_column("msgtype").fill_null(-1).to_numpy().astype(np.int64)
+    key = (prep.talker * 512 + (msgtype + 1) % 256) * 2 + prep.from_server
+    if carry is not None:
+        rhythm = carry.feature(key, prep.talker_names, prep.time, prep.from_server)
+    else:
+        rhythm = rhythm_feature(key, prep.time, prep.from_server)
+    types = RHYTHM_TYPES if RHYTHM_TYPES is not None else MQTT_INITIATIVE if protocol == "mqtt" else None
+    if types is not None:
+        rhythm[~np.isin(msgtype, types)] = 0.0
+    return replace(prep, raw=np.concatenate([prep.raw, rhythm[:, None]], axis=1))
 
 
 def _codes(values: pl.Series) -> tuple[np.ndarray, list[str]]:

@@ -33,16 +33,11 @@ from spear_tui.detect.lstm.decision import (
     reset_alert,
     review_alerts,
 )
-from spear_tui.detect.lstm.features import (
-    Prepared,
-    RunningNorm,
-    chunk_talkers,
-    mqtt_client_ids,
-    prepare,
-)
+from spear_tui.detect.lstm.features import Prepared, RunningNorm, chunk_talkers, with_rhythm
 from spear_tui.detect.lstm.lstm_shapes import params_fit
 from spear_tui.detect.lstm.lstm_warmup import start_warm_up
 from spear_tui.detect.lstm.rhythm_carry import RhythmCarry
+from spear_tui.detect.lstm.shared_views import SharedViews
 from spear_tui.detect.lstm.stacked_lstm import LSTMConfig, StackedLSTM, configure_xla
 from spear_tui.errors import UserError
 from spear_tui.events import Alert, ChunkScored
@@ -83,6 +78,7 @@ class OnlineLSTMDetector:
         seed: int = 0,
         checkpoint: str | Path | None = None,
         name: str = DETECTOR,
+        shared: SharedViews | None = None,
     ):
         configure_xla()
         self.protocol = protocol
@@ -130,7 +126,9 @@ class OnlineLSTMDetector:
         self._pending: list[pl.DataFrame] = []
         self._pending_rows = 0
         self._prev = np.zeros(cfg.features)  # raw features of the last message fed to the net
-        self._client_ids: dict[tuple[str, int], str] = {}
+        # the protocol's other views make the same client ids and per-message arrays: made once
+        self._shared = shared or SharedViews()
+        self._offset = 0  # messages run so far (which run of the stream a prepared table is)
         self._rhythm = RhythmCarry()  # each talker's rhythm continues across batches (timing only)
         self.scores: list[float] = []
         self.train_losses: list[float] = []
@@ -155,7 +153,7 @@ class OnlineLSTMDetector:
             return []
         table = table.select([c for c in _KEEP if c in table.columns])
         if self.protocol == "mqtt":
-            self._client_ids.update(mqtt_client_ids(table))
+            self._shared.learn_client_ids(table)
         self._pending.append(table)
         self._pending_rows += table.height
         return self._run_full_chunks()
@@ -260,7 +258,10 @@ class OnlineLSTMDetector:
         reset (a non-finite loss) discards the chunk queued behind it, which is then queued again.
         """
         model = self.model
-        prep = prepare(table, self.protocol, self._client_ids, timing=self.cfg.timing, carry=self._rhythm)
+        prep = self._shared.prepared(table, self.protocol, self._offset)
+        self._offset += table.height
+        if self.cfg.timing:
+            prep = with_rhythm(prep, table, self.protocol, self._rhythm)
         n = self.cfg.chunk
         batch = ChunkBatch(prep, n, self.cfg.mode)
         spans = [(lo, min(lo + n, table.height)) for lo in range(0, table.height, n)]

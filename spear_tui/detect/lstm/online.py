@@ -119,7 +119,7 @@ class OnlineLSTMDetector:
         if ckpt is not None and "ref_score" in ckpt.extra:
             self.ref_score = float(ckpt.extra["ref_score"])
         # What a non-finite loss resets the detector to (see _reset); the weights once the net exists.
-        self._initial: tuple[dict[str, Any] | None, dict, int] = (
+        self._initial: tuple[Any, dict, int] = (
             None, self.norm.to_dict(), self._trained_chunks
         )
         self.resets = 0
@@ -128,6 +128,7 @@ class OnlineLSTMDetector:
         self._prev = np.zeros(cfg.features)  # raw features of the last message fed to the net
         # the protocol's other views make the same client ids and per-message arrays: made once
         self._shared = shared or SharedViews()
+        self._shared.join()
         self._offset = 0  # messages run so far (which run of the stream a prepared table is)
         self._rhythm = RhythmCarry()  # each talker's rhythm continues across batches (timing only)
         self.scores: list[float] = []
@@ -143,7 +144,7 @@ class OnlineLSTMDetector:
         if self._model is None:
             self._model = StackedLSTM(self.cfg, self.seed, state=self._state)
             self._state = None
-            self._initial = (self._model.state_dict(), *self._initial[1:])
+            self._initial = (self._model.snapshot(), *self._initial[1:])
         return self._model
 
     # -- public API --------------------------------------------------------------------------------
@@ -345,9 +346,9 @@ class OnlineLSTMDetector:
         threshold: start over from the initial weights and statistics, and say so with an alert. The
         chunk gets no score (the score series stays finite)."""
         model = self.model  # built (and _initial's weights set) before any chunk ran
-        params, norm, trained = self._initial
-        assert params is not None  # taken when the model was built
-        model.load_state_dict(params)
+        weights, norm, trained = self._initial
+        assert weights is not None  # taken when the model was built
+        model.restore(weights)
         self.norm = RunningNorm.from_dict(norm)
         self._trained_chunks = trained
         self._prev = np.zeros(self.cfg.features)

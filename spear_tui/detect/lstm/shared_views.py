@@ -9,6 +9,8 @@ normalisation, its net). Figures: BENCHMARKS.md "End-to-end scan".
 
 from __future__ import annotations
 
+import weakref
+
 import polars as pl
 
 from spear_tui.detect.lstm.features import Prepared, mqtt_client_ids, prepare
@@ -20,15 +22,21 @@ class SharedViews:
     def __init__(self) -> None:
         self.client_ids: dict[tuple[str, int], str] = {}
         self._ids_version = 0  # bumped whenever client_ids changes: a prepared run depends on them
-        self._last_table: pl.DataFrame | None = None
+        self._last_table: weakref.ref | None = None  # not kept alive here
+        self._views = 0
         self._key: tuple | None = None
         self._base: Prepared | None = None
+        self._uses = 0  # views that have taken `_base`; dropped once all have (memory between batches)
+
+    def join(self) -> None:
+        """A view of the protocol now shares these (each view joins once)."""
+        self._views += 1
 
     def learn_client_ids(self, table: pl.DataFrame) -> None:
         """Client ids from `table`'s CONNECTs, once per table (the engine hands every view the same)."""
-        if table is self._last_table or "clientid" not in table.columns:
+        if (self._last_table is not None and table is self._last_table()) or "clientid" not in table.columns:
             return
-        self._last_table = table
+        self._last_table = weakref.ref(table)
         new = mqtt_client_ids(table)
         if any(self.client_ids.get(k) != v for k, v in new.items()):
             self.client_ids.update(new)
@@ -40,7 +48,9 @@ class SharedViews:
         others for the same run (same offset, length, first and last frame, client ids)."""
         frames = table.get_column("frame")
         key = (protocol, offset, table.height, frames[0], frames[-1], self._ids_version)
-        if key != self._key or self._base is None:
-            self._base = prepare(table, protocol, self.client_ids)
-            self._key = key
-        return self._base
+        if key == self._key and self._base is not None:
+            base, self._uses = self._base, self._uses + 1
+        else:
+            base, self._key, self._uses = prepare(table, protocol, self.client_ids), key, 1
+        self._base = base if self._uses < self._views else None
+        return base

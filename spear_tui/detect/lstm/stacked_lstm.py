@@ -248,6 +248,14 @@ class StackedLSTM:
             "opt_state": [np.asarray(leaf) for leaf in jax.tree.leaves(self.opt_state)],
         }
 
+    def snapshot(self) -> tuple[Any, Any]:
+        """The weights and Adam's state as they are now, for `restore` (JAX arrays are immutable: no
+        copy, and none of `state_dict`'s unravelling, which compiles on a new process's first net)."""
+        return self._flat, self._opt
+
+    def restore(self, snapshot: tuple[Any, Any]) -> None:
+        self._flat, self._opt = snapshot
+
     def load_state_dict(self, state: dict[str, Any]) -> None:
         import jax
         import jax.numpy as jnp

@@ -42,7 +42,9 @@ def test_shared_arrays_give_each_view_what_it_computed_alone(mqtt_normal, monkey
     made = []
     real = shared_views.prepare
     monkeypatch.setattr(shared_views, "prepare", lambda *a, **k: made.append(1) or real(*a, **k))
-    together = _run(_views(shared=True), table)
+    views = _views(shared=True)
+    together = _run(views, table)
+    assert views[0]._shared is views[1]._shared and views[0]._shared._base is None  # not kept between runs
     for mine, theirs in zip(alone, together, strict=True):
         chunks = [e for e in mine if isinstance(e, ChunkScored)]
         assert len(chunks) == len(table) // 500

@@ -123,8 +123,11 @@ class SegmentSplit:
         self.light = False
         self.decided = threading.Event()
 
-    def decide(self, per_frame: float | None) -> None:
-        """At most LIGHT_MESSAGES_PER_FRAME messages per frame: light (tshark is the slower part)."""
+    def decide(self, per_frame: float | None, reached: int = 0) -> None:
+        """At most LIGHT_MESSAGES_PER_FRAME messages per frame: light (tshark is the slower part), if
+        the whole-file tshark has not yet read past the first segment (`reached`: the last frame it
+        has handed on) - else the later segments' tsharks would read frames twice."""
         if not self.decided.is_set():
-            self.light = per_frame is not None and per_frame <= LIGHT_MESSAGES_PER_FRAME
+            light = per_frame is not None and per_frame <= LIGHT_MESSAGES_PER_FRAME
+            self.light = light and reached <= self.last
             self.decided.set()

@@ -117,18 +117,18 @@ class PacketSource:
         whole = ReadAhead(self._segment_batches(index, None, split), SEGMENT_READ_AHEAD, "tshark-segment")
         later = iter(segments[1:])
         head = iter(whole.start())
+        owned = True  # until _in_parallel takes the reader over
         try:
             while not split.decided.is_set():  # its first batch with messages, or its end
                 batch = next(head, None)
-                if batch is None:
-                    return
-                if self._closed:
+                if batch is None or self._closed:
                     return
                 yield batch
-        except BaseException:
-            whole.close()
-            whole.join(CLOSE_WAIT)
-            raise
+            owned = False
+        finally:
+            if owned:
+                whole.close()
+                whole.join(CLOSE_WAIT)
         yield from self._in_parallel(index, [(whole, head)], later if split.light else iter(()), workers)
 
     def _in_parallel(
@@ -205,7 +205,7 @@ class PacketSource:
                     # Aim the next block at ~batch_messages messages (loopback frames carry many).
                     per_frame = batch.messages / max(raw.height, 1)
                     if split is not None:
-                        split.decide(per_frame)
+                        split.decide(per_frame, last_frame(raw))
                     stream.max_lines = max(64, int(self.batch_messages / max(per_frame, 1.0)))
                     yield from split_by_count(batch, self.batch_messages)
                 if cut:

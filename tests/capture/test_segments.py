@@ -182,13 +182,14 @@ def test_workers_leave_a_core_to_the_lstms(monkeypatch) -> None:
 def test_a_split_is_decided_once_by_messages_per_frame() -> None:
     from spear_tui.capture.segments import LIGHT_MESSAGES_PER_FRAME, SegmentSplit
 
-    light, heavy, empty = SegmentSplit(10), SegmentSplit(10), SegmentSplit(10)
-    light.decide(LIGHT_MESSAGES_PER_FRAME)
+    light, heavy, empty, late = (SegmentSplit(10) for _ in range(4))
+    light.decide(LIGHT_MESSAGES_PER_FRAME, 10)
     light.decide(9.0)  # later batches do not change it
-    heavy.decide(LIGHT_MESSAGES_PER_FRAME + 0.1)
+    heavy.decide(LIGHT_MESSAGES_PER_FRAME + 0.1, 3)
     empty.decide(None)
-    assert (light.light, heavy.light, empty.light) == (True, False, False)
-    assert all(s.decided.is_set() for s in (light, heavy, empty))
+    late.decide(0.5, 11)  # light, but already past the first segment: too late to share the file
+    assert (light.light, heavy.light, empty.light, late.light) == (True, False, False, False)
+    assert all(s.decided.is_set() for s in (light, heavy, empty, late))
 
 
 def _tsharks_started(monkeypatch) -> list[list[str]]:
@@ -236,3 +237,20 @@ def test_with_a_core_reserved_the_first_batch_decides_whether_a_second_tshark_jo
         assert len(tsharks) == 2 and len(editcaps) == 1 and editcaps[0][-1].startswith("30507-")
     else:
         assert len(tsharks) == 1 and editcaps == []
+
+
+def test_a_split_decided_past_the_first_segment_reads_the_file_whole(normal_pcapng, monkeypatch):
+    """Segments shorter than tshark's first block: by the time the first batch decides, the whole-file
+    tshark has read into the second segment, so it reads on (nothing read twice, nothing lost)."""
+    from spear_tui.capture import segments, source
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    reference = _tables(normal_pcapng, None, monkeypatch, workers=1)
+    monkeypatch.delenv("SPEAR_TUI_TSHARK_WORKERS")
+    monkeypatch.setattr(source, "parallel_segment_frames", lambda *a: source.FIRST_BLOCK_LINES // 2)
+    assert segments.LIGHT_MESSAGES_PER_FRAME > 0.6  # the normal day (~0.5 per frame) is light
+    started = _tsharks_started(monkeypatch)
+    got = collect(open_capture_files([normal_pcapng], reserve_cores=1))
+    for proto, table in reference.tables.items():
+        assert got.tables[proto].equals(table), proto
+    assert [Path(c[0]).name for c in started] == ["tshark"]

@@ -152,9 +152,9 @@ class OnlineLSTMDetector:
         """Buffer `table`'s messages; score and train every full chunk. Returns ChunkScored/Alert events."""
         if table.height == 0:
             return []
-        table = table.select([c for c in _KEEP if c in table.columns])
         if self.protocol == "mqtt":
-            self._shared.learn_client_ids(table)
+            self._shared.learn_client_ids(table)  # the table the engine gave every view: learned once
+        table = table.select([c for c in _KEEP if c in table.columns])
         self._pending.append(table)
         self._pending_rows += table.height
         return self._run_full_chunks()

@@ -39,9 +39,10 @@ def _run(dets, table) -> list[list]:
 def test_shared_arrays_give_each_view_what_it_computed_alone(mqtt_normal, monkeypatch):
     table = mqtt_normal.slice(0, sum(BATCHES))
     alone = _run(_views(shared=False), table)
-    made = []
-    real = shared_views.prepare
+    made, learned = [], []
+    real, real_ids = shared_views.prepare, shared_views.mqtt_client_ids
     monkeypatch.setattr(shared_views, "prepare", lambda *a, **k: made.append(1) or real(*a, **k))
+    monkeypatch.setattr(shared_views, "mqtt_client_ids", lambda t: learned.append(1) or real_ids(t))
     views = _views(shared=True)
     together = _run(views, table)
     assert views[0]._shared is views[1]._shared and views[0]._shared._base is None  # not kept between runs
@@ -53,6 +54,7 @@ def test_shared_arrays_give_each_view_what_it_computed_alone(mqtt_normal, monkey
     # every batch here completes chunks (one run each; nothing left for the flush): one array set per
     # run for both views, not one per view
     assert len(made) == len(BATCHES)
+    assert len(learned) == len(BATCHES)  # each table's client ids once, not once per view
 
 
 def test_client_ids_are_learned_once_per_table(mqtt_normal):

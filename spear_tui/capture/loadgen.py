@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 
 def mqtt_burst(
@@ -24,10 +25,7 @@ def mqtt_burst(
     as fast as they can with QoS cycling through `qos_cycle`; returns how many publishes completed."""
     import paho.mqtt.client as mqtt
 
-    done = [0]
-    lock = threading.Lock()
-
-    def run(i: int) -> None:
+    def run(i: int) -> int:
         c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"{prefix}-client-{i}")
         c.max_inflight_messages_set(1000)
         c.max_queued_messages_set(0)
@@ -44,18 +42,12 @@ def mqtt_burst(
                 info.wait_for_publish(timeout=30)
             c.unsubscribe([s[0] for s in subs])
             time.sleep(0.2)
-            with lock:
-                done[0] += sum(1 for x in infos if x.is_published())
+            return sum(1 for x in infos if x.is_published())
         finally:
             c.disconnect()
             c.loop_stop()
 
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(clients)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return done[0]
+    return _each_in_a_thread(clients, run)
 
 
 def mqtt_paced(host: str, port: int, clients: int = 4, messages: int = 1000, prefix: str = "spear") -> int:
@@ -64,10 +56,7 @@ def mqtt_paced(host: str, port: int, clients: int = 4, messages: int = 1000, pre
     segment, where `mqtt_burst` coalesces several. Returns how many publishes were acknowledged."""
     import paho.mqtt.client as mqtt
 
-    done = [0]
-    lock = threading.Lock()
-
-    def run(i: int) -> None:
+    def run(i: int) -> int:
         c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"{prefix}-paced-{i}")
         c.connect(host, port, keepalive=30)
         c.loop_start()
@@ -77,15 +66,24 @@ def mqtt_paced(host: str, port: int, clients: int = 4, messages: int = 1000, pre
                 info = c.publish(f"{prefix}/{i}/sensor/{n % 7}", b"21.5", qos=1)
                 info.wait_for_publish(timeout=30)
                 acked += info.is_published()
+            return acked
         finally:
             c.disconnect()
             c.loop_stop()
-            with lock:
-                done[0] += acked
 
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(clients)]
+    return _each_in_a_thread(clients, run)
+
+
+def _each_in_a_thread(clients: int, run: Callable[[int], int]) -> int:
+    """run(0..clients-1) at once, one thread each; the sum of what they return (a failed one: 0)."""
+    counts = [0] * clients
+
+    def one(i: int) -> None:
+        counts[i] = run(i)
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(clients)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    return done[0]
+    return sum(counts)

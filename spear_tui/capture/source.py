@@ -325,7 +325,8 @@ def open_capture_files(
 ) -> PacketSource:
     """A source over capture files (any format tshark reads), merged in time order; each message keeps its
     file index and its frame number in that original file. Bad input raises UserError. `reserve_cores`:
-    cores the parallel tshark workers leave free (for the LSTMs)."""
+    cores the tshark workers leave to the LSTMs, unless the file's first batch shows tshark is the slower
+    part (see `PacketSource._file_batches`)."""
     from spear_tui.errors import UserError
 
     if not paths:

@@ -93,8 +93,8 @@ def open_source(
     decode_as: Sequence[str] = (),
     choice: DetectorChoice | None = None,
 ):
-    """A capture or interface source; with the LSTMs in `choice`, a file's parallel tshark workers leave
-    them a core."""
+    """A capture or interface source; with the LSTMs in `choice`, a file's tshark workers leave them a
+    core unless the capture shows tshark is the slower part (`capture.segments.SegmentSplit`)."""
     from spear_tui.capture.source import open_capture_files, open_interface
 
     if interface:

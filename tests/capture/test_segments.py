@@ -254,3 +254,26 @@ def test_a_split_decided_past_the_first_segment_reads_the_file_whole(normal_pcap
     for proto, table in reference.tables.items():
         assert got.tables[proto].equals(table), proto
     assert [Path(c[0]).name for c in started] == ["tshark"]
+
+
+@pytest.mark.parametrize("at", [300, 20_000])
+def test_closing_a_split_file_ends_every_tool_we_started(normal_pcapng, monkeypatch, at):
+    """LSTMs on, 2 cores, the light normal day split in two: close() from another thread right after the
+    first batches (at 300 messages, the second tshark just started) and while both tsharks read (at
+    20,000): the batches end and no tshark or editcap is left."""
+    from spear_tui.capture import segments
+
+    monkeypatch.setattr(segments, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.delenv("SPEAR_TUI_TSHARK_WORKERS", raising=False)
+    src = open_capture_files([normal_pcapng], batch_messages=250, reserve_cores=1)
+    seen = 0
+    for batch in src.batches():
+        seen += sum(t.height for t in batch.tables.values())
+        if seen > at:
+            threading.Thread(target=src.close).start()
+    assert seen < 40_000  # stopped early (the whole day has 47,584 messages)
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and _children_named("tshark", "editcap"):
+        time.sleep(0.05)
+    assert _children_named("tshark", "editcap") == []

@@ -204,7 +204,7 @@ class PacketSource:
                 if batch is not None:
                     # Aim the next block at ~batch_messages messages (loopback frames carry many).
                     per_frame = batch.messages / max(raw.height, 1)
-                    if split is not None:
+                    if split is not None and not split.decided.is_set():
                         split.decide(per_frame, last_frame(raw))
                     stream.max_lines = max(64, int(self.batch_messages / max(per_frame, 1.0)))
                     yield from split_by_count(batch, self.batch_messages)

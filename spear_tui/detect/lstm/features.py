@@ -174,11 +174,10 @@ class Prepared:
 
 def prepare(
     table: pl.DataFrame, protocol: str, client_ids: dict[tuple[str, int], str] | None = None,
-    timing: bool = False, carry: Any = None,
+    timing: bool = False,
 ) -> Prepared:
     """Everything the detector needs per message, vectorised over the whole table (with `timing`, the
-    raw features get the per-talker rhythm column, see `rhythm_feature`; `carry`, a
-    `rhythm_carry.RhythmCarry`, continues each talker's rhythm from the tables before)."""
+    raw features get the per-talker rhythm column of this table alone: `with_rhythm`)."""
     ends = client_endpoints(table)
     # A flow only needs an id that is equal within the chunk: a 64-bit hash of the endpoint pair
     # (cheaper than ranking the joined strings: BENCHMARKS.md "online, peaks, features").
@@ -207,7 +206,7 @@ def prepare(
         file=col("file").fill_null(0).to_numpy().astype(np.int64) if "file" in table.columns
         else np.zeros(n, np.int64),
     )
-    return with_rhythm(prep, table, protocol, carry) if timing else prep
+    return with_rhythm(prep, table, protocol) if timing else prep
 
 
 def with_rhythm(prep: Prepared, table: pl.DataFrame, protocol: str, carry: Any = None) -> Prepared:

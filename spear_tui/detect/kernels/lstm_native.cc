@@ -11,8 +11,9 @@
 // initial state; h sequence (T, U, B). The training forward also writes the residuals the backward
 // step multiplies with, [o(1-tc^2), g i(1-i), c_prev f(1-f), i(1-g^2), tc o(1-o), f], as
 // (T, 6U, Bp) with Bp = B rounded up to kW: only the backward below reads them. The backward
-// returns dz (T, 4U, B); weight and input gradients are XLA matmuls over all steps afterwards.
-// A call with enough work runs the two halves of its batch on two threads (over_columns below).
+// returns the layer's gradients: dx (T, F, B), dwi, dwh and db (the weight gradients summed over
+// all steps after the time loop). A call with enough work runs the two halves of its batch (and
+// of the weight gradients' rows) on two threads (over_columns below).
 
 #include <algorithm>
 #include <atomic>
@@ -188,6 +189,14 @@ void matmul(const float* w, const float* bias, int n_rows, int k_n, Scratch& in,
   for (; j < in.nb; ++j) matmul_columns<1>(w, bias, n_rows, k_n, in, out, j);
 }
 
+// m (rows, cols) row-major, transposed: the k-major weights of the product with m's rows as outputs.
+std::vector<float> transposed(const float* m, int rows, int cols) {
+  std::vector<float> out(static_cast<size_t>(rows) * cols);
+  for (int r = 0; r < rows; ++r)
+    for (int c = 0; c < cols; ++c) out[static_cast<size_t>(c) * rows + r] = m[static_cast<size_t>(r) * cols + c];
+  return out;
+}
+
 template <typename Dims>
 bool is_shape(const Dims& d, std::initializer_list<int64_t> want) {
   if (d.size() != want.size()) return false;
@@ -315,11 +324,12 @@ ffi::Error ForwardImpl(ffi::ThreadPool pool, ffi::Buffer<ffi::F32> x, ffi::Buffe
 }
 
 // Backward through time for vector columns [j0, j0 + nbl) of nb: dz_t from dh_out_t, the residuals
-// and what step t+1 sends back (dh = wh dz_(t+1), dc = dc_(t+1) f_(t+1)); wt is wh transposed.
-void backward_columns(const float* dp, const float* rp, const float* wt, float* zp, int T, int U, int B, int nb,
-                      int j0, int nbl) {
+// and what step t+1 sends back (dh = wh dz_(t+1), dc = dc_(t+1) f_(t+1)); wt is wh transposed. It
+// also writes the input gradient dx_t = wi dz_t (wit: wi transposed) from the same dz.
+void backward_columns(const float* dp, const float* rp, const float* wt, const float* wit, float* zp, float* xg,
+                      int T, int F, int U, int B, int nb, int j0, int nbl) {
   const int G = 4 * U, off = j0 * kW, bl = std::min(B - off, nbl * kW);
-  Scratch dz(G, nbl), dh_next(U, nbl), dc_next(U, nbl), dh_out(U, nbl);
+  Scratch dz(G, nbl), dh_next(U, nbl), dc_next(U, nbl), dh_out(U, nbl), dx(F, nbl);
   for (int t = T - 1; t >= 0; --t) {
     const float* rt = rp + static_cast<size_t>(t) * 6 * U * nb * kW;
     auto r = [&](int q, int j) { return load(rt + (static_cast<size_t>(q) * nb + j0 + j) * kW); };
@@ -335,32 +345,104 @@ void backward_columns(const float* dp, const float* rp, const float* wt, float* 
         dc_next.row(u)[j] = dc * r(5 * U + u, j);
       }
     }
-    for (int g = 0; g < G; ++g) store_row(zp + (static_cast<size_t>(t) * G + g) * B + off, dz.row(g), bl, nbl);
+    for (int g = 0; g < G; ++g) store_row(zp + (static_cast<size_t>(t) * G + g) * nb * kW + off, dz.row(g), bl, nbl);
     matmul(wt, nullptr, U, G, dz, dh_next);
+    matmul(wit, nullptr, F, G, dz, dx);
+    for (int f = 0; f < F; ++f) store_row(xg + (static_cast<size_t>(t) * F + f) * B + off, dx.row(f), bl, nbl);
   }
 }
 
-ffi::Error BackwardImpl(ffi::ThreadPool pool, ffi::Buffer<ffi::F32> dhs, ffi::Buffer<ffi::F32> res,
-                        ffi::Buffer<ffi::F32> wh, ffi::ResultBuffer<ffi::F32> dzs) {
+// dw[k][g] (rows k0..k0+R, columns g0..g0+C) = sum over t and batch of a_t[k] dz_t[g]: R x C vector
+// accumulators over the batch lanes, summed across lanes once at the end. a (T, K, nb vectors) and
+// z (T, G, nb vectors) are padded with zeros, so every load is a whole vector.
+template <int R, int C>
+inline void outer_block(const float* a, const float* z, int T, int K, int G, int nb, int k0, int g0, float* dw) {
+  vf acc[R][C] = {};
+  const size_t row = static_cast<size_t>(nb) * kW;
+  for (int t = 0; t < T; ++t) {
+    const float* at = a + (static_cast<size_t>(t) * K + k0) * row;
+    const float* zt = z + (static_cast<size_t>(t) * G + g0) * row;
+    for (int j = 0; j < nb; ++j) {
+      vf av[R], zv[C];
+      for (int r = 0; r < R; ++r) av[r] = load(at + r * row + j * kW);
+      for (int c = 0; c < C; ++c) zv[c] = load(zt + c * row + j * kW);
+      for (int r = 0; r < R; ++r)
+        for (int c = 0; c < C; ++c) acc[r][c] += av[r] * zv[c];
+    }
+  }
+  for (int r = 0; r < R; ++r)
+    for (int c = 0; c < C; ++c) {
+      float s = 0.0f;
+      for (int l = 0; l < kW; ++l) s += acc[r][c][l];
+      dw[static_cast<size_t>(k0 + r) * G + g0 + c] = s;
+    }
+}
+
+// Rows [k0, k0 + kn) of dw (K, G) = sum_t a_t dz_t^T, in blocks of 4 x 4 (then 1-row, 1-column edges).
+void outer_rows(const float* a, const float* z, int T, int K, int G, int nb, int k0, int kn, float* dw) {
+  int k = k0;
+  for (; k + 4 <= k0 + kn; k += 4) {
+    int g = 0;
+    for (; g + 4 <= G; g += 4) outer_block<4, 4>(a, z, T, K, G, nb, k, g, dw);
+    for (; g < G; ++g) outer_block<4, 1>(a, z, T, K, G, nb, k, g, dw);
+  }
+  for (; k < k0 + kn; ++k) {
+    int g = 0;
+    for (; g + 4 <= G; g += 4) outer_block<1, 4>(a, z, T, K, G, nb, k, g, dw);
+    for (; g < G; ++g) outer_block<1, 1>(a, z, T, K, G, nb, k, g, dw);
+  }
+}
+
+// The whole backward pass of a layer in one call: dz through time, the input
+// gradient dx beside it, then the weight gradients dwi = sum_t x_t dz_t^T, dwh = sum_t h_(t-1) dz_t^T
+// and db = sum_t dz_t 1 (the row of ones of lstm_kernel.parameter_gradients). In XLA those three
+// products were most of a stacked-LSTM chunk's backward time (BENCHMARKS.md "lstm_native").
+ffi::Error GradsImpl(ffi::ThreadPool pool, ffi::Buffer<ffi::F32> dhs, ffi::Buffer<ffi::F32> res,
+                     ffi::Buffer<ffi::F32> wh, ffi::Buffer<ffi::F32> wi, ffi::Buffer<ffi::F32> x,
+                     ffi::Buffer<ffi::F32> hs, ffi::ResultBuffer<ffi::F32> dx_out,
+                     ffi::ResultBuffer<ffi::F32> dwi_out, ffi::ResultBuffer<ffi::F32> dwh_out,
+                     ffi::ResultBuffer<ffi::F32> db_out) {
   auto d = dhs.dimensions();
-  if (d.size() != 3) return ffi::Error::InvalidArgument("lstm backward: dhs must be (T, U, B)");
-  const int T = d[0], U = d[1], B = d[2], G = 4 * U;
+  if (d.size() != 3 || x.dimensions().size() != 3) {
+    return ffi::Error::InvalidArgument("lstm grads: dhs must be (T, U, B) and x (T, F, B)");
+  }
+  const int T = d[0], U = d[1], B = d[2], G = 4 * U, F = x.dimensions()[1];
   const int nb = (B + kW - 1) / kW;
   if (!is_shape(wh.dimensions(), {U, G}) || !is_shape(res.dimensions(), {T, 6 * U, nb * kW}) ||
-      !is_shape(dzs->dimensions(), {T, G, B})) {
-    return ffi::Error::InvalidArgument("lstm backward: shapes do not fit dhs (T, U, B)");
+      !is_shape(wi.dimensions(), {F, G}) || !is_shape(x.dimensions(), {T, F, B}) ||
+      !is_shape(hs.dimensions(), {T, U, B}) || !is_shape(dx_out->dimensions(), {T, F, B}) ||
+      !is_shape(dwi_out->dimensions(), {F, G}) || !is_shape(dwh_out->dimensions(), {U, G}) ||
+      !is_shape(db_out->dimensions(), {G})) {
+    return ffi::Error::InvalidArgument("lstm grads: shapes do not fit dhs (T, U, B) and x (T, F, B)");
   }
-  // k-major weights for dh = wh dz: wh transposed, (4U, U).
-  std::vector<float> wt(static_cast<size_t>(G) * U);
-  const float* whp = wh.typed_data();
-  for (int u = 0; u < U; ++u)
-    for (int g = 0; g < G; ++g) wt[static_cast<size_t>(g) * U + u] = whp[static_cast<size_t>(u) * G + g];
+  std::vector<float> wt = transposed(wh.typed_data(), U, G), wit = transposed(wi.typed_data(), F, G);
+  // dz_t and [x_t; h_(t-1); 1] as zero-padded rows of nb vectors (only the first B floats are written)
+  const size_t row = static_cast<size_t>(nb) * kW;
+  const int K = F + U + 1;
+  std::vector<float> zs(static_cast<size_t>(T) * G * row, 0.0f), cat(static_cast<size_t>(T) * K * row, 0.0f);
   const float* dp = dhs.typed_data();
   const float* rp = res.typed_data();
-  float* zp = dzs->typed_data();
-  over_columns(pool, nb, static_cast<double>(T) * G * U * nb * kW, [&](int j0, int nbl) {
-    backward_columns(dp, rp, wt.data(), zp, T, U, B, nb, j0, nbl);
+  float* xg = dx_out->typed_data();
+  over_columns(pool, nb, static_cast<double>(T) * G * (U + F) * nb * kW, [&](int j0, int nbl) {
+    backward_columns(dp, rp, wt.data(), wit.data(), zs.data(), xg, T, F, U, B, nb, j0, nbl);
   });
+  const float* xp = x.typed_data();
+  const float* hp = hs.typed_data();
+  for (int t = 0; t < T; ++t) {
+    float* ct = cat.data() + static_cast<size_t>(t) * K * row;
+    for (int f = 0; f < F; ++f) std::memcpy(ct + f * row, xp + (static_cast<size_t>(t) * F + f) * B, sizeof(float) * B);
+    if (t > 0)  // h_(-1) is zero
+      for (int u = 0; u < U; ++u)
+        std::memcpy(ct + (F + u) * row, hp + (static_cast<size_t>(t - 1) * U + u) * B, sizeof(float) * B);
+    std::fill(ct + (K - 1) * row, ct + (K - 1) * row + B, 1.0f);
+  }
+  std::vector<float> dw(static_cast<size_t>(K) * G);
+  over_columns(pool, K, static_cast<double>(T) * K * G * nb * kW, [&](int k0, int kn) {
+    outer_rows(cat.data(), zs.data(), T, K, G, nb, k0, kn, dw.data());
+  });
+  std::memcpy(dwi_out->typed_data(), dw.data(), sizeof(float) * F * G);
+  std::memcpy(dwh_out->typed_data(), dw.data() + static_cast<size_t>(F) * G, sizeof(float) * U * G);
+  std::memcpy(db_out->typed_data(), dw.data() + static_cast<size_t>(F + U) * G, sizeof(float) * G);
   return ffi::Error::Success();
 }
 
@@ -376,7 +458,9 @@ auto pool_and_three() { return ffi::Ffi::Bind().Ctx<ffi::ThreadPool>().Arg<F32>(
 XLA_FFI_DEFINE_HANDLER_SYMBOL(SpearLstmForwardTrain, ForwardTrainImpl,
                               pool_and_three().Arg<F32>().Ret<F32>().Ret<F32>());
 XLA_FFI_DEFINE_HANDLER_SYMBOL(SpearLstmForward, ForwardImpl, pool_and_three().Arg<F32>().Ret<F32>());
-XLA_FFI_DEFINE_HANDLER_SYMBOL(SpearLstmBackward, BackwardImpl, pool_and_three().Ret<F32>());
+XLA_FFI_DEFINE_HANDLER_SYMBOL(SpearLstmGrads, GradsImpl,
+                              pool_and_three().Arg<F32>().Arg<F32>().Arg<F32>().Ret<F32>().Ret<F32>().Ret<F32>()
+                                  .Ret<F32>());
 
 extern "C" void spear_lstm_set_split(int on) { g_split.store(on != 0, std::memory_order_relaxed); }
 

@@ -2,7 +2,8 @@
 
 Why: XLA runs the loop over time steps as about a dozen small kernels per step; one native call per
 sequence, with each step's matmul register-blocked and the gates fused after it, takes less time for
-both nets' training and scoring. Everything around the loops (the weight and input gradients, Adam, the
+both nets' training and scoring. The backward call also returns the layer's weight and input gradients
+(XLA's small products over the steps cost more than the loop). Everything around the layers (Adam, the
 losses) stays in the jitted JAX program. A big enough call splits its batch over two of XLA's pool
 threads (`split_columns`), which shortens it again at default threads. Figures: BENCHMARKS.md
 "lstm_native: the time loops as native calls" and "Seq2seq".
@@ -24,7 +25,7 @@ import jax.numpy as jnp
 
 LIBRARY = Path(__file__).with_name("_lstm_native.so")
 VECTOR = 16  # floats per vector in the library: the residuals' batch axis is padded to a multiple
-_TARGETS = ("SpearLstmForwardTrain", "SpearLstmForward", "SpearLstmBackward")
+_TARGETS = ("SpearLstmForwardTrain", "SpearLstmForward", "SpearLstmGrads")
 
 
 def _load() -> str | None:
@@ -109,12 +110,13 @@ def _forward(x: Any, wi: Any, wh: Any, b: Any) -> tuple[Any, Any]:
 
 
 def _backward(saved: Any, dhs: Any) -> tuple[Any, Any, Any, Any]:
-    from spear_tui.detect.kernels.lstm_kernel import parameter_gradients
-
+    """dz through time and the weight and input gradients in one native call: XLA's products over the
+    time steps (`lstm_kernel.parameter_gradients`) cost more than the time loop itself here."""
     x, wi, wh, hs, res = saved
-    t, u, bsz = dhs.shape
-    dzs = jax.ffi.ffi_call("SpearLstmBackward", _f32(t, 4 * u, bsz))(dhs, res, wh)
-    return parameter_gradients(x, wi, hs, dzs)
+    u = dhs.shape[1]
+    out = (_f32(*x.shape), _f32(*wi.shape), _f32(*wh.shape), _f32(4 * u))
+    dx, dwi, dwh, db = jax.ffi.ffi_call("SpearLstmGrads", out)(dhs, res, wh, wi, x, hs)
+    return dx, dwi, dwh, db
 
 
 @jax.custom_vjp

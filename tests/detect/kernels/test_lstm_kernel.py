@@ -161,8 +161,9 @@ def test_native_loops_keep_nan_and_saturate_like_the_jax_loops():
 @needs_native
 @pytest.mark.parametrize("b", [100, 25])  # 7 vector columns split 4 + 3, a partial last one; 2 split 1 + 1
 def test_splitting_the_batch_over_two_threads_changes_no_bit(b):
-    """Batch columns are independent, so the two-thread split must give the one-thread results exactly,
-    forward and backward; the split counter shows the split really ran (and only when allowed)."""
+    """Batch columns (and the weight gradients' rows) are independent, so the two-thread split must give
+    the one-thread results exactly, forward and backward; the split counter shows the split really ran
+    (and only when allowed)."""
     import os
 
     if (os.cpu_count() or 1) < 2:
@@ -183,7 +184,8 @@ def test_splitting_the_batch_over_two_threads_changes_no_bit(b):
             splits[on] = lstm_native.split_calls() - before
     finally:
         lstm_native.split_columns(was)
-    assert splits[False] == 0 and splits[True] == 3  # the forward, the training forward, the backward
+    # the forward, the training forward, the backward's time loop and its weight gradients' rows
+        assert splits[False] == 0 and splits[True] == 4
     for one, two in zip(results[False], results[True], strict=True):
         np.testing.assert_array_equal(one, two)
 

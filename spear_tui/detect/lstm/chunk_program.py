@@ -1,8 +1,9 @@
-"""The stacked LSTM's compiled chunk program: score a chunk and train on it in one XLA call.
+"""The stacked LSTM's compiled program: score chunks and train on them, a group of them per XLA call.
 
 Kept apart from `stacked_lstm.py` (the net's state, checkpoints, compile and dispatch) because this is
 what runs on XLA: the forward pass from the nested weights (`_forward`, no Flax object graph at run
-time), the per-message loss, the trimmed chunk score and the gated Adam steps (`_chunk_step`).
+time), the per-message loss, the trimmed chunk score and the gated Adam steps (`_chunk_step`), and
+that over a group of chunks in order (`_group_step`).
 """
 
 from __future__ import annotations
@@ -100,3 +101,33 @@ def _chunk_step(graphdef, unravel, tx, kind, trim, flat, opt_state, x, y, mask, 
     flat, opt_state, total = jax.lax.fori_loop(1, steps, body, (flat, opt_state, loss0))
     train_loss = total / jnp.maximum(steps, 1)
     return flat, opt_state, jnp.stack([score, train_loss])
+
+
+def _group_step(graphdef, unravel, tx, kind, trim, flat, opt_state, xs, ys, masks, steps, gates, active):
+    """`_chunk_step` over a group of chunks in order, in one call: xs, ys (G, batch, seq_len, features),
+    masks (G, batch, seq_len), steps, gates and active (G,). A slot with active 0 leaves the weights
+    and Adam's state as they are (a group shorter than G). Returns the new weights and state and the
+    (G, 2) [score, train_loss] of every slot.
+
+    Why: one call per chunk cost more in XLA's per-call work (launch, thread hand-offs) and the
+    caller's dispatch than the net's arithmetic (BENCHMARKS.md "End-to-end scan"); every chunk runs
+    through this one program, so a chunk's result does not depend on how many share its call.
+    """
+    import jax
+    import jax.numpy as jnp
+
+    def one(carry, inp):
+        x, y, mask, n, gate, on = inp
+
+        def run(c):
+            f, o, out = _chunk_step(graphdef, unravel, tx, kind, trim, c[0], c[1], x, y, mask, n, gate)
+            return f, o, out
+
+        def skip(c):
+            return c[0], c[1], jnp.zeros(2, jnp.float32)
+
+        f, o, out = jax.lax.cond(on > 0, run, skip, carry)
+        return (f, o), out
+
+    (flat, opt_state), outs = jax.lax.scan(one, (flat, opt_state), (xs, ys, masks, steps, gates, active))
+    return flat, opt_state, outs

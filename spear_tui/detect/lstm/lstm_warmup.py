@@ -1,5 +1,5 @@
 """JAX's start-up for the stacked LSTM, in the background: imports, the nets' shared structure, the
-compiled chunk program. Started when a detector is created, so it overlaps capinfos, tshark's start
+compiled group program. Started when a detector is created, so it overlaps capinfos, tshark's start
 and the first batches; a detector waits for it only when it needs its net sooner."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ _WARM_LOCK = threading.Lock()
 
 
 def start_warm_up(cfg: LSTMConfig, fresh: bool = False, seed: int = 0) -> threading.Thread:
-    """Import JAX/Flax/optax and compile `cfg`'s chunk program in a background thread, once per
+    """Import JAX/Flax/optax and compile `cfg`'s group program in a background thread, once per
     process and config; with `fresh`, also make the fresh net's initial weights from `seed`
     (`fresh_params`: the net built on the first chunk takes them instead of initialising again).
     Started when a detector is created, so all this overlaps tshark's start and the first batches;

@@ -15,7 +15,7 @@ that flags, and what the alerts say, are in `decision` (shared with every sink t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -38,31 +38,39 @@ from spear_tui.detect.lstm.lstm_shapes import params_fit
 from spear_tui.detect.lstm.lstm_warmup import start_warm_up
 from spear_tui.detect.lstm.rhythm_carry import RhythmCarry
 from spear_tui.detect.lstm.shared_views import SharedViews
-from spear_tui.detect.lstm.stacked_lstm import LSTMConfig, StackedLSTM, configure_xla
+from spear_tui.detect.lstm.stacked_lstm import (
+    GROUP_CHUNKS,
+    ChunkGroup,
+    LSTMConfig,
+    StackedLSTM,
+    configure_xla,
+)
 from spear_tui.errors import UserError
 from spear_tui.events import Alert, ChunkScored
 
 KIND = "stacked_lstm"
 MIN_PARTIAL = 100
 WARMUP_GATE = 5.0
-# Chunks queued on XLA at once (3 was no faster than 2: BENCHMARKS.md "online, peaks, features"). A
-# chunk's training gate is the threshold of the chunk GATE_LAG before it, whose score is settled by the
-# time it is queued.
-PIPELINE_DEPTH = 2
-GATE_LAG = PIPELINE_DEPTH - 1
+# A chunk's training gate is the threshold of the chunk GATE_LAG before it (the rule from when chunks
+# were queued one by one, two deep: kept, so that what a net learns does not depend on how its chunks
+# are grouped into calls).
+GATE_LAG = 1
+# Chunks per compiled call: up to GROUP_CHUNKS (tests set 1 to compare with chunk-by-chunk calls).
+CHUNKS_PER_CALL = GROUP_CHUNKS
 _ARCH = ("layers", "units", "features", "chunk", "seq_len", "mode", "scaling", "loss", "timing")
 _KEEP = ("frame", "file", "time", "src", "dst", "sport", "dport", "msgtype", "length", "clientid")
 
 
 @dataclass
-class _InFlight:
-    """A dispatched chunk whose score XLA is still computing."""
+class _Group:
+    """Consecutive chunks of one batch sent to XLA in one call, with what the call was given."""
 
-    lo: int
-    hi: int
-    out: Any  # device array [score, train_loss]
-    base: tuple[float, float] | None = None  # its (median, deviation), once the scores before it are known
-    known: bool = False  # base is set (None is a valid baseline: warm-up)
+    spans: list[tuple[int, int]]
+    tensors: list[ChunkTensors]
+    steps: list[int]
+    gates: list[float] = field(default_factory=list)  # the training gates the call was given
+    out: Any = None  # device array (GROUP_CHUNKS, 2) [score, train_loss]
+    start: Any = None  # the net's weights and Adam state before the call (to run it again)
 
 
 class OnlineLSTMDetector:
@@ -249,14 +257,18 @@ class OnlineLSTMDetector:
 
     def _run(self, table: pl.DataFrame, *, train: bool) -> list:
         """Score/train every chunk of `table` (a multiple of the chunk size, or one partial chunk when
-        not training), in order.
+        not training), in order, up to CHUNKS_PER_CALL chunks per compiled call.
 
-        Pipelined PIPELINE_DEPTH deep: chunk i+1 is queued while XLA still computes chunk i, so XLA
-        does not wait for this thread. That is why the training gate of a chunk is the threshold of
-        the chunk before it (`_gate`): chunk i's own threshold needs chunk i-1's score, which is not
-        known yet when chunk i is queued. Flags use each chunk's exact threshold, set when it settles.
-        Meanwhile this thread prepares the next tensors and builds the events of settled chunks. A
-        reset (a non-finite loss) discards the chunk queued behind it, which is then queued again.
+        A chunk's training gate is the threshold of the chunk before it (`_true_gate`), which needs
+        the scores of chunks in the same call. So a call is given the gates known when it starts (the
+        first two chunks') and, for the rest, the latest known one (`_speculative_gate`: a rolling
+        median over 50 scores barely moves in a call). When the call is back, every chunk's decision
+        (trained or not) is checked against its true gate; if one differs, the call is run again
+        from the same weights with the gates now known (a chunk's result depends only on its inputs
+        and the state before it, so the chunks before it come out the same). That is rare: a score
+        must fall between the two thresholds. While XLA works on a call, this thread prepares the
+        next call's tensors. A reset (a non-finite loss) discards the chunks after it, which are
+        then run again from the reset state.
         """
         model = self.model
         prep = self._shared.prepared(table, self.protocol, self._offset)
@@ -267,54 +279,119 @@ class OnlineLSTMDetector:
         batch = ChunkBatch(prep, n, self.cfg.mode)
         spans = [(lo, min(lo + n, table.height)) for lo in range(0, table.height, n)]
         events: list = []
-        flights: list[_InFlight] = []
         i = 0
-        while i < len(spans) or flights:
-            settled = None
-            chunk = self._tensors(batch, *spans[i]) if i < len(spans) else None
-            if len(flights) == PIPELINE_DEPTH or chunk is None:
-                done = flights.pop(0)
-                settled = self._settle(prep, done, train)
-                if isinstance(settled, Alert):  # reset: weights and statistics went back to the start
-                    events.append(settled)
-                    if flights:  # queued on the old weights: do it again
-                        i = spans.index((flights[0].lo, flights[0].hi))
-                        flights.clear()
-                    continue
-            if chunk is not None:
-                steps = self._steps(pending=len(flights)) if train else 0
-                out = model.dispatch(chunk.x, chunk.y, steps, chunk.mask, self._gate(flights))
-                if train:
-                    self.norm.merge(*chunk.stats)  # undone by _reset if this chunk comes back non-finite
-                self._prev = chunk.last
-                flights.append(_InFlight(*spans[i], out))
-                i += 1
-            if settled is not None and not isinstance(settled, Alert):
-                events.extend(self._score_events(batch, done, *settled))  # overlaps the XLA work
+        group = self._group(batch, spans[: CHUNKS_PER_CALL], train)
+        while group is not None:
+            self._dispatch(model, group, train)
+            after = i + len(group.spans)
+            upcoming = self._group(batch, spans[after : after + CHUNKS_PER_CALL], train)
+            done = self._settle_group(prep, batch, group, train, events)
+            if done < len(group.spans):  # a reset at chunk `done`: the chunks after it start over
+                i += done + 1
+                upcoming = self._group(batch, spans[i : i + CHUNKS_PER_CALL], train)
+            else:
+                i = after
+            group = upcoming
         return events
 
-    def _gate(self, flights: list[_InFlight]) -> float:
-        """Training gate of the chunk about to be queued: the threshold of the chunk GATE_LAG before
-        it, whatever the pipeline holds, so results do not depend on how the input was batched (the
-        rolling baseline moves by GATE_LAG scores in 50: the same rule, slightly later). During the
-        warm-up a trained net uses WARMUP_GATE x its reference score instead.
+    def _group(self, batch: ChunkBatch, spans: list[tuple[int, int]], train: bool) -> _Group | None:
+        """The tensors of the next call's chunks, each normalised with the statistics of everything
+        before it (which a trained chunk then joins)."""
+        if not spans:
+            return None
+        tensors: list[ChunkTensors] = []
+        steps: list[int] = []
+        for lo, hi in spans:
+            chunk = self._tensors(batch, lo, hi)
+            steps.append(self._steps(pending=len(tensors)) if train else 0)
+            if train:
+                self.norm.merge(*chunk.stats)  # undone by _reset if a chunk comes back non-finite
+            self._prev = chunk.last
+            tensors.append(chunk)
+        return _Group(spans, tensors, steps)
+
+    def _dispatch(self, model: StackedLSTM, group: _Group, train: bool) -> None:
+        """Queue the group on XLA with the gates known now (first run) or found since (a rerun)."""
+        if group.start is None:
+            group.start = model.snapshot()
+            known = [self._true_gate(len(self.scores) + k, []) for k in range(min(2, len(group.spans)))]
+            guess = self._speculative_gate()
+            group.gates = (known + [guess] * len(group.spans))[: len(group.spans)]
+        else:
+            model.restore(group.start)
+        if not train:
+            group.gates = [float("inf")] * len(group.spans)
+        chunks = [(t.x, t.y, t.mask) for t in group.tensors]
+        group.out = model.dispatch_group(ChunkGroup.of(self.cfg, chunks, group.steps, group.gates))
+
+    def _settle_group(
+        self, prep: Prepared, batch: ChunkBatch, group: _Group, train: bool, events: list
+    ) -> int:
+        """Wait for the group; check each chunk's training decision against its true gate (running the
+        call again until they all agree), then record the chunks and their events in order. Returns
+        how many chunks were recorded before a reset (all of them when none)."""
+        for _ in range(len(group.spans)):  # each rerun puts one more chunk right: at most one per chunk
+            results = np.asarray(group.out)[: len(group.spans)].tolist()
+            scores = [score for score, _ in results]
+            if not train or self._first_wrong_gate(group, scores) is None:
+                break
+            self._dispatch(self.model, group, train)  # with the true gates up to the wrong chunk's next
+        bases = self._bases(scores)
+        for k, ((lo, hi), (score, loss)) in enumerate(zip(group.spans, results, strict=True)):
+            if not (np.isfinite(score) and np.isfinite(loss)):
+                events.append(self._reset(prep, lo, hi, score, loss))
+                return k
+            if train:
+                self._trained_chunks += 1
+            thr = self._at(bases[k], self.sensitivity)
+            self.scores.append(score)
+            self.train_losses.append(loss)
+            self.thresholds.append(thr)
+            self._gates.append(self._at(bases[k], self.cfg.k))
+            events.extend(self._score_events(batch, lo, hi, score, loss, thr))
+        return len(group.spans)
+
+    def _first_wrong_gate(self, group: _Group, scores: list[float]) -> int | None:
+        """The first chunk whose training decision its speculative gate got wrong (None: none did);
+        then the group's gates are corrected up to the chunk after it (their scores are all known)."""
+        for k, score in enumerate(scores):
+            if not np.isfinite(score):
+                return None  # a reset: nothing after it counts
+            true = self._true_gate(len(self.scores) + k, scores[:k])
+            if (np.float32(score) > np.float32(group.gates[k])) != (np.float32(score) > np.float32(true)):
+                for j in range(k, min(k + 2, len(scores))):
+                    group.gates[j] = self._true_gate(len(self.scores) + j, scores[:j])
+                return k
+        return None
+
+    def _true_gate(self, index: int, pending: list[float]) -> float:
+        """Training gate of the chunk with score index `index`: the threshold (at the configured k) of
+        the chunk GATE_LAG before it, from the scores before that one (`pending`: scores of this
+        group's chunks not yet recorded). During the warm-up a trained net uses WARMUP_GATE x its
+        reference score instead.
 
         The gate uses the configured k (`cfg.k`), not the user's sensitivity: moving the slider changes
         which chunks are flagged, never what the net learns, so re-flagging stored scores at any k gives
         what a run at that k would have flagged."""
         if not self.cfg.gate:
             return float("inf")
-        pos = len(self.scores) + len(flights) - GATE_LAG  # score index of the chunk GATE_LAG before
+        pos = index - GATE_LAG
         thr = None
         if 0 <= pos < len(self.scores):
             thr = self._gates[pos]
-        elif pos == len(self.scores) and flights:  # in flight; the scores before it are all settled
-            if not flights[0].known:
-                flights[0].base, flights[0].known = self._next_baseline(), True
-            thr = self._at(flights[0].base, self.cfg.k)
+        elif pos >= len(self.scores):
+            thr = self._at(self._baseline(pending[: pos - len(self.scores)]), self.cfg.k)
         if thr is not None:
             return thr
         return WARMUP_GATE * self.ref_score if self.ref_score else float("inf")
+
+    def _speculative_gate(self) -> float:
+        """What a call guesses for the gates it cannot know yet: the latest one it can."""
+        return self._true_gate(len(self.scores) + GATE_LAG, [])
+
+    def _bases(self, scores: list[float]) -> list[tuple[float, float] | None]:
+        """(median, deviation) each chunk of a group is judged by, from the scores before it."""
+        return [self._baseline(scores[:k]) for k in range(len(scores))]
 
     def _tensors(self, batch: ChunkBatch, lo: int, hi: int) -> ChunkTensors:
         """One chunk's tensors, normalised with the statistics of everything before it."""
@@ -322,24 +399,6 @@ class OnlineLSTMDetector:
         if self.norm.count == 0:
             self.norm.merge(*stats)  # the very first chunk defines the scale it is scored with
         return batch.tensors(lo, hi, self.norm, self._prev, self.cfg, stats)
-
-    def _settle(
-        self, prep: Prepared, flight: _InFlight, train: bool
-    ) -> tuple[float, float, float | None] | Alert:
-        """Wait for a dispatched chunk; record its score and threshold (from the scores before it), or
-        reset the detector on a non-finite loss."""
-        score, loss = np.asarray(flight.out).tolist()
-        if not (np.isfinite(score) and np.isfinite(loss)):
-            return self._reset(prep, flight.lo, flight.hi, score, loss)
-        if train:
-            self._trained_chunks += 1
-        base = flight.base if flight.known else self._next_baseline()
-        thr = self._at(base, self.sensitivity)
-        self.scores.append(score)
-        self.train_losses.append(loss)
-        self.thresholds.append(thr)
-        self._gates.append(self._at(base, self.cfg.k))
-        return score, loss, thr
 
     def _reset(self, prep: Prepared, lo: int, hi: int, score: float, after: float) -> Alert:
         """A non-finite loss (diverged weights, poisoned statistics) would poison every later score and
@@ -359,24 +418,29 @@ class OnlineLSTMDetector:
             self.protocol, span, hi - lo, chunk_talkers(prep, lo, hi), score, after, self.resets, self.name
         )
 
-    def _next_baseline(self) -> tuple[float, float] | None:
-        """(median, deviation) the next chunk will be judged by (None during warm-up)."""
-        med, dev = peaks.latest_baseline(self._recent_scores(), **self._peak)
+    def _baseline(self, pending: list[float]) -> tuple[float, float] | None:
+        """(median, deviation) the chunk after the recorded scores and `pending` is judged by (None
+        during warm-up)."""
+        med, dev = peaks.latest_baseline(self._recent_scores(pending), **self._peak)
         return None if np.isnan(med) else (med, dev)
 
     @staticmethod
     def _at(base: tuple[float, float] | None, k: float) -> float | None:
         return None if base is None else base[0] + k * base[1]
 
-    def _recent_scores(self, placeholder: bool = True) -> np.ndarray:
-        """The score series (with a placeholder for the coming chunk), cut to the part the last entry's
-        baseline can see: an O(window) cost per chunk, not O(chunks so far). The cut keeps enough in
-        front that the warm-up and skip rules of peaks.latest_baseline read it as the whole series."""
+    def _recent_scores(self, pending: list[float] | None = None, placeholder: bool = True) -> np.ndarray:
+        """The score series (and `pending` scores after it, and a placeholder for the coming chunk),
+        cut to the part the last entry's baseline can see: an O(window) cost per chunk, not O(chunks so
+        far). The cut keeps enough in front that the warm-up and skip rules of peaks.latest_baseline
+        read it as the whole series."""
         p = self._peak
         keep = p["window"] + max(p["warmup"], p["skip"]) + 1
-        tail = self.scores[-keep:] if len(self.scores) + placeholder > keep else self.scores
-        out = np.asarray(tail, np.float64)
-        return np.append(out, 0.0) if placeholder else out
+        pending = pending or []
+        if len(self.scores) + len(pending) + placeholder > keep:
+            hist = (self.scores[-keep:] + pending)[-keep:]
+        else:
+            hist = self.scores + pending
+        return np.asarray(hist + [0.0] if placeholder else hist, np.float64)
 
     def _warmup_review(self) -> list[Alert]:
         """Alerts for warm-up chunks that stand out among the run's first scores, raised once
@@ -388,10 +452,10 @@ class OnlineLSTMDetector:
         return review_alerts(chunks, np.asarray(self.scores), self.rule, self.sensitivity, self.name)
 
     def _score_events(
-        self, batch: ChunkBatch, flight: _InFlight, score: float, after: float, thr: float | None
+        self, batch: ChunkBatch, lo: int, hi: int, score: float, after: float, thr: float | None
     ) -> list:
         """ChunkScored (and an Alert when flagged) for a settled chunk."""
-        lo, hi, prep = flight.lo, flight.hi, batch.prep
+        prep = batch.prep
         flagged = thr is not None and score > thr
         index = len(self.scores) - 1
         start, end = batch.span(lo, hi)

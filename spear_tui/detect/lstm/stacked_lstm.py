@@ -7,8 +7,9 @@ optax state as plain arrays and run the net from the nested weights (`chunk_prog
 module's operations in the same order: the same program, tested). Plain `nnx.jit` re-traverses the
 object graph on every call, which costs more than the arithmetic at this size, and importing Flax and
 tracing the module cost
-~0.45 CPU-s per process. One jitted call scores a chunk and trains on it, so a chunk costs one
-Python dispatch, and that dispatch returns before the work is done (the caller overlaps its own).
+~0.45 CPU-s per process. One jitted call scores and trains up to GROUP_CHUNKS chunks in order
+(`chunk_program._group_step`), so a group costs one Python dispatch, and that dispatch returns before
+the work is done (the caller overlaps its own).
 """
 
 from __future__ import annotations
@@ -21,12 +22,15 @@ from typing import Any
 
 import numpy as np
 
-from spear_tui.detect.lstm.chunk_program import _chunk_step, _loss
+from spear_tui.detect.lstm.chunk_program import _chunk_step, _group_step, _loss
 from spear_tui.detect.lstm.lstm_shapes import param_shapes, params_fit, zero_params  # noqa: F401 (re-exported)
 
 SEQUENCE_MODES = ("flow", "direction", "paper")
+# Chunks per compiled call (`StackedLSTM.dispatch_group`): 1 -> 16 took a chunk's XLA time from 0.99 to
+# 0.65 CPU-ms (BENCHMARKS.md "End-to-end scan"); a shorter group leaves its last slots inactive.
+GROUP_CHUNKS = 16
 
-# Compiled chunk programs shared by every detector with the same network and optimiser settings
+# Compiled group programs shared by every detector with the same network and optimiser settings
 # (the parameters are arguments, so MQTT, Modbus and BACnet detectors compile once between them).
 _COMPILED: dict[tuple, Any] = {}
 _COMPILE_LOCK = threading.Lock()
@@ -116,7 +120,7 @@ class _Structure:
     tree_def: Any
     ref: Any  # nested dict of ShapeDtypeStructs, in flax's layout
     tx: Any
-    chunk_fn: Any  # the jitted chunk program (compiled per config in StackedLSTM.compile)
+    group_fn: Any  # the jitted group program (compiled per config in StackedLSTM.compile)
 
 
 _STRUCTURES: dict[tuple, _Structure] = {}
@@ -141,8 +145,8 @@ def _structure(cfg: LSTMConfig) -> _Structure:
             )
             _, unravel = ravel_pytree(jax.tree.map(lambda r: np.zeros(r.shape, r.dtype), ref))
             tx = optax.chain(optax.clip_by_global_norm(cfg.clip), optax.adam(cfg.lr))
-            chunk_fn = jax.jit(partial(_chunk_step, graphdef, unravel, tx, cfg.loss, cfg.trim))
-            _STRUCTURES[key] = _Structure(graphdef, unravel, jax.tree.structure(ref), ref, tx, chunk_fn)
+            group_fn = jax.jit(partial(_group_step, graphdef, unravel, tx, cfg.loss, cfg.trim))
+            _STRUCTURES[key] = _Structure(graphdef, unravel, jax.tree.structure(ref), ref, tx, group_fn)
         return _STRUCTURES[key]
 
 
@@ -211,7 +215,7 @@ class StackedLSTM:
         self.cfg = cfg
         st = _structure(cfg)
         self._graphdef, self._unravel, self._tree_def, self._tx = st.graphdef, st.unravel, st.tree_def, st.tx
-        self._chunk_fn = st.chunk_fn
+        self._group_fn = st.group_fn
         if state is None:
             from spear_tui.detect.lstm.fresh_init import fresh_params
 
@@ -222,7 +226,6 @@ class StackedLSTM:
         if state is not None and "opt_state" in state:
             self._load_opt_state(state["opt_state"])
         self._compiled = None
-        self._ones = np.ones((cfg.batch, cfg.seq_len), np.float32)
 
     # -- weights -----------------------------------------------------------------------------------
     @property
@@ -288,7 +291,7 @@ class StackedLSTM:
 
     # -- compute -----------------------------------------------------------------------------------
     def compile(self) -> None:
-        """Compile the chunk function now (a second or two; shared in-process, cached on disk)."""
+        """Compile the group program now (a second or two; shared in-process, cached on disk)."""
         if self._compiled is not None:
             return
         import jax
@@ -299,11 +302,12 @@ class StackedLSTM:
         key = _program_key(c)
         with _COMPILE_LOCK:
             if key not in _COMPILED:
-                x = jax.ShapeDtypeStruct((c.batch, c.seq_len, c.features), np.float32)
-                m = jax.ShapeDtypeStruct((c.batch, c.seq_len), np.float32)
-                s = jax.ShapeDtypeStruct((), np.int32)
-                g = jax.ShapeDtypeStruct((), np.float32)
-                lowered = self._chunk_fn.lower(self._flat, self._opt, x, x, m, s, g)
+                g = GROUP_CHUNKS
+                x = jax.ShapeDtypeStruct((g, c.batch, c.seq_len, c.features), np.float32)
+                m = jax.ShapeDtypeStruct((g, c.batch, c.seq_len), np.float32)
+                s = jax.ShapeDtypeStruct((g,), np.int32)
+                f = jax.ShapeDtypeStruct((g,), np.float32)
+                lowered = self._group_fn.lower(self._flat, self._opt, x, x, m, s, f, s)
                 _COMPILED[key] = lowered.compile(compiler_options=TRAINING_COMPILER_OPTIONS)
             self._compiled = _COMPILED[key]
 
@@ -315,24 +319,18 @@ class StackedLSTM:
 
         `mask` (batch, seq_len) weights each target; padding of a partial chunk gets 0.
         """
-        score, train_loss = np.asarray(self.dispatch(x, y, steps, mask, gate)).tolist()
+        group = ChunkGroup.of(self.cfg, [(x, y, mask)], [steps], [gate])
+        score, train_loss = np.asarray(self.dispatch_group(group))[0].tolist()
         return score, train_loss
 
-    def dispatch(
-        self, x: np.ndarray, y: np.ndarray, steps: int, mask: np.ndarray | None = None,
-        gate: float = float("inf"),
-    ):
-        """Like run_chunk but returns without waiting, so the caller can prepare the next chunk while
-        this one computes (JAX dispatch is asynchronous): a device array [score, train_loss] that is
-        already being copied to the host (one transfer, started early, costs this thread less than
-        two scalars fetched when needed: BENCHMARKS.md "stacked_lstm: the chunk program")."""
+    def dispatch_group(self, group: ChunkGroup):
+        """Score and train the group's chunks in order, in one call that returns without waiting (JAX
+        dispatch is asynchronous), so the caller can prepare the next group meanwhile: a device array
+        (GROUP_CHUNKS, 2) of [score, train_loss], already being copied to the host (one transfer,
+        started early)."""
         self.compile()
-        if mask is None:
-            mask = self._ones
         assert self._compiled is not None  # compile() set it
-        self._flat, self._opt, out = self._compiled(
-            self._flat, self._opt, x, y, mask, np.int32(steps), np.float32(gate)
-        )
+        self._flat, self._opt, out = self._compiled(self._flat, self._opt, *group.arrays)
         out.copy_to_host_async()
         return out
 
@@ -359,7 +357,7 @@ class StackedLSTM:
         import optax
 
         graphdef, tx, kind = self._graphdef, self._tx, self.cfg.loss
-        ones = self._ones
+        ones = np.ones((self.cfg.batch, self.cfg.seq_len), np.float32)
 
         def step(params, opt_state, x, y):
             (loss, _), grads = jax.value_and_grad(partial(_loss, graphdef, kind), has_aux=True)(
@@ -371,6 +369,38 @@ class StackedLSTM:
         from spear_tui.detect.kernels.lstm_kernel import TRAINING_COMPILER_OPTIONS
 
         return jax.jit(step, compiler_options=TRAINING_COMPILER_OPTIONS)
+
+
+@dataclass(frozen=True)
+class ChunkGroup:
+    """Up to GROUP_CHUNKS chunks as one call takes them: inputs, targets, masks, Adam steps, training
+    gates and which slots hold a chunk (the rest are zeros, skipped)."""
+
+    arrays: tuple[np.ndarray, ...]  # xs, ys, masks, steps, gates, active
+    size: int
+
+    @classmethod
+    def of(
+        cls, cfg: LSTMConfig, chunks: list[tuple[np.ndarray, np.ndarray, np.ndarray | None]],
+        steps: list[int], gates: list[float],
+    ) -> ChunkGroup:
+        """`chunks`: (x, y, mask or None for a full chunk) each, at most GROUP_CHUNKS."""
+        g, n = GROUP_CHUNKS, len(chunks)
+        if not 0 < n <= g:
+            raise ValueError(f"a group holds 1 to {g} chunks, not {n}")
+        xs = np.zeros((g, cfg.batch, cfg.seq_len, cfg.features), np.float32)
+        ys = np.zeros_like(xs)
+        masks = np.zeros((g, cfg.batch, cfg.seq_len), np.float32)
+        for i, (x, y, mask) in enumerate(chunks):
+            xs[i], ys[i] = x, y
+            masks[i] = 1.0 if mask is None else mask
+        st = np.zeros(g, np.int32)
+        st[:n] = steps
+        gt = np.full(g, np.inf, np.float32)
+        gt[:n] = gates
+        active = np.zeros(g, np.int32)
+        active[:n] = 1
+        return cls((xs, ys, masks, st, gt, active), n)
 
 
 def _match(ref: Any, saved: Any) -> Any:

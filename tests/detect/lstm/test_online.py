@@ -237,28 +237,75 @@ def test_live_thresholds_equal_a_reflag_of_the_whole_series_on_a_long_run(mqtt_n
     np.testing.assert_array_equal(live, thr)
 
 
-def test_each_chunk_is_gated_by_the_threshold_of_the_chunk_before_it(mqtt_normal):
-    """The next chunk is queued before the current one's score is back, so its training gate is the
-    previous chunk's threshold: the same in every chunk, whatever the batching (a batch's first chunk
-    could otherwise use its own, exact threshold and results would depend on batch sizes)."""
+def test_each_chunk_is_gated_by_the_threshold_of_the_chunk_before_it(mqtt_normal, monkeypatch):
+    """A chunk's training gate is the previous chunk's threshold: the same in every chunk, whatever the
+    batching (a batch's first chunk could otherwise use its own, exact threshold and results would
+    depend on batch sizes). Seen one chunk per call, where every gate a call is given is exact."""
+    from spear_tui.detect.lstm import online
     from spear_tui.detect.lstm.online import GATE_LAG, OnlineLSTMDetector
 
+    monkeypatch.setattr(online, "CHUNKS_PER_CALL", 1)
     gates: list[float] = []
     det = OnlineLSTMDetector("mqtt", seed=0, checkpoint=MODELS / "mqtt.msgpack")
-    dispatch = det.model.dispatch
+    dispatch = det.model.dispatch_group
 
-    def spy(x, y, steps, mask=None, gate=float("inf")):
-        gates.append(gate)
-        return dispatch(x, y, steps, mask, gate)
+    def spy(group):
+        gates.extend(group.arrays[4][: group.size].tolist())
+        return dispatch(group)
 
-    det.model.dispatch = spy
+    det.model.dispatch_group = spy
     for lo, n in ((0, 3_500), (3_500, 500), (4_000, 1_000), (5_000, 7_000)):  # batch starts mid-warm-up too
         det.feed(mqtt_normal.slice(lo, n))
     assert len(gates) == len(det.scores) == 24
     for i, gate in enumerate(gates):
         before = det.thresholds[i - GATE_LAG] if i >= GATE_LAG else None
-        assert gate == (before if before is not None else 5.0 * det.ref_score), i
+        assert gate == np.float32(before if before is not None else 5.0 * det.ref_score), i
     assert sum(t is not None for t in det.thresholds[:-GATE_LAG]) >= 10  # thresholds were in play
+
+
+def _run_in_calls(table, monkeypatch, per_call: int, guess=None, batches=(0, 3_500, 4_000, 5_000)):
+    """A detector (shipped MQTT weights) fed `table` in `batches`, `per_call` chunks per call; `guess`
+    replaces the gates a call cannot know yet. Returns it and how many calls it made."""
+    from spear_tui.detect.lstm import online
+    from spear_tui.detect.lstm.online import OnlineLSTMDetector
+
+    monkeypatch.setattr(online, "CHUNKS_PER_CALL", per_call)
+    det = OnlineLSTMDetector("mqtt", seed=0, checkpoint=MODELS / "mqtt.msgpack")
+    if guess is not None:
+        det._speculative_gate = lambda: guess
+    calls = []
+    dispatch = det.model.dispatch_group
+    det.model.dispatch_group = lambda group: calls.append(group.size) or dispatch(group)
+    events = []
+    bounds = [*batches, table.height]
+    for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+        events.extend(det.feed(table.slice(lo, hi - lo)))
+    events.extend(det.flush())
+    return det, calls, events
+
+
+def test_chunks_come_out_the_same_one_per_call_or_many(mqtt_normal, monkeypatch):
+    """Every chunk runs through the same compiled program, so grouping chunks into calls changes no
+    bit of any score, loss, threshold or event."""
+    table = mqtt_normal.slice(0, 16_250)
+    one, one_calls, one_events = _run_in_calls(table, monkeypatch, 1)
+    many, many_calls, many_events = _run_in_calls(table, monkeypatch, 16)
+    assert len(one.scores) == len(one_calls) == 33  # 32 chunks and the flushed remainder of 250
+    assert max(many_calls) > 1 and len(many_calls) < len(one_calls)
+    assert one.scores == many.scores and one.train_losses == many.train_losses
+    assert one.thresholds == many.thresholds and one_events == many_events
+
+
+def test_a_wrongly_guessed_gate_runs_the_call_again_with_the_true_one(mqtt_normal, monkeypatch):
+    """Gates guessed wrong (0: every chunk would be kept out of training) are found out when the scores
+    are back, and the call is run again: the detector ends exactly where exact gates take it."""
+    table = mqtt_normal.slice(0, 16_000)
+    exact, exact_calls, exact_events = _run_in_calls(table, monkeypatch, 1)
+    _, plain_calls, _ = _run_in_calls(table, monkeypatch, 16)
+    guessed, guessed_calls, guessed_events = _run_in_calls(table, monkeypatch, 16, guess=0.0)
+    assert len(guessed_calls) > len(plain_calls) + 5  # batches of 7, 1, 2 and 22 chunks: reruns happened
+    assert exact.scores == guessed.scores and exact.train_losses == guessed.train_losses
+    assert exact_events == guessed_events
 
 
 def _labelled(name: str, protocol: str):

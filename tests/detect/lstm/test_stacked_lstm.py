@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from spear_tui.detect.lstm.lstm_shapes import param_shapes, params_fit, zero_params
-from spear_tui.detect.lstm.stacked_lstm import LSTMConfig, StackedLSTM, configure_xla
+from spear_tui.detect.lstm.stacked_lstm import ChunkGroup, LSTMConfig, StackedLSTM, configure_xla
 
 configure_xla()
 CFG = LSTMConfig()
@@ -238,7 +238,7 @@ def test_the_chunk_program_without_flax_is_flax_modules_program_bit_for_bit(cfg)
     from flax import nnx
 
     from spear_tui.detect.kernels.lstm_kernel import TRAINING_COMPILER_OPTIONS
-    from spear_tui.detect.lstm.chunk_program import _chunk_step
+    from spear_tui.detect.lstm.chunk_program import _group_step
     from spear_tui.detect.lstm.stacked_lstm import _build_model, _structure
 
     net = StackedLSTM(cfg, 0)
@@ -246,19 +246,21 @@ def test_the_chunk_program_without_flax_is_flax_modules_program_bit_for_bit(cfg)
     st = _structure(cfg)
     assert st.graphdef is None
     graphdef = nnx.split(nnx.eval_shape(lambda: _build_model(cfg, 0)), nnx.Param)[0]
-    x = jax.ShapeDtypeStruct((cfg.batch, cfg.seq_len, cfg.features), np.float32)
-    m = jax.ShapeDtypeStruct((cfg.batch, cfg.seq_len), np.float32)
-    flax_fn = jax.jit(partial(_chunk_step, graphdef, st.unravel, st.tx, cfg.loss, cfg.trim)).lower(
-        net._flat, net._opt, x, x, m, jax.ShapeDtypeStruct((), np.int32), jax.ShapeDtypeStruct((), np.float32)
-    ).compile(compiler_options=TRAINING_COMPILER_OPTIONS)
     rng = np.random.default_rng(0)
-    a = b = (net._flat, net._opt)
-    for steps, gate in ((100, np.inf), (1, np.inf), (0, np.inf), (3, 0.0), (1, np.inf)):
+    chunks, steps, gates = [], [], []
+    for n, gate in ((100, np.inf), (1, np.inf), (0, np.inf), (3, 0.0), (1, np.inf)):
         xx = rng.normal(size=(cfg.batch, cfg.seq_len, cfg.features)).astype(np.float32)
         yy = rng.normal(size=xx.shape).astype(np.float32)
         mask = (rng.random((cfg.batch, cfg.seq_len)) > 0.2).astype(np.float32)
-        args = (xx, yy, mask, np.int32(steps), np.float32(gate))
-        *a, out_a = net._compiled(*a, *args)
-        *b, out_b = flax_fn(*b, *args)
-        for p, q in zip(jax.tree.leaves((a, out_a)), jax.tree.leaves((b, out_b)), strict=True):
-            assert np.array_equal(np.asarray(p).view(np.uint32), np.asarray(q).view(np.uint32))
+        chunks.append((xx, yy, mask))
+        steps.append(n)
+        gates.append(gate)
+    group = ChunkGroup.of(cfg, chunks, steps, gates)
+    shapes = [jax.ShapeDtypeStruct(a.shape, a.dtype) for a in group.arrays]
+    flax_fn = jax.jit(partial(_group_step, graphdef, st.unravel, st.tx, cfg.loss, cfg.trim)).lower(
+        net._flat, net._opt, *shapes
+    ).compile(compiler_options=TRAINING_COMPILER_OPTIONS)
+    a = net._compiled(net._flat, net._opt, *group.arrays)
+    b = flax_fn(net._flat, net._opt, *group.arrays)
+    for p, q in zip(jax.tree.leaves(a), jax.tree.leaves(b), strict=True):
+        assert np.array_equal(np.asarray(p).view(np.uint32), np.asarray(q).view(np.uint32))

@@ -20,10 +20,12 @@ import os
 import subprocess
 import threading
 from dataclasses import dataclass
-
-import polars as pl
+from typing import TYPE_CHECKING
 
 from spear_tui.capture.tshark import find_tool, stop_process
+
+if TYPE_CHECKING:  # polars is imported when a block is read: prestart.py imports this module before it
+    import polars as pl
 
 DEFAULT_SEGMENT_FRAMES = 500_000  # bounds tshark's state (BENCHMARKS.md); the sample captures are 61k frames
 _OPEN_END = 2**31 - 1  # editcap has no open-ended range; capinfos' count can be short of the truth
@@ -109,6 +111,8 @@ class SegmentPipe:
 
 def last_frame(raw: pl.DataFrame) -> int:
     """The highest frame number in a block of tshark rows (garbled numbers ignored)."""
+    import polars as pl
+
     top = raw["frame"].cast(pl.Int64, strict=False).max()
     return int(top) if isinstance(top, int) else 0
 

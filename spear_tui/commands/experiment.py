@@ -14,12 +14,13 @@ import json
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from spear_tui.commands.experiment_plot import terminal_plot, write_svg
 from spear_tui.errors import UserError
+
+if TYPE_CHECKING:  # numpy is imported where used: every command's start-up imports this module
+    import numpy as np
 
 MODES = ("flow", "direction", "paper")
 
@@ -57,6 +58,7 @@ def shuffle_block(table, start: int, size: int, count: int, rng: np.random.Gener
     count == size: a uniform random permutation of the block. count < size: `count` random positions
     rotated by one after a random ordering, so every chosen message really leaves its place.
     """
+    import numpy as np
     import polars as pl
 
     idx = np.arange(table.height)
@@ -84,6 +86,8 @@ def run_shuffle(
     pretrain=None,
 ) -> ShuffleResult:
     """Shuffle two chunks of `table` and score the stream with a fresh detector per mode."""
+    import numpy as np
+
     from spear_tui.detect.lstm import peaks
     from spear_tui.detect.lstm.online import OnlineLSTMDetector
     from spear_tui.detect.lstm.stacked_lstm import LSTMConfig
@@ -215,6 +219,8 @@ def score_incidents(table, incidents: list[dict], protocol: str, *, mode: str, s
                     trim: float | None = None) -> dict:
     """Run one detector over a labelled capture; per incident, the highest peak (baseline SDs) among
     the chunks overlapping its time window and whether any was flagged; false alarms elsewhere."""
+    import numpy as np
+
     from spear_tui.detect.lstm import peaks
     from spear_tui.detect.lstm.decision import REVIEW_AFTER
     from spear_tui.detect.lstm.online import OnlineLSTMDetector
@@ -296,6 +302,8 @@ def train_offline(
     """Train a fresh detector on normal messages: `epochs` passes, `steps` Adam steps per chunk, no
     gate (everything is normal by assumption). Returns the detector and the mean score per epoch;
     `progress(epoch, mean_score)` is called after each epoch (`spear-tui learn` shows it)."""
+    import numpy as np
+
     from spear_tui.detect.lstm.online import OnlineLSTMDetector
     from spear_tui.detect.lstm.stacked_lstm import LSTMConfig
 

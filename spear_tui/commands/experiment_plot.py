@@ -5,14 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 if TYPE_CHECKING:
     from spear_tui.commands.experiment import ModeResult, ShuffleResult
 
 
 def terminal_plot(res: ShuffleResult, mode: ModeResult, height: int = 10, width: int = 100) -> str:
     """A plain-text plot of one mode's score series: '*' score, '-' threshold, F/P shuffled chunks."""
+    import numpy as np  # here, not at import: every command's start-up imports this module
+
     s = np.asarray(mode.scores)
     t = np.asarray([np.nan if v is None else v for v in mode.thresholds])
     n = len(s)
@@ -47,6 +47,8 @@ def terminal_plot(res: ShuffleResult, mode: ModeResult, height: int = 10, width:
 
 def write_svg(res: ShuffleResult, path: Path) -> None:
     """One panel per mode: score polyline, threshold, shuffled chunks shaded. Plain SVG, no deps."""
+    import numpy as np
+
     w, ph, pad = 900, 220, 50
     h = pad + len(res.modes) * (ph + pad)
     colours = {"flow": "#1f77b4", "direction": "#2ca02c", "paper": "#d62728"}

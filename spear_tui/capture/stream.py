@@ -7,9 +7,7 @@ No per-packet Python: stdout is read in large blocks, cut at the last newline, a
 from __future__ import annotations
 
 import collections
-import fcntl
 import io
-import os
 import queue
 import subprocess
 import threading
@@ -18,14 +16,13 @@ from collections.abc import Iterator, Sequence
 
 import polars as pl
 
-from spear_tui.capture.tshark import decode_as_args, find_tshark, stop_process
+from spear_tui.capture import prestart
+from spear_tui.capture.prestart import file_command
+from spear_tui.capture.pump import StdoutPump
+from spear_tui.capture.tshark import find_tshark, stop_process
 from spear_tui.errors import UserError
-from spear_tui.protocols.fields import COLUMNS, tshark_field_args
+from spear_tui.protocols.field_names import COLUMNS
 
-READ_BLOCK = 1 << 20
-PIPE_SIZE = 1 << 20  # ask Linux for a 1 MiB pipe: fewer wake-ups per MB of tshark output
-F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)
-QUEUE_CHUNKS = 256  # bounded read-ahead (<= QUEUE_CHUNKS x READ_BLOCK bytes)
 _TEXT = dict.fromkeys(COLUMNS, pl.Utf8)
 _NOISE = (
     "Running as user",
@@ -80,14 +77,17 @@ class TsharkStream:
         self, args: Sequence[str], live: bool, decode_as: Sequence[str] = (), stdin=None
     ):
         self.live = live
-        self.cmd = [find_tshark(), *args, "-n", *decode_as_args(decode_as), *tshark_field_args()]
+        self.cmd = file_command(find_tshark(), args, decode_as)
         if live:
             self.cmd.insert(1, "-l")
         self.stderr_lines: collections.deque[str] = collections.deque(maxlen=50)
         self._closed = threading.Event()
         self.ready = threading.Event()  # live: set once tshark reports "Capturing on ..."
+        # a whole-file read the scan started ahead (prestart.py) is taken over; any other is stopped
+        early = prestart.adopt(self.cmd) if stdin is None and not live else None
+        self._pump = early[1] if early else None  # its stdout already being read
         try:
-            self.proc = subprocess.Popen(
+            self.proc = early[0] if early else subprocess.Popen(
                 self.cmd, stdin=subprocess.DEVNULL if stdin is None else stdin, stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE, bufsize=0,
             )
@@ -115,33 +115,14 @@ class TsharkStream:
         """tshark's own diagnostics (e.g. "cut short in the middle of a packet"), minus its chatter."""
         return list(self.stderr_lines)
 
-    def _read_stdout(self, out: queue.Queue) -> None:
-        """Reader thread: drain tshark's stdout as fast as it writes, so tshark never waits on a full pipe
-        while the consumer is busy in polars. The queue is bounded (memory stays bounded)."""
-        assert self.proc.stdout is not None  # opened with stdout=PIPE
-        fd = self.proc.stdout.fileno()
-        try:
-            fcntl.fcntl(fd, F_SETPIPE_SZ, PIPE_SIZE)
-        except OSError:
-            pass
-        try:
-            while True:
-                chunk = os.read(fd, READ_BLOCK)
-                out.put(chunk)
-                if not chunk:
-                    return
-        except OSError:
-            out.put(b"")
-
     def blocks(self, max_lines: int, flush_after: float = 0.1) -> Iterator[pl.DataFrame]:
         """Frame tables of up to ~max_lines frames; when live, also flushed every `flush_after` seconds
         (an empty table when nothing arrived, so consumers can notice time passing and stop).
         `self.max_lines`, if set while iterating, replaces max_lines (the source adapts it so that a batch
         holds about N messages however many messages a frame carries)."""
         self.max_lines = max_lines
-        chunks: queue.Queue[bytes] = queue.Queue(maxsize=QUEUE_CHUNKS)
-        reader = threading.Thread(target=self._read_stdout, args=(chunks,), daemon=True)
-        reader.start()
+        pump = self._pump or StdoutPump(self.proc).start()
+        chunks = pump.blocks
         eof = False
         try:
             parts: list[bytes] = []
@@ -181,11 +162,7 @@ class TsharkStream:
         finally:
             if not eof:  # consumer stopped early or close() was called: stop tshark, unblock the reader
                 self.close()
-                while reader.is_alive():
-                    try:
-                        chunks.get(timeout=0.1)
-                    except queue.Empty:
-                        pass
+                pump.drain()
         self._finish()
 
     def _finish(self) -> None:

@@ -37,7 +37,33 @@ def find_tshark() -> str:
         have = ".".join(map(str, version))
         need = ".".join(map(str, MIN_VERSION))
         raise UserError(f"tshark {have} at {path} is too old (need >= {need}); {INSTALL_HINT}")
+    if last_tshark() != path:
+        _remember_path(path)
     return path
+
+
+def _path_file() -> Path:
+    return _version_cache_file().with_name("tshark-path")
+
+
+def last_tshark() -> str | None:
+    """The tshark `find_tshark` found last time, if it is still there: a guess that needs neither
+    pyshark nor a version check (prestart.py starts it before either is at hand)."""
+    try:
+        path = _path_file().read_text().strip()
+    except OSError:
+        return None
+    return path if path and os.access(path, os.X_OK) else None
+
+
+def _remember_path(path: str) -> None:
+    try:
+        _path_file().parent.mkdir(parents=True, exist_ok=True)
+        tmp = _path_file().with_name(f"tshark-path.{os.getpid()}.tmp")
+        tmp.write_text(path)
+        os.replace(tmp, _path_file())
+    except OSError:
+        pass  # a read-only home: no scan starts tshark early
 
 
 @functools.cache

@@ -12,7 +12,6 @@ from spear_tui.commands._options import add_decode_as, add_detector_args, detect
 from spear_tui.errors import UserError
 from spear_tui.events import Alert, ChunkScored, EngineError, Incident
 from spear_tui.incidents import IncidentLedger
-from spear_tui.protocols.names import message_type_label
 from spear_tui.report.text import utc
 from spear_tui.text import escape_controls
 
@@ -180,6 +179,16 @@ def scan(files: list[str], decode_as: list[str], choice=None, sinks=()) -> ScanR
 
 
 def run(args: argparse.Namespace) -> int:
+    from spear_tui.capture import prestart
+
+    prestart.prestart_scan(args.files, args.decode_as, lstm=not args.no_lstm)  # overlaps the set-up
+    try:
+        return _run(args)
+    finally:
+        prestart.discard()  # not taken (an error before the source started): stopped now, not at exit
+
+
+def _run(args: argparse.Namespace) -> int:
     store = None
     sinks = []
     if args.store:
@@ -232,6 +241,8 @@ def _type_lines(protocol: str, p: dict) -> list[tuple[str, int]]:
     """(name with its code, count), busiest first: 'PUBLISH (3)' where the summary has the codes."""
     if "type_codes" not in p:
         return sorted(p["types"].items(), key=lambda kv: -kv[1])
+    from spear_tui.protocols.names import message_type_label  # polars: not before tshark is started
+
     rows = [(message_type_label(protocol, int(c)), n) for c, n in p["type_codes"].items()]
     return sorted(rows, key=lambda kv: -kv[1])
 

@@ -1,5 +1,3 @@
-import sys
+from spear_tui.cli import entry
 
-from spear_tui.cli import main
-
-sys.exit(main())
+entry()

@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     setup_logging()
     try:
-        return int(args.func(args) or 0)
+        code = int(args.func(args) or 0)
     except UserError as exc:
         print(inert_error_line(exc), file=sys.stderr)
         return 2
@@ -64,7 +64,40 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    if _WHOLE_PROCESS and getattr(args, "end_at_once", False):
+        end_process(code)
+    return code
+
+
+_WHOLE_PROCESS = False  # main() is the whole process (`entry`), not a call from a test or another tool
+
+
+def entry() -> None:
+    """The `spear-tui` program and `python -m spear_tui`."""
+    global _WHOLE_PROCESS
+    _WHOLE_PROCESS = True
+    sys.exit(main())
+
+
+def end_process(code: int) -> None:
+    """End the process now, without Python's teardown: for a headless command (`end_at_once`) whose
+    outputs are all written and closed. Tearing down XLA's client and the interpreter's modules took
+    ~0.25 s of every scan's wall time (BENCHMARKS.md "End-to-end scan"); what must not be skipped is
+    done here: stdout and the log flushed, tools we started stopped."""
+    import logging
+    import os
+
+    prestart = sys.modules.get("spear_tui.capture.prestart")
+    if prestart is not None:
+        prestart.discard()
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe (`| head`): nothing more can reach it anyway
+            pass
+    os._exit(code)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

@@ -38,7 +38,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--store", metavar="FILE.db", help="also record every score and alert in a durable store")
     add_decode_as(p)
     add_detector_args(p)
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, end_at_once=True)  # headless: every output is written and closed by then
 
 
 def _finite(x: float | None) -> float | None:

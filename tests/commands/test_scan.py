@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +15,7 @@ from conftest import REAL
 
 pytestmark = pytest.mark.skipif(shutil.which("tshark") is None, reason="tshark is not installed")
 BURST = Path(__file__).parents[1] / "capture" / "data" / "mqtt_burst.pcapng"
+SAMPLES = Path(__file__).parents[2] / "sample_captures"
 
 
 def spear(*args: str) -> subprocess.CompletedProcess:
@@ -130,3 +133,27 @@ def test_text_report_names_message_types_next_to_their_codes() -> None:
     for code, n in counts.items():
         assert f"  {n:>9}  {message_type_label('modbus', int(code))}\n" in r.stdout
     assert "Read Coils (1)" in r.stdout
+
+
+def test_a_scan_ends_at_once_with_every_output_complete(tmp_path) -> None:
+    """The process skips Python's teardown once scan is done (cli.end_process): what it printed and
+    wrote must be whole by then (stdout buffered, as outside this sandbox), and the exit code kept."""
+    csv, store = tmp_path / "alerts.csv", tmp_path / "scan.db"
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # stdout buffered, as usual
+    env["XDG_STATE_HOME"] = str(tmp_path / "state")
+    proc = subprocess.run(
+        [sys.executable, "-m", "spear_tui", "scan", "--json", "--csv", str(csv), "--store", str(store),
+         str(SAMPLES / "mqtt_incidents.pcapng")],
+        capture_output=True, text=True, timeout=300, env=env,
+    )
+    doc = json.loads(proc.stdout)  # the whole document: a cut one does not parse
+    assert proc.returncode == 1 and doc["alerts"]  # alerts found
+    assert len(csv.read_text().splitlines()) == len(doc["alerts"]) + 1
+    assert len((tmp_path / "alerts.csv.chunks.csv").read_text().splitlines()) == len(doc["chunks"]) + 1
+    with sqlite3.connect(store) as db:  # committed and closed: every alert is in it
+        assert db.execute("SELECT count(*) FROM alerts").fetchone()[0] == len(doc["alerts"])
+    head = subprocess.run(  # a reader that stops early: no traceback, no hang
+        f"{sys.executable} -m spear_tui scan --json {SAMPLES / 'mqtt_incidents.pcapng'} | head -c 100",
+        shell=True, capture_output=True, text=True, timeout=300, env=env,
+    )
+    assert len(head.stdout) == 100 and "Traceback" not in head.stderr

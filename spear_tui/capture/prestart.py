@@ -21,7 +21,7 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-from spear_tui.capture.pump import StdoutPump
+from spear_tui.capture.pump import FILE_BLOCK, StdoutPump
 from spear_tui.capture.segments import PARALLEL_MIN_BYTES
 from spear_tui.capture.tshark import decode_as_args, last_tshark, stop_process
 from spear_tui.errors import UserError
@@ -67,7 +67,7 @@ def prestart(tshark: str | None, path: str, decode_as: Sequence[str] = ()) -> bo
         )
     except (OSError, ValueError, UserError):  # a bad rule or binary: the normal path says what is wrong
         return False
-    pump = StdoutPump(proc).start()  # tshark must not wait on a full pipe before the source reads it
+    pump = StdoutPump(proc, FILE_BLOCK).start()  # tshark must not wait on a full pipe meanwhile
     with _LOCK:
         old = _READY.pop(cmd, None)
         _READY[cmd] = (proc, pump)

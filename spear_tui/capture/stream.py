@@ -18,7 +18,7 @@ import polars as pl
 
 from spear_tui.capture import prestart
 from spear_tui.capture.prestart import file_command
-from spear_tui.capture.pump import StdoutPump
+from spear_tui.capture.pump import FILE_BLOCK, StdoutPump
 from spear_tui.capture.tshark import find_tshark, stop_process
 from spear_tui.errors import UserError
 from spear_tui.protocols.field_names import COLUMNS
@@ -121,7 +121,7 @@ class TsharkStream:
         `self.max_lines`, if set while iterating, replaces max_lines (the source adapts it so that a batch
         holds about N messages however many messages a frame carries)."""
         self.max_lines = max_lines
-        pump = self._pump or StdoutPump(self.proc).start()
+        pump = self._pump or StdoutPump(self.proc, 1 if self.live else FILE_BLOCK).start()
         chunks = pump.blocks
         eof = False
         try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 from dataclasses import dataclass, field
 
@@ -182,6 +183,11 @@ def run(args: argparse.Namespace) -> int:
     from spear_tui.capture import prestart
 
     prestart.prestart_scan(args.files, args.decode_as, lstm=not args.no_lstm)  # overlaps the set-up
+    # One polars thread (unless the user says otherwise; read when polars is first imported, which is
+    # after this): a scan's polars work is many small operations on 20k-message batches, each segment's
+    # in its own thread, beside tshark and the detectors; its pool's hand-offs cost more than they
+    # saved (2 cores: 0.2 s wall and CPU on the burst bench capture, BENCHMARKS.md "End-to-end scan").
+    os.environ.setdefault("POLARS_MAX_THREADS", "1")
     try:
         return _run(args)
     finally:

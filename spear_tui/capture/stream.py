@@ -83,8 +83,9 @@ class TsharkStream:
         self.stderr_lines: collections.deque[str] = collections.deque(maxlen=50)
         self._closed = threading.Event()
         self.ready = threading.Event()  # live: set once tshark reports "Capturing on ..."
-        # a whole-file read the scan started ahead (prestart.py) is taken over; any other is stopped
-        early = prestart.adopt(self.cmd) if stdin is None and not live else None
+        # a whole-file read the scan started ahead (prestart.py) is taken over if this is it; any other
+        # is stopped now, whatever this runs (a segment through a pipe, a live capture)
+        early = prestart.adopt(self.cmd)
         self._pump = early[1] if early else None  # its stdout already being read
         try:
             self.proc = early[0] if early else subprocess.Popen(

@@ -92,3 +92,24 @@ def test_the_binary_is_the_one_found_last_time_if_it_is_still_there(tmp_path):
     assert not prestart.prestart(None, str(MULTI), [RULE])
     assert not prestart.prestart(str(fake), str(MULTI), [RULE])  # cannot start: the source will say why
     assert prestart.pending() == 0
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_pre_started_tshark_is_stopped_when_the_source_reads_segments_through_a_pipe(
+    monkeypatch, workers
+):
+    """Segments from the start (more frames than a segment; or two workers on a big file): the first
+    tshark reads `-r -` from editcap, so the whole-file one started ahead must stop then, not dissect
+    the whole file beside them until the end (the bench's 2-worker runs found it doing just that)."""
+    monkeypatch.setenv("SPEAR_TUI_SEGMENT_FRAMES", "10")  # 31 frames: 4 segments
+    monkeypatch.setenv("SPEAR_TUI_TSHARK_WORKERS", workers)
+    assert prestart.prestart(tshark_mod.find_tshark(), str(MULTI), [RULE])
+    early = _started()
+    source = open_capture_files([MULTI], decode_as=[RULE])
+    batches = source.batches()
+    try:
+        next(batches)  # the first segment's tshark has started
+        assert prestart.pending() == 0 and early.poll() is not None
+    finally:
+        source.close()
+        batches.close()

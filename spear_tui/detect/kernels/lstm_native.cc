@@ -10,10 +10,12 @@
 // Layout as in lstm_kernel.py: x (T, F, B), wi (F, 4U), wh (U, 4U), b (4U), gates i, f, g, o, zero
 // initial state; h sequence (T, U, B). The training forward also writes the residuals the backward
 // step multiplies with, [o(1-tc^2), g i(1-i), c_prev f(1-f), i(1-g^2), tc o(1-o), f], as
-// (T, 6U, Bp) with Bp = B rounded up to kW: only the backward below reads them. The backward
-// returns the layer's gradients: dx (T, F, B), dwi, dwh and db (the weight gradients summed over
-// all steps after the time loop). A call with enough work runs the two halves of its batch (and
-// of the weight gradients' rows) on two threads (over_columns below).
+// (T, 6U, Bp) with Bp = B rounded up to kW: only the backward calls below read them. For narrow
+// layers (the stacked LSTM's) the backward returns the layer's gradients: dx (T, F, B), dwi, dwh and
+// db (the weight gradients summed over all steps after the time loop); for wide ones (the seq2seq's)
+// dz (T, 4U, B), and XLA's matmuls make the weight and input gradients, faster there. A call with
+// enough work runs the two halves of its batch (and of the weight gradients' rows) on two threads
+// (over_columns below).
 
 #include <algorithm>
 #include <atomic>
@@ -326,6 +328,8 @@ ffi::Error ForwardImpl(ffi::ThreadPool pool, ffi::Buffer<ffi::F32> x, ffi::Buffe
 // Backward through time for vector columns [j0, j0 + nbl) of nb: dz_t from dh_out_t, the residuals
 // and what step t+1 sends back (dh = wh dz_(t+1), dc = dc_(t+1) f_(t+1)); wt is wh transposed. It
 // also writes the input gradient dx_t = wi dz_t (wit: wi transposed) from the same dz.
+// Without wit (nullptr) it writes dz only, as (T, 4U, B) rows; with it, dz as rows of nb whole vectors
+// (zero-padded, for the weight gradients) and dx_t too.
 void backward_columns(const float* dp, const float* rp, const float* wt, const float* wit, float* zp, float* xg,
                       int T, int F, int U, int B, int nb, int j0, int nbl) {
   const int G = 4 * U, off = j0 * kW, bl = std::min(B - off, nbl * kW);
@@ -345,11 +349,35 @@ void backward_columns(const float* dp, const float* rp, const float* wt, const f
         dc_next.row(u)[j] = dc * r(5 * U + u, j);
       }
     }
-    for (int g = 0; g < G; ++g) store_row(zp + (static_cast<size_t>(t) * G + g) * nb * kW + off, dz.row(g), bl, nbl);
+    const size_t stride = wit ? static_cast<size_t>(nb) * kW : static_cast<size_t>(B);
+    for (int g = 0; g < G; ++g) store_row(zp + (static_cast<size_t>(t) * G + g) * stride + off, dz.row(g), bl, nbl);
     matmul(wt, nullptr, U, G, dz, dh_next);
-    matmul(wit, nullptr, F, G, dz, dx);
-    for (int f = 0; f < F; ++f) store_row(xg + (static_cast<size_t>(t) * F + f) * B + off, dx.row(f), bl, nbl);
+    if (wit) {
+      matmul(wit, nullptr, F, G, dz, dx);
+      for (int f = 0; f < F; ++f) store_row(xg + (static_cast<size_t>(t) * F + f) * B + off, dx.row(f), bl, nbl);
+    }
   }
+}
+
+// dz through time only (T, 4U, B), for layers whose weight gradients XLA computes faster (wide ones).
+ffi::Error BackwardImpl(ffi::ThreadPool pool, ffi::Buffer<ffi::F32> dhs, ffi::Buffer<ffi::F32> res,
+                        ffi::Buffer<ffi::F32> wh, ffi::ResultBuffer<ffi::F32> dzs) {
+  auto d = dhs.dimensions();
+  if (d.size() != 3) return ffi::Error::InvalidArgument("lstm backward: dhs must be (T, U, B)");
+  const int T = d[0], U = d[1], B = d[2], G = 4 * U;
+  const int nb = (B + kW - 1) / kW;
+  if (!is_shape(wh.dimensions(), {U, G}) || !is_shape(res.dimensions(), {T, 6 * U, nb * kW}) ||
+      !is_shape(dzs->dimensions(), {T, G, B})) {
+    return ffi::Error::InvalidArgument("lstm backward: shapes do not fit dhs (T, U, B)");
+  }
+  std::vector<float> wt = transposed(wh.typed_data(), U, G);
+  const float* dp = dhs.typed_data();
+  const float* rp = res.typed_data();
+  float* zp = dzs->typed_data();
+  over_columns(pool, nb, static_cast<double>(T) * G * U * nb * kW, [&](int j0, int nbl) {
+    backward_columns(dp, rp, wt.data(), nullptr, zp, nullptr, T, 0, U, B, nb, j0, nbl);
+  });
+  return ffi::Error::Success();
 }
 
 // dw[k][g] (rows k0..k0+R, columns g0..g0+C) = sum over t and batch of a_t[k] dz_t[g]: R x C vector
@@ -458,6 +486,7 @@ auto pool_and_three() { return ffi::Ffi::Bind().Ctx<ffi::ThreadPool>().Arg<F32>(
 XLA_FFI_DEFINE_HANDLER_SYMBOL(SpearLstmForwardTrain, ForwardTrainImpl,
                               pool_and_three().Arg<F32>().Ret<F32>().Ret<F32>());
 XLA_FFI_DEFINE_HANDLER_SYMBOL(SpearLstmForward, ForwardImpl, pool_and_three().Arg<F32>().Ret<F32>());
+XLA_FFI_DEFINE_HANDLER_SYMBOL(SpearLstmBackward, BackwardImpl, pool_and_three().Ret<F32>());
 XLA_FFI_DEFINE_HANDLER_SYMBOL(SpearLstmGrads, GradsImpl,
                               pool_and_three().Arg<F32>().Arg<F32>().Arg<F32>().Ret<F32>().Ret<F32>().Ret<F32>()
                                   .Ret<F32>());

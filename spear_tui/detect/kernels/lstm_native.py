@@ -25,7 +25,11 @@ import jax.numpy as jnp
 
 LIBRARY = Path(__file__).with_name("_lstm_native.so")
 VECTOR = 16  # floats per vector in the library: the residuals' batch axis is padded to a multiple
-_TARGETS = ("SpearLstmForwardTrain", "SpearLstmForward", "SpearLstmGrads")
+_TARGETS = ("SpearLstmForwardTrain", "SpearLstmForward", "SpearLstmBackward", "SpearLstmGrads")
+# Layers up to this width get their weight and input gradients from the native backward call; wider
+# ones from XLA (the stacked LSTM's 10 units: chunk 0.95 -> 0.85 ms; the seq2seq's 32 units over 96
+# steps: an epoch 1.2x slower native, BENCHMARKS.md "lstm_native: the time loops as native calls").
+NATIVE_GRADS_MAX_UNITS = 16
 
 
 def _load() -> str | None:
@@ -110,13 +114,18 @@ def _forward(x: Any, wi: Any, wh: Any, b: Any) -> tuple[Any, Any]:
 
 
 def _backward(saved: Any, dhs: Any) -> tuple[Any, Any, Any, Any]:
-    """dz through time and the weight and input gradients in one native call: XLA's products over the
-    time steps (`lstm_kernel.parameter_gradients`) cost more than the time loop itself here."""
+    """dz through time natively; the weight and input gradients in the same call for narrow layers, by
+    XLA's matmuls over all steps for wide ones (`NATIVE_GRADS_MAX_UNITS`)."""
+    from spear_tui.detect.kernels.lstm_kernel import parameter_gradients
+
     x, wi, wh, hs, res = saved
-    u = dhs.shape[1]
-    out = (_f32(*x.shape), _f32(*wi.shape), _f32(*wh.shape), _f32(4 * u))
-    dx, dwi, dwh, db = jax.ffi.ffi_call("SpearLstmGrads", out)(dhs, res, wh, wi, x, hs)
-    return dx, dwi, dwh, db
+    t, u, bsz = dhs.shape
+    if u <= NATIVE_GRADS_MAX_UNITS:
+        out = (_f32(*x.shape), _f32(*wi.shape), _f32(*wh.shape), _f32(4 * u))
+        dx, dwi, dwh, db = jax.ffi.ffi_call("SpearLstmGrads", out)(dhs, res, wh, wi, x, hs)
+        return dx, dwi, dwh, db
+    dzs = jax.ffi.ffi_call("SpearLstmBackward", _f32(t, 4 * u, bsz))(dhs, res, wh)
+    return parameter_gradients(x, wi, hs, dzs)
 
 
 @jax.custom_vjp

@@ -159,8 +159,15 @@ def test_native_loops_keep_nan_and_saturate_like_the_jax_loops():
 
 
 @needs_native
-@pytest.mark.parametrize("b", [100, 25])  # 7 vector columns split 4 + 3, a partial last one; 2 split 1 + 1
-def test_splitting_the_batch_over_two_threads_changes_no_bit(b):
+@pytest.mark.parametrize(
+    "b,h,calls",
+    [
+        (100, 32, 3),  # 7 vector columns split 4 + 3, a partial last one; XLA's weight gradients
+        (25, 32, 3),  # 2 columns split 1 + 1
+        (100, 10, 4),  # narrow: the native call's weight gradients split by rows too
+    ],
+)
+def test_splitting_the_batch_over_two_threads_changes_no_bit(b, h, calls):
     """Batch columns (and the weight gradients' rows) are independent, so the two-thread split must give
     the one-thread results exactly, forward and backward; the split counter shows the split really ran
     (and only when allowed)."""
@@ -169,7 +176,7 @@ def test_splitting_the_batch_over_two_threads_changes_no_bit(b):
     if (os.cpu_count() or 1) < 2:
         pytest.skip("one CPU: XLA's pool has no second thread to split onto")
     rng = np.random.default_rng(5)
-    t, din, h = 96, 10, 32
+    t, din = 96, 10
     x = jnp.asarray(rng.standard_normal((t, din, b)), jnp.float32)
     w = tuple(map(jnp.asarray, _weights(rng, din, h)))
     forward = jax.jit(lstm_native.lstm_layer)
@@ -184,8 +191,8 @@ def test_splitting_the_batch_over_two_threads_changes_no_bit(b):
             splits[on] = lstm_native.split_calls() - before
     finally:
         lstm_native.split_columns(was)
-    # the forward, the training forward, the backward's time loop and its weight gradients' rows
-        assert splits[False] == 0 and splits[True] == 4
+    # the forward, the training forward, the backward's time loop (and, narrow, its weight gradients)
+    assert splits[False] == 0 and splits[True] == calls
     for one, two in zip(results[False], results[True], strict=True):
         np.testing.assert_array_equal(one, two)
 

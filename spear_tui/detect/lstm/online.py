@@ -280,30 +280,33 @@ class OnlineLSTMDetector:
         spans = [(lo, min(lo + n, table.height)) for lo in range(0, table.height, n)]
         events: list = []
         i = 0
-        group = self._group(batch, spans[: CHUNKS_PER_CALL], train)
+        group = self._group(batch, spans[: CHUNKS_PER_CALL], train, in_flight=0)
         while group is not None:
             self._dispatch(model, group, train)
             after = i + len(group.spans)
-            upcoming = self._group(batch, spans[after : after + CHUNKS_PER_CALL], train)
+            upcoming = self._group(batch, spans[after : after + CHUNKS_PER_CALL], train, len(group.spans))
             done = self._settle_group(prep, batch, group, train, events)
             if done < len(group.spans):  # a reset at chunk `done`: the chunks after it start over
                 i += done + 1
-                upcoming = self._group(batch, spans[i : i + CHUNKS_PER_CALL], train)
+                upcoming = self._group(batch, spans[i : i + CHUNKS_PER_CALL], train, in_flight=0)
             else:
                 i = after
             group = upcoming
         return events
 
-    def _group(self, batch: ChunkBatch, spans: list[tuple[int, int]], train: bool) -> _Group | None:
+    def _group(
+        self, batch: ChunkBatch, spans: list[tuple[int, int]], train: bool, in_flight: int
+    ) -> _Group | None:
         """The tensors of the next call's chunks, each normalised with the statistics of everything
-        before it (which a trained chunk then joins)."""
+        before it (which a trained chunk then joins). `in_flight`: chunks queued before them and not
+        yet counted as trained (a fresh net's first chunks get its warm-up steps, whatever the calls)."""
         if not spans:
             return None
         tensors: list[ChunkTensors] = []
         steps: list[int] = []
         for lo, hi in spans:
             chunk = self._tensors(batch, lo, hi)
-            steps.append(self._steps(pending=len(tensors)) if train else 0)
+            steps.append(self._steps(pending=in_flight + len(tensors)) if train else 0)
             if train:
                 self.norm.merge(*chunk.stats)  # undone by _reset if a chunk comes back non-finite
             self._prev = chunk.last
@@ -330,12 +333,14 @@ class OnlineLSTMDetector:
         """Wait for the group; check each chunk's training decision against its true gate (running the
         call again until they all agree), then record the chunks and their events in order. Returns
         how many chunks were recorded before a reset (all of them when none)."""
-        for _ in range(len(group.spans)):  # each rerun puts one more chunk right: at most one per chunk
+        results = np.asarray(group.out)[: len(group.spans)].tolist()
+        scores = [score for score, _ in results]
+        reruns = 0  # each puts at least one more chunk's gate right: at most one per chunk
+        while train and reruns < len(group.spans) and self._first_wrong_gate(group, scores) is not None:
+            self._dispatch(self.model, group, train)  # with the true gates up to the wrong chunk's next
             results = np.asarray(group.out)[: len(group.spans)].tolist()
             scores = [score for score, _ in results]
-            if not train or self._first_wrong_gate(group, scores) is None:
-                break
-            self._dispatch(self.model, group, train)  # with the true gates up to the wrong chunk's next
+            reruns += 1
         bases = self._bases(scores)
         for k, ((lo, hi), (score, loss)) in enumerate(zip(group.spans, results, strict=True)):
             if not (np.isfinite(score) and np.isfinite(loss)):

@@ -263,19 +263,30 @@ def test_each_chunk_is_gated_by_the_threshold_of_the_chunk_before_it(mqtt_normal
     assert sum(t is not None for t in det.thresholds[:-GATE_LAG]) >= 10  # thresholds were in play
 
 
-def _run_in_calls(table, monkeypatch, per_call: int, guess=None, batches=(0, 3_500, 4_000, 5_000)):
-    """A detector (shipped MQTT weights) fed `table` in `batches`, `per_call` chunks per call; `guess`
-    replaces the gates a call cannot know yet. Returns it and how many calls it made."""
+def _run_in_calls(
+    table, monkeypatch, per_call: int, guess=None, batches=(0, 3_500, 4_000, 5_000), fresh=False, steps=None
+):
+    """A detector (shipped MQTT weights, or `fresh`) fed `table` in `batches`, `per_call` chunks per
+    call; `guess` replaces the gates a call cannot know yet; `steps` collects the Adam steps each call
+    gave its chunks. Returns it, the size of every call and the events."""
     from spear_tui.detect.lstm import online
     from spear_tui.detect.lstm.online import OnlineLSTMDetector
 
     monkeypatch.setattr(online, "CHUNKS_PER_CALL", per_call)
-    det = OnlineLSTMDetector("mqtt", seed=0, checkpoint=MODELS / "mqtt.msgpack")
+    ckpt = None if fresh else MODELS / "mqtt.msgpack"
+    det = OnlineLSTMDetector("mqtt", seed=0, checkpoint=ckpt)
     if guess is not None:
         det._speculative_gate = lambda: guess
     calls = []
     dispatch = det.model.dispatch_group
-    det.model.dispatch_group = lambda group: calls.append(group.size) or dispatch(group)
+
+    def spy(group):
+        calls.append(group.size)
+        if steps is not None:
+            steps.append(group.arrays[3][: group.size].tolist())
+        return dispatch(group)
+
+    det.model.dispatch_group = spy
     events = []
     bounds = [*batches, table.height]
     for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
@@ -284,12 +295,22 @@ def _run_in_calls(table, monkeypatch, per_call: int, guess=None, batches=(0, 3_5
     return det, calls, events
 
 
-def test_chunks_come_out_the_same_one_per_call_or_many(mqtt_normal, monkeypatch):
+@pytest.mark.parametrize("fresh", [False, True])
+def test_chunks_come_out_the_same_one_per_call_or_many(mqtt_normal, monkeypatch, fresh):
     """Every chunk runs through the same compiled program, so grouping chunks into calls changes no
-    bit of any score, loss, threshold or event."""
+    bit of any score, loss, threshold or event; a fresh net's warm-up steps go to its first
+    `warmup_train` chunks however they are grouped (the next call is prepared before the one in flight
+    is counted)."""
     table = mqtt_normal.slice(0, 16_250)
-    one, one_calls, one_events = _run_in_calls(table, monkeypatch, 1)
-    many, many_calls, many_events = _run_in_calls(table, monkeypatch, 16)
+    one_steps: list = []
+    many_steps: list = []
+    one, one_calls, one_events = _run_in_calls(table, monkeypatch, 1, fresh=fresh, steps=one_steps)
+    many, many_calls, many_events = _run_in_calls(table, monkeypatch, 16, fresh=fresh, steps=many_steps)
+    warm = one.cfg.warmup_steps
+    for steps in (one_steps, many_steps):
+        flat = [n for call in steps for n in call]
+        assert flat.count(warm) == (one.cfg.warmup_train if fresh else 0), flat[:20]
+        assert flat[: one.cfg.warmup_train] == ([warm] * one.cfg.warmup_train if fresh else [1] * 3)
     assert len(one.scores) == len(one_calls) == 33  # 32 chunks and the flushed remainder of 250
     assert max(many_calls) > 1 and len(many_calls) < len(one_calls)
     assert one.scores == many.scores and one.train_losses == many.train_losses

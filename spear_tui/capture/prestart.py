@@ -41,8 +41,8 @@ def file_command(tshark: str, args: Sequence[str], decode_as: Sequence[str] = ()
 def prestart_scan(files: Sequence[str], decode_as: Sequence[str], lstm: bool) -> bool:
     """Pre-start the tshark a scan of `files` reads first, when that is sure to be a whole-file read
     of its one file: with the LSTMs on (`PacketSource._file_batches`: a whole-file tshark decides the
-    split; a file of more frames than a segment is the exception, and costs one tshark start-up), or
-    a file too small to be split at all."""
+    split), or a file too small to be split at all. The exceptions (more frames than a segment; a
+    compressed file whose packet data is bigger than the file) cost one tshark start-up."""
     if len(files) != 1:
         return False
     try:

@@ -315,15 +315,15 @@ class OnlineLSTMDetector:
 
     def _dispatch(self, model: StackedLSTM, group: _Group, train: bool) -> None:
         """Queue the group on XLA with the gates known now (first run) or found since (a rerun)."""
+        n = len(group.spans)
         if group.start is None:
             group.start = model.snapshot()
-            known = [self._true_gate(len(self.scores) + k, []) for k in range(min(2, len(group.spans)))]
-            guess = self._speculative_gate()
-            group.gates = (known + [guess] * len(group.spans))[: len(group.spans)]
+            # the first chunk's gate is known; the second's is the latest known one, the guess for the rest
+            group.gates = [self._true_gate(len(self.scores), [])] + [self._speculative_gate()] * (n - 1)
+            if not train:
+                group.gates = [float("inf")] * n
         else:
             model.restore(group.start)
-        if not train:
-            group.gates = [float("inf")] * len(group.spans)
         chunks = [(t.x, t.y, t.mask) for t in group.tensors]
         group.out = model.dispatch_group(ChunkGroup.of(self.cfg, chunks, group.steps, group.gates))
 
@@ -333,15 +333,17 @@ class OnlineLSTMDetector:
         """Wait for the group; check each chunk's training decision against its true gate (running the
         call again until they all agree), then record the chunks and their events in order. Returns
         how many chunks were recorded before a reset (all of them when none)."""
-        results = np.asarray(group.out)[: len(group.spans)].tolist()
+        n = len(group.spans)
+        results = np.asarray(group.out)[:n].tolist()
         scores = [score for score, _ in results]
-        reruns = 0  # each puts at least one more chunk's gate right: at most one per chunk
-        while train and reruns < len(group.spans) and self._first_wrong_gate(group, scores) is not None:
-            self._dispatch(self.model, group, train)  # with the true gates up to the wrong chunk's next
-            results = np.asarray(group.out)[: len(group.spans)].tolist()
-            scores = [score for score, _ in results]
-            reruns += 1
         bases = self._bases(scores)
+        reruns = 0  # each puts at least one more chunk's gate right: at most one per chunk
+        while train and reruns < n and self._first_wrong_gate(group, scores, bases) is not None:
+            self._dispatch(self.model, group, train)  # with the true gates up to the wrong chunk's next
+            results = np.asarray(group.out)[:n].tolist()
+            scores = [score for score, _ in results]
+            bases = self._bases(scores)
+            reruns += 1
         for k, ((lo, hi), (score, loss)) in enumerate(zip(group.spans, results, strict=True)):
             if not (np.isfinite(score) and np.isfinite(loss)):
                 events.append(self._reset(prep, lo, hi, score, loss))
@@ -356,36 +358,48 @@ class OnlineLSTMDetector:
             events.extend(self._score_events(batch, lo, hi, score, loss, thr))
         return len(group.spans)
 
-    def _first_wrong_gate(self, group: _Group, scores: list[float]) -> int | None:
+    def _first_wrong_gate(
+        self, group: _Group, scores: list[float], bases: list[tuple[float, float] | None]
+    ) -> int | None:
         """The first chunk whose training decision its speculative gate got wrong (None: none did);
-        then the group's gates are corrected up to the chunk after it (their scores are all known)."""
+        then the group's gates are corrected up to the chunk after it (their scores are all known).
+        `bases`: each chunk's baseline (`_bases`), so chunk k's true gate is chunk k-1's threshold."""
+
+        def true(k: int) -> float:
+            if k == 0:
+                return self._true_gate(len(self.scores), [])
+            return self._gate(self._at(bases[k - 1], self.cfg.k))
+
         for k, score in enumerate(scores):
             if not np.isfinite(score):
                 return None  # a reset: nothing after it counts
-            true = self._true_gate(len(self.scores) + k, scores[:k])
-            if (np.float32(score) > np.float32(group.gates[k])) != (np.float32(score) > np.float32(true)):
+            if (np.float32(score) > np.float32(group.gates[k])) != (np.float32(score) > np.float32(true(k))):
                 for j in range(k, min(k + 2, len(scores))):
-                    group.gates[j] = self._true_gate(len(self.scores) + j, scores[:j])
+                    group.gates[j] = true(j)
                 return k
         return None
 
     def _true_gate(self, index: int, pending: list[float]) -> float:
         """Training gate of the chunk with score index `index`: the threshold (at the configured k) of
         the chunk GATE_LAG before it, from the scores before that one (`pending`: scores of this
-        group's chunks not yet recorded). During the warm-up a trained net uses WARMUP_GATE x its
-        reference score instead.
-
-        The gate uses the configured k (`cfg.k`), not the user's sensitivity: moving the slider changes
-        which chunks are flagged, never what the net learns, so re-flagging stored scores at any k gives
-        what a run at that k would have flagged."""
-        if not self.cfg.gate:
-            return float("inf")
+        group's chunks not yet recorded)."""
         pos = index - GATE_LAG
         thr = None
         if 0 <= pos < len(self.scores):
             thr = self._gates[pos]
         elif pos >= len(self.scores):
             thr = self._at(self._baseline(pending[: pos - len(self.scores)]), self.cfg.k)
+        return self._gate(thr)
+
+    def _gate(self, thr: float | None) -> float:
+        """The gate a threshold makes (None: warm-up, where a trained net uses WARMUP_GATE x its
+        reference score instead).
+
+        The gate uses the configured k (`cfg.k`), not the user's sensitivity: moving the slider changes
+        which chunks are flagged, never what the net learns, so re-flagging stored scores at any k gives
+        what a run at that k would have flagged."""
+        if not self.cfg.gate:
+            return float("inf")
         if thr is not None:
             return thr
         return WARMUP_GATE * self.ref_score if self.ref_score else float("inf")

@@ -15,6 +15,7 @@ import atexit
 import collections
 import functools
 import importlib
+import os
 import resource
 import sys
 import threading
@@ -85,6 +86,21 @@ def _run_counted(self: threading.Thread) -> None:
         THREADS[name] += time.thread_time()
 
 
+def os_threads() -> collections.Counter[str]:
+    """CPU of the threads still alive at exit, by kernel thread name (XLA's and polars' pools)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    found: collections.Counter[str] = collections.Counter()
+    for task in Path("/proc/self/task").iterdir():
+        try:
+            stat = (task / "stat").read_text()
+        except OSError:
+            continue
+        comm = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2 :].split()
+        found[comm.rstrip("0123456789-_")] += (int(fields[11]) + int(fields[12])) / tick
+    return found
+
+
 def report() -> None:
     me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     proc, children = me.ru_utime + me.ru_stime, kids.ru_utime + kids.ru_stime
@@ -97,6 +113,8 @@ def report() -> None:
         print(f"  thread {name}: {cpu:.2f}", file=out)
         python += cpu
     print(f"  rest of the process (XLA, polars, running threads) {proc - python:.2f}", file=out)
+    for comm, cpu in os_threads().most_common():
+        print(f"    OS thread {comm:36s} {cpu:7.2f}", file=out)
     for name, cpu in ACC.most_common():
         print(f"    {name:45s} {cpu:7.2f}  ({CNT[name]} calls)", file=out)
 

@@ -133,7 +133,6 @@ def _structure(cfg: LSTMConfig) -> _Structure:
     builds a fresh net's initial weights (`fresh_init`, cached on disk) and the reference tests."""
     import jax
     import optax
-    from jax.flatten_util import ravel_pytree
 
     key = _program_key(cfg)
     with _STRUCTURE_LOCK:
@@ -143,11 +142,28 @@ def _structure(cfg: LSTMConfig) -> _Structure:
                 lambda s: jax.ShapeDtypeStruct(s, np.float32), param_shapes(cfg),
                 is_leaf=lambda s: isinstance(s, tuple),
             )
-            _, unravel = ravel_pytree(jax.tree.map(lambda r: np.zeros(r.shape, r.dtype), ref))
+            unravel = _unraveler(ref)
             tx = optax.chain(optax.clip_by_global_norm(cfg.clip), optax.adam(cfg.lr))
             group_fn = jax.jit(partial(_group_step, graphdef, unravel, tx, cfg.loss, cfg.trim))
             _STRUCTURES[key] = _Structure(graphdef, unravel, jax.tree.structure(ref), ref, tx, group_fn)
         return _STRUCTURES[key]
+
+
+def _unraveler(ref: Any):
+    """flat vector -> nested dict shaped as `ref`: what `jax.flatten_util.ravel_pytree` returns as its
+    unravel (the same split and reshapes, so the same program), without its eager concatenation of
+    the leaves, which compiled ten small XLA programs (~0.1 CPU-s) on a process's first net."""
+    import jax
+
+    leaves, treedef = jax.tree.flatten(ref)
+    sizes = tuple(int(np.prod(leaf.shape)) for leaf in leaves)
+    shapes = tuple(tuple(leaf.shape) for leaf in leaves)
+
+    def unravel(flat: Any) -> Any:
+        parts = jax.lax.split(flat, sizes)
+        return jax.tree.unflatten(treedef, [p.reshape(shape) for p, shape in zip(parts, shapes, strict=True)])
+
+    return unravel
 
 
 def _ravel_like(ref: Any, tree: Any) -> np.ndarray:
@@ -195,6 +211,14 @@ def _build_model(cfg: LSTMConfig, seed: int):
     return StackedLSTM(nnx.Rngs(seed))
 
 
+def _zero_opt_state(tx: Any, flat: Any) -> Any:
+    """`tx.init(flat)` (Adam's zero moments and count) made in numpy: the eager JAX ops of `init`
+    compile small XLA programs for each new shape (~0.05 CPU-s per config on a new process)."""
+    import jax
+
+    return jax.tree.map(lambda s: jax.device_put(np.zeros(s.shape, s.dtype)), jax.eval_shape(tx.init, flat))
+
+
 class StackedLSTM:
     """Parameters + optimiser state + the compiled chunk function. Not thread-safe; one owner thread.
 
@@ -209,7 +233,7 @@ class StackedLSTM:
 
         Either way no Flax model is built here: the structure comes from `param_shapes`, a fresh net's
         weights from `fresh_init` (Flax's initialisation, made once and cached on disk)."""
-        import jax.numpy as jnp
+        import jax
 
         cfg.validate()
         self.cfg = cfg
@@ -221,8 +245,8 @@ class StackedLSTM:
 
             self._flat = fresh_params(cfg, seed)
         else:  # numpy all the way: eager JAX ops on a new process's first net cost ~0.3 s of compiling
-            self._flat = jnp.asarray(_ravel_like(st.ref, _match(st.ref, state["params"])))
-        self._opt = self._tx.init(self._flat)
+            self._flat = jax.device_put(_ravel_like(st.ref, _match(st.ref, state["params"])))
+        self._opt = _zero_opt_state(self._tx, self._flat)
         if state is not None and "opt_state" in state:
             self._load_opt_state(state["opt_state"])
         self._compiled = None
@@ -275,7 +299,6 @@ class StackedLSTM:
         """Adam's saved leaves (nested-dict order) onto this optimiser; ignored if the count differs.
         The nesting comes from tracing (no eager ops), the values are ravelled in numpy."""
         import jax
-        import jax.numpy as jnp
 
         nested = jax.eval_shape(self._nested, self._opt)
         leaves, treedef = jax.tree.flatten(nested)
@@ -287,7 +310,7 @@ class StackedLSTM:
         ref = _structure(self.cfg).ref
         is_params = lambda n: jax.tree.structure(n) == self._tree_def  # noqa: E731
         flat = jax.tree.map(lambda n: _ravel_like(ref, n) if is_params(n) else n, restored, is_leaf=is_params)
-        self._opt = jax.tree.map(jnp.asarray, flat)
+        self._opt = jax.tree.map(lambda v: jax.device_put(np.asarray(v)), flat)
 
     # -- compute -----------------------------------------------------------------------------------
     def compile(self) -> None:

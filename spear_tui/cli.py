@@ -72,6 +72,11 @@ def main(argv: list[str] | None = None) -> int:
 _WHOLE_PROCESS = False  # main() is the whole process (`entry`), not a call from a test or another tool
 
 
+def whole_process() -> bool:
+    """Whether `main` is the whole process (`entry`): what may change process-wide state for good."""
+    return _WHOLE_PROCESS
+
+
 def entry() -> None:
     """The `spear-tui` program and `python -m spear_tui`."""
     global _WHOLE_PROCESS

@@ -181,8 +181,12 @@ def scan(files: list[str], decode_as: list[str], choice=None, sinks=()) -> ScanR
 
 def run(args: argparse.Namespace) -> int:
     from spear_tui.capture import prestart
+    from spear_tui.capture.priority import give_way
+    from spear_tui.cli import whole_process
 
-    prestart.prestart_scan(args.files, args.decode_as, lstm=not args.no_lstm)  # overlaps the set-up
+    started = prestart.prestart_scan(args.files, args.decode_as, lstm=not args.no_lstm)  # overlaps the set-up
+    if started and whole_process():
+        give_way()  # this thread and every one it starts from now on yield the CPU to that tshark
     # One polars thread (unless the user says otherwise; read when polars is first imported, which is
     # after this): a scan's polars work is many small operations on 20k-message batches, each segment's
     # in its own thread, beside tshark and the detectors; its pool's hand-offs cost more than they

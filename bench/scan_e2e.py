@@ -65,6 +65,12 @@ def timed(cmd: list[str], env: dict | None = None) -> tuple[float, float, bytes]
     return elapsed, _children_cpu() - cpu, proc.stdout
 
 
+def own_sample(path: Path, tree: Path) -> Path:
+    """The baseline tree's copy of a bundled sample: a tree judges its own samples with its shipped
+    models (the sample site) and any other capture by learning it first."""
+    return tree / path.relative_to(ROOT) if path.is_relative_to(ROOT / "sample_captures") else path
+
+
 def variants(
     path: Path, rule: str | None, workers: list[int], baseline: Path | None = None
 ) -> dict[str, tuple[list[str], dict]]:
@@ -79,7 +85,7 @@ def variants(
         "defaults": (scan, TREE_ENV),
     }
     if baseline is not None:  # the same run from another source tree (e.g. `git archive` of the last commit)
-        out["baseline"] = (scan, {"PYTHONPATH": str(baseline)})
+        out["baseline"] = ([*scan[:-1], str(own_sample(path, baseline))], {"PYTHONPATH": str(baseline)})
     for n in workers:
         out[f"w={n}"] = (scan, {**TREE_ENV, "SPEAR_TUI_TSHARK_WORKERS": str(n)})
     return out
@@ -114,6 +120,9 @@ def measure(
                 docs[name] = out
     msgs = messages_in(docs["defaults"])
     frames = frames_in(path)
+    if baseline is not None:  # the same document but for where the baseline's copy of a sample is
+        own = str(own_sample(path.resolve(), baseline.resolve())).encode()
+        docs["baseline"] = docs["baseline"].replace(own, str(path.resolve()).encode())
     same = {k: docs[k] == docs["defaults"] for k in docs if k.startswith("w=") or k == "baseline"}
     floor = statistics.median(times["floor"])
     print(f"\n{title}: {path.name}, {path.stat().st_size / 1e6:.1f} MB, {frames} frames, {msgs} messages "

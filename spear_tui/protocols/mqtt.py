@@ -74,9 +74,10 @@ def _typed_messages(frames: pl.DataFrame) -> pl.DataFrame:
 def per_frame(msgs: pl.DataFrame, frames: int, names: tuple[str, str]) -> pl.Series:
     """How many messages of each frame (`fid` 0..frames-1) have the flag `names[1]`, as `names[0]`:
     a count by frame id, not a group-by and join (a tenth of MQTT's decoding time). A frame without
-    messages here (one that failed the mandatory check) counts 0; only good frames use the counts."""
+    messages here (one that failed the mandatory check) counts 0, and so does a flag that is null (an
+    unparsable type), as a sum would; only good frames use the counts."""
     fid = msgs["fid"].to_numpy()
-    counts = np.bincount(fid, weights=msgs[names[1]].to_numpy(), minlength=frames)
+    counts = np.bincount(fid, weights=msgs[names[1]].fill_null(False).to_numpy(), minlength=frames)
     return pl.Series(names[0], counts.astype(np.int64))
 
 

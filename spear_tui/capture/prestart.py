@@ -15,7 +15,9 @@ differ and the pre-started one is stopped unused.
 from __future__ import annotations
 
 import atexit
+import functools
 import os
+import shutil
 import subprocess
 import threading
 from collections.abc import Sequence
@@ -32,10 +34,24 @@ _LOCK = threading.Lock()
 _HOOKED = False
 
 
+# A file read's tshark writes its output in blocks of this (`stdbuf -o`, when there is one): at the
+# C library's 4 KiB, the stdout pump woke ~6,000 times per 29 MB of output, each a read and a hand-off
+# of the GIL (BENCHMARKS.md "End-to-end scan"). As big as the blocks the pump hands on for files.
+FILE_OUTPUT_BUFFER = f"{FILE_BLOCK >> 10}K"
+
+
+@functools.cache
+def _stdbuf() -> str | None:
+    return shutil.which("stdbuf")
+
+
 def file_command(tshark: str, args: Sequence[str], decode_as: Sequence[str] = ()) -> list[str]:
     """Our tshark command: `args` (["-r", FILE], ["-r", "-"] or ["-i", IFACE, ...]), then the options
-    every run shares and the fields."""
-    return [tshark, *args, "-n", *decode_as_args(decode_as), *tshark_field_args()]
+    every run shares and the fields. A read of a file (or of a pipe) runs under `stdbuf -o`, so its
+    output comes in big blocks; a live capture's must come as it is dissected, and does not."""
+    cmd = [tshark, *args, "-n", *decode_as_args(decode_as), *tshark_field_args()]
+    stdbuf = _stdbuf() if args[:1] == ["-r"] else None
+    return [stdbuf, "-o", FILE_OUTPUT_BUFFER, *cmd] if stdbuf else cmd
 
 
 def prestart_scan(files: Sequence[str], decode_as: Sequence[str], lstm: bool) -> bool:
@@ -58,7 +74,7 @@ def prestart(tshark: str | None, path: str, decode_as: Sequence[str] = ()) -> bo
     """Start the whole-file tshark for `path` now (True), unless no tshark is known yet or it cannot
     start (False: the source starts its own later, and reports any error then)."""
     global _HOOKED
-    if tshark is None:
+    if tshark is None or not os.access(tshark, os.X_OK):  # checked here: under stdbuf, Popen would not fail
         return False
     try:
         cmd = tuple(file_command(tshark, ["-r", path], decode_as))

@@ -13,9 +13,11 @@ import subprocess
 import threading
 
 READ_BLOCK = 1 << 20
-# A file's output is handed on in blocks of at least this: a pipe read returns ~5 KB at a time, and
-# each block handed on costs both threads a wake-up (5,706 reads of a 29 MB output; 0.4 CPU-s less
-# when joined: BENCHMARKS.md "End-to-end scan"). A live capture's output is handed on as it comes.
+# A file's output is handed on in blocks of at least this: each block handed on costs both threads a
+# wake-up (5,706 reads of a 29 MB output at the C library's 4 KiB writes; 0.4 CPU-s less when joined:
+# BENCHMARKS.md "End-to-end scan"). A file read's tshark now writes blocks of this size itself
+# (`prestart.file_command`, under `stdbuf -o`), so one read is usually one block. A live capture's
+# output is handed on as it comes.
 FILE_BLOCK = 256 << 10
 PIPE_SIZE = 1 << 20  # ask Linux for a 1 MiB pipe: fewer wake-ups per MB of tshark output
 F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)

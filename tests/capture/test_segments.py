@@ -198,9 +198,12 @@ def _tsharks_started(monkeypatch) -> list[list[str]]:
     real = subprocess.Popen.__init__
 
     def spy(self, args, *a, **k):
-        name = Path(str(args[0])).name
-        if name == "editcap" or name == "tshark" and "fields" in args:  # not the exact path's PDML runs
-            started.append([str(x) for x in args])
+        cmd = [str(x) for x in args]
+        if Path(cmd[0]).name == "stdbuf":  # a file read's tshark, its output buffered: what it runs
+            cmd = cmd[3:]
+        name = Path(cmd[0]).name
+        if name == "editcap" or name == "tshark" and "fields" in cmd:  # not the exact path's PDML runs
+            started.append(cmd)
         real(self, args, *a, **k)
 
     monkeypatch.setattr(subprocess.Popen, "__init__", spy)

@@ -96,6 +96,9 @@ def os_threads() -> collections.Counter[str]:
         except OSError:
             continue
         comm = stat[stat.index("(") + 1 : stat.rindex(")")]
+        named = {t.native_id: t.name for t in threading.enumerate()}
+        if int(task.name) in named:  # a Python thread still running: its own name
+            comm = f"python:{named[int(task.name)].split('-')[0]}"
         fields = stat[stat.rindex(")") + 2 :].split()
         found[comm.rstrip("0123456789-_")] += (int(fields[11]) + int(fields[12])) / tick
     return found

@@ -192,6 +192,9 @@ def run(args: argparse.Namespace) -> int:
     # in its own thread, beside tshark and the detectors; its pool's hand-offs cost more than they
     # saved (2 cores: 0.2 s wall and CPU on the burst bench capture, BENCHMARKS.md "End-to-end scan").
     os.environ.setdefault("POLARS_MAX_THREADS", "1")
+    # numpy's OpenBLAS likewise: its second thread spun between the detectors' small products (~0.3
+    # CPU-s on the burst capture, the same results).
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     try:
         return _run(args)
     finally:

@@ -157,3 +157,22 @@ def test_a_scan_ends_at_once_with_every_output_complete(tmp_path) -> None:
         shell=True, capture_output=True, text=True, timeout=300, env=env,
     )
     assert len(head.stdout) == 100 and "Traceback" not in head.stderr
+
+
+@pytest.mark.parametrize("given", [None, "2"])
+def test_a_scan_keeps_polars_and_openblas_on_one_thread_unless_told(given) -> None:
+    """Set before either library loads (they read it once): in a child interpreter, not this one."""
+    env = {k: v for k, v in os.environ.items() if k not in ("POLARS_MAX_THREADS", "OPENBLAS_NUM_THREADS")}
+    if given is not None:
+        env["POLARS_MAX_THREADS"] = env["OPENBLAS_NUM_THREADS"] = given
+    code = (
+        "import os, sys, spear_tui.cli as cli\n"
+        f"cli.main(['scan', '--no-lstm', {str(SAMPLES / 'mqtt_shuffle.pcapng')!r}])\n"
+        "import numpy, polars\n"
+        "e = os.environ\n"
+        "print(e['POLARS_MAX_THREADS'], e['OPENBLAS_NUM_THREADS'], polars.thread_pool_size(),\n"
+        "      file=sys.stderr)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=env)
+    want = given or "1"
+    assert proc.stderr.split()[-3:] == [want, want, want]

@@ -90,13 +90,13 @@ def os_threads() -> collections.Counter[str]:
     """CPU of the threads still alive at exit, by kernel thread name (XLA's and polars' pools)."""
     tick = os.sysconf("SC_CLK_TCK")
     found: collections.Counter[str] = collections.Counter()
+    named = {t.native_id: t.name for t in threading.enumerate()}
     for task in Path("/proc/self/task").iterdir():
         try:
             stat = (task / "stat").read_text()
         except OSError:
             continue
         comm = stat[stat.index("(") + 1 : stat.rindex(")")]
-        named = {t.native_id: t.name for t in threading.enumerate()}
         if int(task.name) in named:  # a Python thread still running: its own name
             comm = f"python:{named[int(task.name)].split('-')[0]}"
         fields = stat[stat.rindex(")") + 2 :].split()

@@ -35,8 +35,8 @@ _HOOKED = False
 
 
 # A file read's tshark writes its output in blocks of this (`stdbuf -o`, when there is one): at the
-# C library's 4 KiB, the stdout pump woke ~6,000 times per 29 MB of output, each a read and a hand-off
-# of the GIL (BENCHMARKS.md "End-to-end scan"). As big as the blocks the pump hands on for files.
+# C library's 4 KiB, the stdout pump woke ~7,000 times per 29 MB of output, each a read and a hand-off
+# of the GIL; now ~110 (BENCHMARKS.md "End-to-end scan"). As big as the blocks the pump hands on for files.
 FILE_OUTPUT_BUFFER = f"{FILE_BLOCK >> 10}K"
 
 
